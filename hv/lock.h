@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Leveled locks.  Every lock in the core has a level; a thread may only
+ * acquire a lock whose level is higher than every level it already holds.
+ * This is Xen's mm-locks.h discipline: host p2m -> view list -> per-view,
+ * declared once here and checked at run time when HV_LOCK_CHECKS is set
+ * (debug builds), where a violation aborts with both lock names.
+ */
+#pragma once
+
+#include <pthread.h>
+#include <stdbool.h>
+
+enum hv_lock_level {
+	HV_LOCK_DOMLIST    = 10,  /* the hypervisor's domain table */
+	HV_LOCK_MAPPINGS   = 20,  /* dom0's foreign mapping registry */
+	HV_LOCK_P2M_HOST   = 30,  /* a domain's host p2m */
+	HV_LOCK_VIEW_LIST  = 40,  /* a domain's list of alternate views */
+	HV_LOCK_VIEW       = 50,  /* one alternate view */
+	HV_LOCK_PAGE_ALLOC = 60,  /* a domain's page list */
+	HV_LOCK_HEAP       = 70,  /* the buddy allocator */
+};
+
+struct hv_mutex {
+	pthread_mutex_t m;
+	enum hv_lock_level level;
+	const char *name;
+};
+
+struct hv_rwlock {
+	pthread_rwlock_t rw;
+	enum hv_lock_level level;
+	const char *name;
+};
+
+void hv_mutex_init(struct hv_mutex *l, enum hv_lock_level level, const char *name);
+void hv_mutex_deinit(struct hv_mutex *l);
+void hv_mutex_lock(struct hv_mutex *l);
+void hv_mutex_unlock(struct hv_mutex *l);
+
+void hv_rwlock_init(struct hv_rwlock *l, enum hv_lock_level level, const char *name);
+void hv_rwlock_deinit(struct hv_rwlock *l);
+void hv_read_lock(struct hv_rwlock *l);
+void hv_read_unlock(struct hv_rwlock *l);
+void hv_write_lock(struct hv_rwlock *l);
+void hv_write_unlock(struct hv_rwlock *l);
+
+/* True when this build checks the order (tests of the checker need it). */
+bool hv_lock_checks_enabled(void);

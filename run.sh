@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# altview developer entry point: installs what a fresh Debian 12 machine
+# lacks, builds, then runs one job.
+#
+#   ./run.sh demo    the main job (today: the memory benchmark)
+#   ./run.sh test    the whole test suite: plain, ASan+UBSan, TSan, valgrind
+#
+# Environment: CI=true adds -Dwerror=true; BUILD_ROOT (default: .) holds
+# the build directories.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PACKAGES=(gcc meson ninja-build pkg-config libxen-dev valgrind)
+BUILD_ROOT=${BUILD_ROOT:-.}
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+install_packages() {
+	local missing=() p sudo=()
+	for p in "${PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+	log "installing ${missing[*]}"
+	"${sudo[@]}" apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+		"${missing[@]}" >/dev/null
+}
+
+# build DIR [meson options...]
+build() {
+	local dir=$BUILD_ROOT/$1; shift
+	local opts=("$@")
+	[ "${CI:-}" = true ] && opts+=(-Dwerror=true)
+	if [ -f "$dir/build.ninja" ]; then
+		meson configure "$dir" "${opts[@]}" >/dev/null
+	else
+		meson setup "$dir" "${opts[@]}" >/dev/null
+	fi
+	log "building $dir"
+	ninja -C "$dir" >/dev/null
+}
+
+PASSED=0 FAILED=0 SKIPPED=0
+
+# suite NAME DIR [meson test options...]: runs and adds to the totals.
+suite() {
+	local name=$1 dir=$BUILD_ROOT/$2; shift 2
+	local out rc=0
+	log "tests: $name"
+	out=$(meson test -C "$dir" --print-errorlogs "$@" 2>&1) || rc=$?
+	printf '%s\n' "$out" | grep -E '^ *[0-9]+/[0-9]+ ' | sed "s/^/[$name] /"
+	[ $rc -eq 0 ] || printf '%s\n' "$out" | sed -n '/Summary of Failures/,$p;/――/,/――/p' | head -200
+	local ok fail timeout unexpected skip
+	ok=$(printf '%s\n' "$out" | awk '/^Ok:/{print $2}')
+	fail=$(printf '%s\n' "$out" | awk '/^Fail:/{print $2}')
+	timeout=$(printf '%s\n' "$out" | awk '/^Timeout:/{print $2}')
+	unexpected=$(printf '%s\n' "$out" | awk '/^Unexpected Pass:/{print $3}')
+	skip=$(printf '%s\n' "$out" | awk '/^Skipped:/{print $2}')
+	if [ -z "$ok" ]; then
+		# meson itself failed (no summary): count the suite as one failure.
+		printf '%s\n' "$out" | tail -20
+		FAILED=$((FAILED + 1))
+		return
+	fi
+	PASSED=$((PASSED + ok))
+	FAILED=$((FAILED + ${fail:-0} + ${timeout:-0} + ${unexpected:-0}))
+	SKIPPED=$((SKIPPED + ${skip:-0}))
+}
+
+cmd_demo() {
+	install_packages
+	build build
+	log "superpage vs 4 KiB foreign mapping of 1 GiB (JSON lines)"
+	"$BUILD_ROOT/build/tests/bench/bench-superpage" 1 15
+}
+
+cmd_test() {
+	install_packages
+	# Sanitizer reports must fail the test that triggered them.
+	export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+	export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+
+	build build
+	build build-asan -Db_sanitize=address,undefined -Db_lundef=false
+	build build-tsan -Db_sanitize=thread -Db_lundef=false
+
+	suite plain build
+	suite asan+ubsan build-asan
+	suite tsan build-tsan
+	suite valgrind build --suite unit \
+		--wrapper 'valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect'
+
+	local skipped=""
+	[ "$SKIPPED" -eq 0 ] || skipped=", $SKIPPED skipped"
+	echo "$PASSED passed, $FAILED failed$skipped"
+	[ "$FAILED" -eq 0 ]
+}
+
+case "${1:-}" in
+demo) cmd_demo ;;
+test) cmd_test ;;
+*) echo "usage: $0 demo|test" >&2; exit 2 ;;
+esac

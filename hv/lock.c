@@ -77,9 +77,40 @@ void hv_mutex_unlock(struct hv_mutex *l)
 	lock_released(l->level, l->name);
 }
 
+void hv_cond_init(pthread_cond_t *c)
+{
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(c, &attr);
+	pthread_condattr_destroy(&attr);
+}
+
+void hv_cond_wait(pthread_cond_t *c, struct hv_mutex *l)
+{
+	pthread_cond_wait(c, &l->m);
+}
+
+int hv_cond_timedwait(pthread_cond_t *c, struct hv_mutex *l, const struct timespec *abstime)
+{
+	return pthread_cond_timedwait(c, &l->m, abstime);
+}
+
 void hv_rwlock_init(struct hv_rwlock *l, enum hv_lock_level level, const char *name)
 {
-	pthread_rwlock_init(&l->rw, NULL);
+	pthread_rwlockattr_t attr;
+
+	/*
+	 * glibc prefers readers by default: vCPUs taking read locks on every
+	 * translation miss would starve a monitor waiting to change the p2m
+	 * or the view list.  No core lock is read-locked recursively, which is
+	 * what writer preference requires.
+	 */
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&l->rw, &attr);
+	pthread_rwlockattr_destroy(&attr);
 	l->level = level;
 	l->name = name;
 }

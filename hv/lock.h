@@ -10,15 +10,19 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <time.h>
 
 enum hv_lock_level {
 	HV_LOCK_DOMLIST    = 10,  /* the hypervisor's domain table */
 	HV_LOCK_MAPPINGS   = 20,  /* dom0's foreign mapping registry */
+	HV_LOCK_LISTENER   = 25,  /* a domain's event listener (held while it runs) */
 	HV_LOCK_P2M_HOST   = 30,  /* a domain's host p2m */
 	HV_LOCK_VIEW_LIST  = 40,  /* a domain's list of alternate views */
 	HV_LOCK_VIEW       = 50,  /* one alternate view */
 	HV_LOCK_PAGE_ALLOC = 60,  /* a domain's page list */
 	HV_LOCK_HEAP       = 70,  /* the buddy allocator */
+	HV_LOCK_VCPU       = 80,  /* one vCPU's run state; nothing is taken under it */
+	HV_LOCK_DOMSTATE   = 90,  /* a domain's crash and idle state */
 };
 
 struct hv_mutex {
@@ -37,6 +41,12 @@ void hv_mutex_init(struct hv_mutex *l, enum hv_lock_level level, const char *nam
 void hv_mutex_deinit(struct hv_mutex *l);
 void hv_mutex_lock(struct hv_mutex *l);
 void hv_mutex_unlock(struct hv_mutex *l);
+/* pthread_cond_wait on @l; the lock stays held as far as the checker knows. */
+void hv_cond_wait(pthread_cond_t *c, struct hv_mutex *l);
+/* As hv_cond_wait, until @abstime (CLOCK_MONOTONIC); returns ETIMEDOUT. */
+int hv_cond_timedwait(pthread_cond_t *c, struct hv_mutex *l, const struct timespec *abstime);
+/* A condition variable that times out against CLOCK_MONOTONIC. */
+void hv_cond_init(pthread_cond_t *c);
 
 void hv_rwlock_init(struct hv_rwlock *l, enum hv_lock_level level, const char *name);
 void hv_rwlock_deinit(struct hv_rwlock *l);

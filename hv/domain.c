@@ -91,10 +91,17 @@ static int populate(struct hv_domain *d, uint64_t pages)
 
 static void domain_free(struct hv_domain *d)
 {
+	vcpus_stop(d);
+	vcpus_free(d);
+	/* Views hold references on remapped frames: release them first. */
+	altp2m_deinit(d);
 	for (size_t i = 0; i < d->nr_blocks; i++)
 		heap_free_domheap(d, d->blocks[i].mfn, d->blocks[i].order);
 	free(d->blocks);
 	p2m_deinit(&d->p2m);
+	hv_rwlock_deinit(&d->listener_lock);
+	pthread_cond_destroy(&d->state_cond);
+	hv_mutex_deinit(&d->state_lock);
 	hv_mutex_deinit(&d->page_alloc_lock);
 	free(d);
 }
@@ -127,15 +134,24 @@ static void release_domid(struct hv *hv, struct hv_domain *d)
 	hv_write_unlock(&hv->domlist_lock);
 }
 
+static int opts_valid(const struct hv_domain_opts *opts)
+{
+	if (opts->sz < sizeof(*opts))
+		return -EINVAL;
+	if (opts->memory_bytes == 0 || opts->memory_bytes % HV_PAGE_SIZE ||
+	    (opts->memory_bytes >> HV_PAGE_SHIFT) > HV_MAX_GFN)
+		return -EINVAL;
+	if (opts->nr_vcpus > HV_MAX_VCPUS || (opts->nr_vcpus && !opts->engine))
+		return -EINVAL;
+	return 0;
+}
+
 int hv_domain_create(struct hv *hv, const struct hv_domain_opts *opts, struct hv_domain **out)
 {
 	struct hv_domain *d;
 	int r;
 
-	if (!hv || !opts || !out || opts->sz < sizeof(*opts))
-		return -EINVAL;
-	if (opts->memory_bytes == 0 || opts->memory_bytes % HV_PAGE_SIZE ||
-	    (opts->memory_bytes >> HV_PAGE_SHIFT) > HV_MAX_GFN)
+	if (!hv || !opts || !out || opts_valid(opts) < 0)
 		return -EINVAL;
 	if ((opts->memory_bytes >> HV_PAGE_SHIFT) > heap_free_frames(hv))
 		return -ENOMEM;
@@ -145,9 +161,18 @@ int hv_domain_create(struct hv *hv, const struct hv_domain_opts *opts, struct hv
 		return -ENOMEM;
 	d->hv = hv;
 	atomic_init(&d->refcount, 2);          /* the table's and the caller's */
+	d->default_access = XENMEM_access_rwx;
 	hv_mutex_init(&d->page_alloc_lock, HV_LOCK_PAGE_ALLOC, "page_alloc");
+	hv_mutex_init(&d->state_lock, HV_LOCK_DOMSTATE, "domain state");
+	hv_cond_init(&d->state_cond);
+	hv_rwlock_init(&d->listener_lock, HV_LOCK_LISTENER, "listener");
+	altp2m_init(d);
 	r = p2m_init(&d->p2m);
 	if (r < 0) {
+		altp2m_deinit(d);
+		hv_rwlock_deinit(&d->listener_lock);
+		pthread_cond_destroy(&d->state_cond);
+		hv_mutex_deinit(&d->state_lock);
 		hv_mutex_deinit(&d->page_alloc_lock);
 		free(d);
 		return r;
@@ -155,6 +180,8 @@ int hv_domain_create(struct hv *hv, const struct hv_domain_opts *opts, struct hv
 	r = reserve_domid(hv, d);
 	if (r == 0) {
 		r = populate(d, opts->memory_bytes >> HV_PAGE_SHIFT);
+		if (r == 0)
+			r = vcpus_create(d, opts);
 		if (r < 0)
 			release_domid(hv, d);
 	}
@@ -201,6 +228,8 @@ int hv_domain_destroy(struct hv_domain *d)
 	if (atomic_exchange(&d->dying, true))
 		return -ESRCH;
 	release_domid(d->hv, d);
+	/* Nothing runs in the guest any more (not callable from a listener). */
+	vcpus_stop(d);
 	/* The guest is gone: nothing may translate through its p2m again. */
 	p2m_clear(&d->p2m);
 	hv_domain_put(d);

@@ -34,6 +34,8 @@
 
 struct hv;
 struct hv_domain;
+struct hv_vcpu;
+struct hv_engine_ops;
 
 /* ---- hypervisor instance ------------------------------------------------ */
 
@@ -115,9 +117,19 @@ int hv_frame_put_typed(struct hv_domain *d, uint64_t mfn, enum hv_page_type type
 
 /* ---- domains -------------------------------------------------------------- */
 
+#define HV_MAX_VCPUS 128
+
 struct hv_domain_opts {
 	size_t sz;
 	uint64_t memory_bytes;      /* guest RAM from gfn 0; multiple of 4 KiB */
+	unsigned int nr_vcpus;      /* 0 (memory only) .. HV_MAX_VCPUS */
+	const struct hv_engine_ops *engine;   /* required with vCPUs */
+	const void *engine_config;  /* engine specific, e.g. hv_script_config */
+	/*
+	 * With no mem_access listener a violation relaxes the entry to rwx;
+	 * with access_required it crashes the domain instead (Xen's rule).
+	 */
+	bool access_required;
 };
 
 /* Returns a reference the caller releases with hv_domain_put(). */
@@ -132,6 +144,26 @@ void hv_domain_put(struct hv_domain *d);
 int hv_domain_destroy(struct hv_domain *d);
 
 domid_t hv_domain_id(const struct hv_domain *d);
+unsigned int hv_domain_nr_vcpus(const struct hv_domain *d);
+struct hv_vcpu *hv_domain_vcpu(struct hv_domain *d, unsigned int id);
+
+/*
+ * Domains are created paused (pause count 1), like Xen's.  Pauses nest;
+ * hv_domain_pause() returns once no vCPU executes guest steps.
+ */
+int hv_domain_pause(struct hv_domain *d);
+int hv_domain_unpause(struct hv_domain *d);
+
+enum hv_domain_state { HV_DOMAIN_RUNNING, HV_DOMAIN_PAUSED, HV_DOMAIN_CRASHED, HV_DOMAIN_DYING };
+enum hv_domain_state hv_domain_state(struct hv_domain *d);
+/* Why the domain crashed, or NULL. */
+const char *hv_domain_crash_reason(struct hv_domain *d);
+/*
+ * Waits until every vCPU has finished its program, the domain crashed, or
+ * @timeout_ms passed (-ETIMEDOUT).  A vCPU paused at a pause point or by the
+ * monitor has not finished.
+ */
+int hv_domain_wait_idle(struct hv_domain *d, int timeout_ms);
 uint64_t hv_domain_tot_pages(const struct hv_domain *d);
 /* Allocation blocks of the domain, in gfn order: returns the count. */
 size_t hv_domain_blocks(const struct hv_domain *d, uint64_t *mfn, unsigned int *order, size_t max);
@@ -181,3 +213,165 @@ int hv_foreign_map(struct hv *hv, domid_t domid, uint64_t gfn, size_t nr,
 		   unsigned int flags, void **addr);
 /* -ENOENT for an address that is not the start of a live mapping. */
 int hv_foreign_unmap(struct hv *hv, void *addr);
+
+/* ---- alternate views (altp2m) ----------------------------------------------- */
+
+#define HV_MAX_VIEWS          512  /* the EPTP list size */
+#define HV_DEFAULT_MAX_VIEWS  10
+
+/*
+ * View 0 is the host p2m and always exists; the others are sparse: they
+ * store only the entries they changed and fall through to the host p2m
+ * for the rest.  Errors: -EOPNOTSUPP views not enabled, -EINVAL index out
+ * of range or bad argument, -ENOENT no such view / gfn not in the domain,
+ * -ENOSPC no free view, -EBUSY view in use.
+ */
+int hv_views_enable(struct hv_domain *d, unsigned int max_views);   /* 0: default */
+/* Returns every vCPU to view 0 and destroys all views. */
+int hv_views_disable(struct hv_domain *d);
+int hv_view_create(struct hv_domain *d, xenmem_access_t default_access, unsigned int *idx);
+int hv_view_destroy(struct hv_domain *d, unsigned int idx);
+/* Switches every vCPU (the domain is paused meanwhile). */
+int hv_view_switch(struct hv_domain *d, unsigned int idx);
+/* A hidden view can only be entered by the monitor, not by the guest. */
+int hv_view_set_visible(struct hv_domain *d, unsigned int idx, bool visible);
+
+/*
+ * Access in a view.  XENMEM_access_default means the view's default access
+ * (for view 0, the domain's).  Ranges and batches are checked whole before
+ * anything changes; a batch reports the index of the first bad element.
+ */
+int hv_view_set_access(struct hv_domain *d, unsigned int idx, uint64_t gfn, uint64_t nr,
+		       xenmem_access_t access);
+int hv_view_set_access_multi(struct hv_domain *d, unsigned int idx, const uint64_t *gfns,
+			     const xenmem_access_t *access, size_t n, size_t *failed);
+int hv_view_get_access(struct hv_domain *d, unsigned int idx, uint64_t gfn,
+		       xenmem_access_t *access);
+int hv_view_set_default_access(struct hv_domain *d, unsigned int idx, xenmem_access_t access);
+int hv_view_get_default_access(struct hv_domain *d, unsigned int idx, xenmem_access_t *access);
+/*
+ * In view @idx (not 0), back @old_gfn with @new_gfn's frame;
+ * @new_gfn == HV_INVALID_GFN reverts @old_gfn to the host entry.
+ */
+int hv_view_change_gfn(struct hv_domain *d, unsigned int idx, uint64_t old_gfn, uint64_t new_gfn);
+/* The entry a vCPU in view @idx sees for @gfn. */
+int hv_view_get_entry(struct hv_domain *d, unsigned int idx, uint64_t gfn, struct hv_p2m_entry *e);
+/* Changed entries and bytes of memory a view uses (0 for view 0). */
+int hv_view_usage(struct hv_domain *d, unsigned int idx, uint64_t *entries, uint64_t *bytes);
+
+/* ---- vCPUs ------------------------------------------------------------------ */
+
+unsigned int hv_vcpu_id(const struct hv_vcpu *v);
+struct hv_domain *hv_vcpu_domain(struct hv_vcpu *v);
+/* Pauses nest; hv_vcpu_pause() returns once the vCPU executes nothing. */
+int hv_vcpu_pause(struct hv_vcpu *v);
+int hv_vcpu_unpause(struct hv_vcpu *v);
+/* True while the vCPU waits at a pause point of its program. */
+bool hv_vcpu_at_pause_point(struct hv_vcpu *v);
+/* The monitor's path: any existing view, hidden or not. */
+int hv_vcpu_switch_view(struct hv_vcpu *v, unsigned int idx);
+unsigned int hv_vcpu_view(struct hv_vcpu *v);
+/* Registers in Xen's vm_event shape; read or set while the vCPU is paused. */
+int hv_vcpu_get_regs(struct hv_vcpu *v, struct vm_event_regs_x86 *regs);
+int hv_vcpu_set_regs(struct hv_vcpu *v, const struct vm_event_regs_x86 *regs);
+
+struct hv_vcpu_stats {
+	uint64_t steps;             /* guest steps (script) or instructions */
+	uint64_t accesses;          /* memory accesses completed */
+	uint64_t sync_events, async_events;
+	uint64_t denied_view_switches;   /* guest asked for a hidden view */
+};
+void hv_vcpu_get_stats(struct hv_vcpu *v, struct hv_vcpu_stats *st);
+
+/* ---- events (the vm_event layer plugs in here) ------------------------------- */
+
+/*
+ * An event a vCPU raises.  @reason is VM_EVENT_REASON_*; for synchronous
+ * events the vCPU waits until hv_vcpu_respond() (from any thread, before or
+ * after the listener returns).  Field meanings follow vm_event_request_t.
+ */
+struct hv_event {
+	uint32_t reason;
+	uint32_t vcpu_id;
+	uint16_t view;
+	bool sync;
+	union {
+		struct {
+			uint64_t gfn, offset, gla;
+			uint32_t flags;          /* MEM_ACCESS_R/W/X | MEM_ACCESS_GLA_VALID */
+		} mem_access;
+		struct {
+			uint64_t gfn;
+			uint32_t insn_length;
+		} software_breakpoint;
+		struct {
+			uint32_t leaf, subleaf, insn_length;
+		} cpuid;
+	} u;
+	struct vm_event_regs_x86 regs;
+};
+
+/* A decision: VM_EVENT_FLAG_* and the data those flags refer to. */
+struct hv_response {
+	uint32_t flags;
+	uint16_t view;                      /* with VM_EVENT_FLAG_ALTERNATE_P2M */
+	struct vm_event_regs_x86 regs;      /* with VM_EVENT_FLAG_SET_REGISTERS */
+};
+
+#define HV_RESPONSE_FLAGS (VM_EVENT_FLAG_VCPU_PAUSED | VM_EVENT_FLAG_EMULATE | \
+			   VM_EVENT_FLAG_DENY | VM_EVENT_FLAG_ALTERNATE_P2M | \
+			   VM_EVENT_FLAG_SET_REGISTERS)
+
+typedef void hv_event_fn(void *ctx, struct hv_vcpu *v, const struct hv_event *ev);
+
+/*
+ * The listener for the reasons in @reasons (bit 1 << VM_EVENT_REASON_*).
+ * Calls never overlap a change of listener: once this returns, the old one
+ * is not called again.  Removing it (@fn NULL) resumes every vCPU that
+ * waits for an answer, as if answered with no flags.
+ */
+int hv_domain_set_listener(struct hv_domain *d, uint32_t reasons, hv_event_fn *fn, void *ctx);
+/*
+ * Answers the synchronous event @v waits for.  -ENOENT when it waits for
+ * none (already answered); -EINVAL for unknown flags or a view that does
+ * not exist; nothing changes then and the vCPU keeps waiting.
+ */
+int hv_vcpu_respond(struct hv_vcpu *v, const struct hv_response *resp);
+
+/* ---- the script engine --------------------------------------------------------- */
+
+/*
+ * A program of guest steps for deterministic tests and benchmarks of the
+ * core: every access goes through the vCPU's active view.  Builders return
+ * 0 or -EINVAL (and the script remembers the first error: hv_script_check).
+ */
+struct hv_script;
+
+struct hv_script *hv_script_new(void);
+void hv_script_free(struct hv_script *s);
+/* Loads @len (1..4096) bytes; the first 8 land in regs.rax. */
+int hv_script_read(struct hv_script *s, uint64_t gfn, uint32_t offset, uint32_t len);
+/* Stores @len bytes of @value (little endian, repeated). */
+int hv_script_write(struct hv_script *s, uint64_t gfn, uint32_t offset, uint32_t len,
+		    uint64_t value);
+/* Fetches @len bytes of instructions. */
+int hv_script_exec(struct hv_script *s, uint64_t gfn, uint32_t offset, uint32_t len);
+int hv_script_int3(struct hv_script *s, uint64_t gfn, uint32_t offset);
+int hv_script_cpuid(struct hv_script *s, uint32_t leaf, uint32_t subleaf);
+int hv_script_guest_request(struct hv_script *s);
+/* The guest asks for view @idx itself (VMFUNC): refused for hidden views. */
+int hv_script_switch_view(struct hv_script *s, unsigned int idx);
+/* The vCPU pauses itself here until hv_vcpu_unpause(). */
+int hv_script_pause_point(struct hv_script *s);
+/* Steps between loop_begin and loop_end run @count times; loops nest 8 deep. */
+int hv_script_loop_begin(struct hv_script *s, uint32_t count);
+int hv_script_loop_end(struct hv_script *s);
+/* 0 when the script is complete and well formed. */
+int hv_script_check(const struct hv_script *s);
+
+struct hv_script_config {
+	size_t nr;                          /* 1: the same script for every vCPU */
+	const struct hv_script *const *scripts;
+};
+
+extern const struct hv_engine_ops hv_script_engine;

@@ -2,14 +2,8 @@
 /*
  * Host p2m: a 4-level radix of 512-entry tables (EPT's shape), indexed by
  * 9 gfn bits per level, with 4 KiB leaves at level 1 and 2 MiB leaves at
- * level 2.  An entry is one 64-bit word:
- *
- *   bit 0      present
- *   bit 1      2 MiB leaf (level 2 only)
- *   bits 2-5   p2m type
- *   bits 6-9   access (xenmem_access_t)
- *   bit 10     suppress #VE
- *   bits 12-63 mfn << 12 for a leaf, the child table's address otherwise
+ * level 2.  Entries are the p2m word of private.h; a non-leaf entry holds
+ * its child table's address instead of an mfn.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -18,12 +12,6 @@
 #include "private.h"
 
 #define P2M_ENTRIES      512
-#define P2M_PRESENT      (UINT64_C(1) << 0)
-#define P2M_SUPER        (UINT64_C(1) << 1)
-#define P2M_TYPE_SHIFT   2
-#define P2M_ACCESS_SHIFT 6
-#define P2M_SVE          (UINT64_C(1) << 10)
-#define P2M_ADDR_MASK    (~UINT64_C(0xfff))
 
 static inline unsigned int p2m_index(uint64_t gfn, unsigned int level)
 {
@@ -33,24 +21,6 @@ static inline unsigned int p2m_index(uint64_t gfn, unsigned int level)
 static inline uint64_t *p2m_child(uint64_t e)
 {
 	return (uint64_t *)(uintptr_t)(e & P2M_ADDR_MASK);
-}
-
-static uint64_t leaf_encode(const struct hv_p2m_entry *e, uint64_t mfn, bool super)
-{
-	return P2M_PRESENT | (super ? P2M_SUPER : 0) |
-	       ((uint64_t)e->type << P2M_TYPE_SHIFT) |
-	       ((uint64_t)e->access << P2M_ACCESS_SHIFT) |
-	       (e->suppress_ve ? P2M_SVE : 0) | (mfn << HV_PAGE_SHIFT);
-}
-
-static void leaf_decode(uint64_t raw, uint64_t mfn_offset, unsigned int order,
-			struct hv_p2m_entry *e)
-{
-	e->mfn = (raw >> HV_PAGE_SHIFT) + mfn_offset;
-	e->type = (enum hv_p2m_type)((raw >> P2M_TYPE_SHIFT) & 0xf);
-	e->access = (xenmem_access_t)((raw >> P2M_ACCESS_SHIFT) & 0xf);
-	e->suppress_ve = raw & P2M_SVE;
-	e->order = order;
 }
 
 static uint64_t *table_new(struct p2m *p2m)
@@ -120,7 +90,7 @@ int p2m_lookup_locked(struct p2m *p2m, uint64_t gfn, struct hv_p2m_entry *e)
 		if (!(raw & P2M_PRESENT))
 			return -ENOENT;
 		if (raw & P2M_SUPER) {
-			leaf_decode(raw, gfn & (HV_SUPERPAGE_PAGES - 1), HV_SUPERPAGE_ORDER, e);
+			p2m_unpack(raw, gfn & (HV_SUPERPAGE_PAGES - 1), HV_SUPERPAGE_ORDER, e);
 			return 0;
 		}
 		t = p2m_child(raw);
@@ -129,7 +99,7 @@ int p2m_lookup_locked(struct p2m *p2m, uint64_t gfn, struct hv_p2m_entry *e)
 
 	if (!(raw & P2M_PRESENT))
 		return -ENOENT;
-	leaf_decode(raw, 0, 0, e);
+	p2m_unpack(raw, 0, 0, e);
 	return 0;
 }
 
@@ -160,9 +130,9 @@ static int split_super(struct p2m *p2m, uint64_t *slot)
 
 	if (!l1)
 		return -ENOMEM;
-	leaf_decode(*slot, 0, 0, &e);
+	p2m_unpack(*slot, 0, 0, &e);
 	for (unsigned int i = 0; i < P2M_ENTRIES; i++)
-		l1[i] = leaf_encode(&e, e.mfn + i, false);
+		l1[i] = p2m_pack(&e, e.mfn + i, false);
 	*slot = P2M_PRESENT | (uint64_t)(uintptr_t)l1;
 	return 0;
 }
@@ -196,7 +166,7 @@ int p2m_set_locked(struct p2m *p2m, uint64_t gfn, const struct hv_p2m_entry *e)
 	if (e->order == HV_SUPERPAGE_ORDER) {
 		if ((*l2 & P2M_PRESENT) && !(*l2 & P2M_SUPER))
 			table_free(p2m, p2m_child(*l2), 1);
-		*l2 = remove ? 0 : leaf_encode(e, e->mfn, true);
+		*l2 = remove ? 0 : p2m_pack(e, e->mfn, true);
 		return 0;
 	}
 	if (!(*l2 & P2M_PRESENT)) {
@@ -213,7 +183,7 @@ int p2m_set_locked(struct p2m *p2m, uint64_t gfn, const struct hv_p2m_entry *e)
 		if (r < 0)
 			return r;
 	}
-	p2m_child(*l2)[p2m_index(gfn, 1)] = remove ? 0 : leaf_encode(e, e->mfn, false);
+	p2m_child(*l2)[p2m_index(gfn, 1)] = remove ? 0 : p2m_pack(e, e->mfn, false);
 	return 0;
 }
 
@@ -238,7 +208,13 @@ int hv_p2m_set_entry(struct hv_domain *d, uint64_t gfn, const struct hv_p2m_entr
 	if (atomic_load(&d->dying))
 		return -ESRCH;
 	hv_write_lock(&d->p2m.lock);
+	hv_read_lock(&d->altp2m.list_lock);
 	r = p2m_set_locked(&d->p2m, gfn, e);
+	if (r == 0) {
+		altp2m_propagate_locked(d, gfn, UINT64_C(1) << e->order);
+		p2m_changed(d);
+	}
+	hv_read_unlock(&d->altp2m.list_lock);
 	hv_write_unlock(&d->p2m.lock);
 	return r;
 }

@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdatomic.h>
 
+#include "engine.h"
 #include "hv.h"
 #include "lock.h"
 
@@ -80,10 +81,127 @@ struct hv_block {
 	unsigned int order;
 };
 
+/*
+ * The p2m entry word, shared by the host p2m and the views:
+ *
+ *   bit 0      present
+ *   bit 1      2 MiB leaf (host p2m level 2 only)
+ *   bits 2-5   p2m type
+ *   bits 6-9   access (xenmem_access_t)
+ *   bit 10     suppress #VE
+ *   bits 12-63 mfn
+ */
+#define P2M_PRESENT      (UINT64_C(1) << 0)
+#define P2M_SUPER        (UINT64_C(1) << 1)
+#define P2M_TYPE_SHIFT   2
+#define P2M_ACCESS_SHIFT 6
+#define P2M_ACCESS_MASK  (UINT64_C(0xf) << P2M_ACCESS_SHIFT)
+#define P2M_SVE          (UINT64_C(1) << 10)
+#define P2M_ADDR_MASK    (~UINT64_C(0xfff))
+
+static inline uint64_t p2m_pack(const struct hv_p2m_entry *e, uint64_t mfn, bool super)
+{
+	return P2M_PRESENT | (super ? P2M_SUPER : 0) |
+	       ((uint64_t)e->type << P2M_TYPE_SHIFT) |
+	       ((uint64_t)e->access << P2M_ACCESS_SHIFT) |
+	       (e->suppress_ve ? P2M_SVE : 0) | (mfn << HV_PAGE_SHIFT);
+}
+
+static inline void p2m_unpack(uint64_t raw, uint64_t mfn_offset, unsigned int order,
+			      struct hv_p2m_entry *e)
+{
+	e->mfn = (raw >> HV_PAGE_SHIFT) + mfn_offset;
+	e->type = (enum hv_p2m_type)((raw >> P2M_TYPE_SHIFT) & 0xf);
+	e->access = (xenmem_access_t)((raw >> P2M_ACCESS_SHIFT) & 0xf);
+	e->suppress_ve = raw & P2M_SVE;
+	e->order = order;
+}
+
+static inline xenmem_access_t p2m_raw_access(uint64_t raw)
+{
+	return (xenmem_access_t)((raw & P2M_ACCESS_MASK) >> P2M_ACCESS_SHIFT);
+}
+
+static inline uint64_t p2m_raw_with_access(uint64_t raw, xenmem_access_t a)
+{
+	return (raw & ~(P2M_ACCESS_MASK | P2M_SUPER)) | ((uint64_t)a << P2M_ACCESS_SHIFT);
+}
+
 struct p2m {
 	struct hv_rwlock lock;
 	uint64_t *root;                       /* 512 entries of level 4 */
 	uint64_t nr_tables;
+};
+
+/* A changed entry of a view: open addressing, gfn SLOT_EMPTY when free. */
+struct view_slot {
+	uint64_t gfn;
+	uint64_t raw;                         /* p2m word */
+};
+#define SLOT_EMPTY UINT64_MAX
+
+/* gfn is backed by src's frame mfn, which the view holds a reference on. */
+struct view_remap {
+	uint64_t gfn, src, mfn;
+};
+
+struct hv_view {
+	struct hv_rwlock lock;
+	unsigned int idx;
+	xenmem_access_t default_access;
+	_Atomic bool visible;
+	_Atomic unsigned int active_vcpus;
+	struct view_slot *slots;
+	unsigned int bits;                    /* capacity is 1 << bits, 0 when empty */
+	size_t nr;
+	struct view_remap *remaps;
+	size_t nr_remaps, remaps_cap;
+	uint64_t remap_min, remap_max;        /* Xen's min/max_remapped_gfn */
+};
+
+struct altp2m {
+	struct hv_rwlock list_lock;
+	bool enabled;
+	unsigned int max_views;
+	struct hv_view *views[HV_MAX_VIEWS];
+};
+
+#define TLB_ENTRIES 256
+
+/* A vCPU's translation cache; valid while its gen equals the domain's. */
+struct tlb {
+	uint64_t gen;
+	struct {
+		uint64_t gfn;
+		uint64_t raw;
+		unsigned int view;
+	} e[TLB_ENTRIES];
+};
+
+struct hv_vcpu {
+	struct hv_domain *d;
+	unsigned int id;
+	pthread_t thread;
+	bool thread_started;
+
+	/* Run state, under lock; the thread waits on cond. */
+	struct hv_mutex lock;
+	pthread_cond_t cond;
+	unsigned int pause_count;
+	bool at_pause_point;
+	bool in_guest;                        /* executing steps right now */
+	bool done;
+	bool waiting_event;                   /* a synchronous event awaits an answer */
+	bool answer_claimed, answered;
+	struct hv_response answer;
+	_Atomic bool yield_req;               /* pause_count || stop: read between steps */
+
+	_Atomic unsigned int active_view;
+	struct vm_event_regs_x86 regs;        /* owned by the engine while in guest */
+	void *engine_state;
+	struct tlb tlb;                       /* vCPU thread only */
+
+	_Atomic uint64_t steps, accesses, sync_events, async_events, denied_view_switches;
 };
 
 struct hv_domain {
@@ -99,6 +217,28 @@ struct hv_domain {
 	uint64_t tot_pages;
 
 	struct p2m p2m;
+	xenmem_access_t default_access;       /* what "default" means in view 0 */
+	struct altp2m altp2m;
+	/* Bumped after every change of the host p2m or a view: flushes TLBs. */
+	_Atomic uint64_t p2m_gen;
+
+	const struct hv_engine_ops *engine;
+	bool access_required;
+	unsigned int nr_vcpus;
+	struct hv_vcpu **vcpus;
+	_Atomic unsigned int pause_count;
+	_Atomic bool stopping;                /* vCPU threads are to exit */
+
+	struct hv_rwlock listener_lock;
+	uint32_t listener_reasons;
+	hv_event_fn *listener;
+	void *listener_ctx;
+
+	struct hv_mutex state_lock;           /* crash reason and idle waiting */
+	pthread_cond_t state_cond;
+	bool crashed;
+	char crash_reason[160];
+	unsigned int vcpus_finished;
 };
 
 static inline struct page_info *mfn_to_page(const struct hv *hv, uint64_t mfn)
@@ -152,6 +292,26 @@ void p2m_clear(struct p2m *p2m);
 /* Caller holds the p2m lock. */
 int p2m_lookup_locked(struct p2m *p2m, uint64_t gfn, struct hv_p2m_entry *e);
 int p2m_set_locked(struct p2m *p2m, uint64_t gfn, const struct hv_p2m_entry *e);
+
+/* view.c: host write lock and list read lock held. */
+void altp2m_propagate_locked(struct hv_domain *d, uint64_t gfn, uint64_t nr);
+int altp2m_init(struct hv_domain *d);
+void altp2m_deinit(struct hv_domain *d);
+/* Effective p2m word of @gfn in view @idx (takes the locks). */
+int altp2m_effective(struct hv_domain *d, unsigned int idx, uint64_t gfn, uint64_t *raw);
+/* With the list lock held: switch @v, keeping the views' vCPU counts. */
+void vcpu_switch_view_locked(struct hv_vcpu *v, unsigned int idx);
+int view_lookup_locked(struct hv_domain *d, unsigned int idx, struct hv_view **out);
+
+static inline void p2m_changed(struct hv_domain *d)
+{
+	atomic_fetch_add_explicit(&d->p2m_gen, 1, memory_order_release);
+}
+
+/* vcpu.c */
+int vcpus_create(struct hv_domain *d, const struct hv_domain_opts *opts);
+void vcpus_stop(struct hv_domain *d);
+void vcpus_free(struct hv_domain *d);
 
 /* foreign.c */
 void foreign_unmap_all(struct hv *hv);

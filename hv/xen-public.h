@@ -13,3 +13,4 @@
 #include <stdint.h>
 #include <xen/xen.h>
 #include <xen/memory.h>
+#include <xen/vm_event.h>

@@ -135,15 +135,21 @@ struct hv *test_hv(uint64_t machine_bytes)
 	return hv;
 }
 
-struct hv_domain *test_domain(struct hv *hv, uint64_t memory_bytes)
+struct hv_domain *test_domain_with(struct hv *hv, const struct hv_domain_opts *opts)
 {
-	struct hv_domain_opts opts = { .sz = sizeof(opts), .memory_bytes = memory_bytes };
 	struct hv_domain *d = NULL;
-	int r = hv_domain_create(hv, &opts, &d);
+	int r = hv_domain_create(hv, opts, &d);
 
 	if (r < 0) {
 		printf("# hv_domain_create: %s\n", strerror(-r));
 		exit(1);
 	}
 	return d;
+}
+
+struct hv_domain *test_domain(struct hv *hv, uint64_t memory_bytes)
+{
+	struct hv_domain_opts opts = { .sz = sizeof(opts), .memory_bytes = memory_bytes };
+
+	return test_domain_with(hv, &opts);
 }

@@ -21,3 +21,5 @@ void domain_end(struct hv_domain *d);
 /* A machine for one test; log messages go to TAP diagnostics. */
 struct hv *test_hv(uint64_t machine_bytes);
 struct hv_domain *test_domain(struct hv *hv, uint64_t memory_bytes);
+/* Creates a domain from @opts or ends the test program with the reason. */
+struct hv_domain *test_domain_with(struct hv *hv, const struct hv_domain_opts *opts);

@@ -53,7 +53,7 @@ static int translate(struct hv_vcpu *v, uint64_t gfn, uint64_t *raw)
 		*raw = v->tlb.e[slot].raw;
 		return 0;
 	}
-	r = altp2m_effective(d, view, gfn, raw);
+	r = altp2m_vcpu_effective(v, view, gfn, raw);
 	if (r == 0) {
 		v->tlb.e[slot].gfn = gfn;
 		v->tlb.e[slot].view = view;

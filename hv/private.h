@@ -299,6 +299,8 @@ int altp2m_init(struct hv_domain *d);
 void altp2m_deinit(struct hv_domain *d);
 /* Effective p2m word of @gfn in view @idx (takes the locks). */
 int altp2m_effective(struct hv_domain *d, unsigned int idx, uint64_t gfn, uint64_t *raw);
+/* The same for @v's own active view @idx, from @v's thread. */
+int altp2m_vcpu_effective(struct hv_vcpu *v, unsigned int idx, uint64_t gfn, uint64_t *raw);
 /* With the list lock held: switch @v, keeping the views' vCPU counts. */
 void vcpu_switch_view_locked(struct hv_vcpu *v, unsigned int idx);
 int view_lookup_locked(struct hv_domain *d, unsigned int idx, struct hv_view **out);

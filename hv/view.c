@@ -230,7 +230,7 @@ static int host_raw_locked(struct hv_domain *d, uint64_t gfn, uint64_t *raw)
 	return r;
 }
 
-/* Host p2m and list locks held. */
+/* Host p2m lock held, and the list lock or a reason @vw cannot go away. */
 static int effective_locked(struct hv_domain *d, struct hv_view *vw, uint64_t gfn, uint64_t *raw)
 {
 	if (vw) {
@@ -258,6 +258,24 @@ int altp2m_effective(struct hv_domain *d, unsigned int idx, uint64_t gfn, uint64
 	if (r == 0)
 		r = effective_locked(d, vw, gfn, raw);
 	hv_read_unlock(&d->altp2m.list_lock);
+	hv_read_unlock(&d->p2m.lock);
+	return r;
+}
+
+/*
+ * A vCPU's own active view needs no list lock: it cannot be destroyed
+ * while the vCPU uses it (destroy checks active_vcpus with every vCPU
+ * paused), and the vCPU reads active_view with acquire after the switch
+ * published it.  So the miss path of a view costs one lock more than the
+ * host's, not two.
+ */
+int altp2m_vcpu_effective(struct hv_vcpu *v, unsigned int idx, uint64_t gfn, uint64_t *raw)
+{
+	struct hv_domain *d = v->d;
+	int r;
+
+	hv_read_lock(&d->p2m.lock);
+	r = effective_locked(d, idx ? d->altp2m.views[idx] : NULL, gfn, raw);
 	hv_read_unlock(&d->p2m.lock);
 	return r;
 }

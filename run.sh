@@ -2,7 +2,7 @@
 # altview developer entry point: installs what a fresh Debian 12 machine
 # lacks, builds, then runs one job.
 #
-#   ./run.sh demo    the main job (today: the memory benchmark)
+#   ./run.sh demo    the main job (today: the memory and view benchmarks)
 #   ./run.sh test    the whole test suite: plain, ASan+UBSan, TSan, valgrind
 #
 # Environment: CI=true adds -Dwerror=true; BUILD_ROOT (default: .) holds
@@ -75,6 +75,8 @@ cmd_demo() {
 	build build
 	log "superpage vs 4 KiB foreign mapping of 1 GiB (JSON lines)"
 	"$BUILD_ROOT/build/tests/bench/bench-superpage" 1 15
+	log "accesses through the host p2m vs views, view switch, view memory (JSON lines)"
+	"$BUILD_ROOT/build/tests/bench/bench-views" 5
 }
 
 cmd_test() {

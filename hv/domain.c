@@ -95,6 +95,7 @@ static void domain_free(struct hv_domain *d)
 	vcpus_free(d);
 	/* Views hold references on remapped frames: release them first. */
 	altp2m_deinit(d);
+	evtchn_table_free(d->evtchn);
 	for (size_t i = 0; i < d->nr_blocks; i++)
 		heap_free_domheap(d, d->blocks[i].mfn, d->blocks[i].order);
 	free(d->blocks);
@@ -179,7 +180,9 @@ int hv_domain_create(struct hv *hv, const struct hv_domain_opts *opts, struct hv
 	}
 	r = reserve_domid(hv, d);
 	if (r == 0) {
-		r = populate(d, opts->memory_bytes >> HV_PAGE_SHIFT);
+		r = evtchn_table_new(hv, d->id, &d->evtchn);
+		if (r == 0)
+			r = populate(d, opts->memory_bytes >> HV_PAGE_SHIFT);
 		if (r == 0)
 			r = vcpus_create(d, opts);
 		if (r < 0)
@@ -230,6 +233,7 @@ int hv_domain_destroy(struct hv_domain *d)
 	release_domid(d->hv, d);
 	/* Nothing runs in the guest any more (not callable from a listener). */
 	vcpus_stop(d);
+	evtchn_table_close_all(d->evtchn);
 	/* The guest is gone: nothing may translate through its p2m again. */
 	p2m_clear(&d->p2m);
 	hv_domain_put(d);

@@ -375,3 +375,59 @@ struct hv_script_config {
 };
 
 extern const struct hv_engine_ops hv_script_engine;
+
+/* ---- event channels ----------------------------------------------------------- */
+
+#define HV_EVTCHN_PORTS 4096        /* Xen's 2-level ABI on 64-bit */
+
+/*
+ * Guest-side operations on a domain's ports (the hypercall semantics of
+ * Xen's event_channel_op).  Ports are EVTCHNSTAT_* in status; a send to a
+ * port being rebound or closed is dropped, as in Xen.
+ */
+int hv_evtchn_alloc_unbound(struct hv_domain *d, domid_t remote);
+int hv_evtchn_bind_interdomain(struct hv_domain *d, domid_t remote, evtchn_port_t remote_port);
+int hv_evtchn_bind_virq(struct hv_domain *d, uint32_t virq, unsigned int vcpu);
+int hv_evtchn_bind_ipi(struct hv_domain *d, unsigned int vcpu);
+int hv_evtchn_send(struct hv_domain *d, evtchn_port_t port);
+int hv_evtchn_close(struct hv_domain *d, evtchn_port_t port);
+int hv_evtchn_unmask(struct hv_domain *d, evtchn_port_t port);
+int hv_evtchn_mask(struct hv_domain *d, evtchn_port_t port);
+int hv_evtchn_status(struct hv_domain *d, evtchn_port_t port, struct evtchn_status *st);
+/* Tests and clears the guest-side pending bit (what a guest upcall does). */
+int hv_evtchn_test_and_clear(struct hv_domain *d, evtchn_port_t port);
+/* The core raising a virtual interrupt (VIRQ_*) for the domain. */
+int hv_evtchn_raise_virq(struct hv_domain *d, uint32_t virq);
+
+/*
+ * dom0's side, shaped like libxenevtchn: a handle with one pollable fd.
+ * pending() returns the next port that fired and masks it; unmask() after
+ * handling re-arms it, and a port that fired meanwhile makes the fd
+ * readable again, so no notification is lost between the two.
+ */
+struct hv_evtchn_handle;
+
+int hv_evtchn_open(struct hv *hv, struct hv_evtchn_handle **out);
+/* Closes the handle and unbinds every port bound through it. */
+void hv_evtchn_handle_close(struct hv_evtchn_handle *h);
+int hv_evtchn_fd(const struct hv_evtchn_handle *h);
+int hv_evtchn_bind_interdomain_port(struct hv_evtchn_handle *h, domid_t domid,
+				    evtchn_port_t remote_port);
+int hv_evtchn_bind_unbound_port(struct hv_evtchn_handle *h, domid_t domid);
+int hv_evtchn_unbind(struct hv_evtchn_handle *h, evtchn_port_t port);
+int hv_evtchn_notify(struct hv_evtchn_handle *h, evtchn_port_t port);
+/* The next pending port, or -EAGAIN. */
+int hv_evtchn_pending(struct hv_evtchn_handle *h);
+int hv_evtchn_unmask_port(struct hv_evtchn_handle *h, evtchn_port_t port);
+
+/*
+ * Another process may use a handle: export gives the three descriptors it
+ * needs (shared state, "up" eventfd, "down" eventfd), import builds a handle
+ * from them there.  An imported handle can wait, read pending ports, unmask
+ * and notify; binding stays with the exporting process.
+ */
+struct hv_evtchn_export {
+	int shm_fd, up_fd, down_fd;
+};
+int hv_evtchn_export(struct hv_evtchn_handle *h, struct hv_evtchn_export *ex);
+int hv_evtchn_import(const struct hv_evtchn_export *ex, struct hv_evtchn_handle **out);

@@ -34,6 +34,16 @@ static void lock_acquired(enum hv_lock_level level, const char *name)
 	nr_held++;
 }
 
+/* The second of a pair: same level as the first, which the pair allows. */
+static void lock_acquired_second(enum hv_lock_level level, const char *name)
+{
+	if (nr_held == HELD_MAX)
+		order_violation("too many locks at", name, NULL);
+	held[nr_held].level = level;
+	held[nr_held].name = name;
+	nr_held++;
+}
+
 static void lock_released(enum hv_lock_level level, const char *name)
 {
 	/* Releases need not be LIFO, only of something actually held. */
@@ -50,6 +60,7 @@ bool hv_lock_checks_enabled(void) { return true; }
 #else
 static inline void lock_acquired(enum hv_lock_level level, const char *name) { (void)level; (void)name; }
 static inline void lock_released(enum hv_lock_level level, const char *name) { (void)level; (void)name; }
+static inline void lock_acquired_second(enum hv_lock_level level, const char *name) { (void)level; (void)name; }
 bool hv_lock_checks_enabled(void) { return false; }
 #endif
 
@@ -75,6 +86,31 @@ void hv_mutex_unlock(struct hv_mutex *l)
 {
 	pthread_mutex_unlock(&l->m);
 	lock_released(l->level, l->name);
+}
+
+void hv_mutex_lock_pair(struct hv_mutex *a, struct hv_mutex *b)
+{
+	if (a == b) {
+		hv_mutex_lock(a);
+		return;
+	}
+	if (a > b) {
+		struct hv_mutex *t = a;
+
+		a = b;
+		b = t;
+	}
+	lock_acquired(a->level, a->name);
+	pthread_mutex_lock(&a->m);
+	lock_acquired_second(b->level, b->name);
+	pthread_mutex_lock(&b->m);
+}
+
+void hv_mutex_unlock_pair(struct hv_mutex *a, struct hv_mutex *b)
+{
+	hv_mutex_unlock(a);
+	if (a != b)
+		hv_mutex_unlock(b);
 }
 
 void hv_cond_init(pthread_cond_t *c)

@@ -16,6 +16,8 @@ enum hv_lock_level {
 	HV_LOCK_DOMLIST    = 10,  /* the hypervisor's domain table */
 	HV_LOCK_MAPPINGS   = 20,  /* dom0's foreign mapping registry */
 	HV_LOCK_LISTENER   = 25,  /* a domain's event listener (held while it runs) */
+	HV_LOCK_EVTCHN_HANDLES = 26,  /* dom0's event channel handles */
+	HV_LOCK_EVENT      = 27,  /* a domain's event channel table (two: address order) */
 	HV_LOCK_P2M_HOST   = 30,  /* a domain's host p2m */
 	HV_LOCK_VIEW_LIST  = 40,  /* a domain's list of alternate views */
 	HV_LOCK_VIEW       = 50,  /* one alternate view */
@@ -41,6 +43,9 @@ void hv_mutex_init(struct hv_mutex *l, enum hv_lock_level level, const char *nam
 void hv_mutex_deinit(struct hv_mutex *l);
 void hv_mutex_lock(struct hv_mutex *l);
 void hv_mutex_unlock(struct hv_mutex *l);
+/* Two locks of one level, taken in address order (Xen's double_event_lock). */
+void hv_mutex_lock_pair(struct hv_mutex *a, struct hv_mutex *b);
+void hv_mutex_unlock_pair(struct hv_mutex *a, struct hv_mutex *b);
 /* pthread_cond_wait on @l; the lock stays held as far as the checker knows. */
 void hv_cond_wait(pthread_cond_t *c, struct hv_mutex *l);
 /* As hv_cond_wait, until @abstime (CLOCK_MONOTONIC); returns ETIMEDOUT. */

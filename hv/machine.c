@@ -73,8 +73,12 @@ int hv_new(const struct hv_opts *opts, struct hv **out)
 	hv_rwlock_init(&hv->domlist_lock, HV_LOCK_DOMLIST, "domlist");
 	hv_mutex_init(&hv->mappings_lock, HV_LOCK_MAPPINGS, "mappings");
 	hv_mutex_init(&hv->heap.lock, HV_LOCK_HEAP, "heap");
+	hv_mutex_init(&hv->evtchn_handles_lock, HV_LOCK_EVTCHN_HANDLES, "evtchn handles");
+	hv->evtchn_epoll = hv->evtchn_stop = -1;
 
 	r = machine_init(hv, opts->machine_bytes);
+	if (r == 0)
+		r = evtchn_table_new(hv, HV_DOMID_DOM0, &hv->dom0_evtchn);
 	if (r < 0) {
 		hv_free(hv);
 		return r;
@@ -97,6 +101,8 @@ void hv_free(struct hv *hv)
 		}
 	}
 	foreign_unmap_all(hv);
+	evtchn_service_stop(hv);
+	evtchn_table_free(hv->dom0_evtchn);
 	free(hv->frame_table);
 	free(hv->spage_table);
 	if (hv->machine)
@@ -104,6 +110,7 @@ void hv_free(struct hv *hv)
 	if (hv->machine_fd >= 0)
 		close(hv->machine_fd);
 	hv_mutex_deinit(&hv->heap.lock);
+	hv_mutex_deinit(&hv->evtchn_handles_lock);
 	hv_mutex_deinit(&hv->mappings_lock);
 	hv_rwlock_deinit(&hv->domlist_lock);
 	free(hv);

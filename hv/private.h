@@ -52,6 +52,10 @@ struct hv_heap {
 /* A live dom0 mapping of guest frames (foreign.c). */
 struct hv_mapping;
 
+struct evtchn_table;
+struct hv_evtchn_handle;
+typedef void hv_evtchn_consumer_fn(void *ctx, evtchn_port_t port);
+
 struct hv {
 	int machine_fd;
 	uint8_t *machine;                     /* the whole of machine memory */
@@ -70,6 +74,13 @@ struct hv {
 
 	_Atomic uint64_t page_ref_ops;
 	_Atomic uint64_t spage_ref_ops;
+
+	struct evtchn_table *dom0_evtchn;
+	struct hv_mutex evtchn_handles_lock;
+	struct hv_evtchn_handle *evtchn_handles;
+	int evtchn_epoll, evtchn_stop;        /* notify service for other processes */
+	pthread_t evtchn_service;
+	bool evtchn_service_started;
 
 	hv_log_fn *log;
 	void *log_ctx;
@@ -216,6 +227,7 @@ struct hv_domain {
 	size_t nr_blocks, blocks_cap;
 	uint64_t tot_pages;
 
+	struct evtchn_table *evtchn;
 	struct p2m p2m;
 	xenmem_access_t default_access;       /* what "default" means in view 0 */
 	struct altp2m altp2m;
@@ -314,6 +326,17 @@ static inline void p2m_changed(struct hv_domain *d)
 int vcpus_create(struct hv_domain *d, const struct hv_domain_opts *opts);
 void vcpus_stop(struct hv_domain *d);
 void vcpus_free(struct hv_domain *d);
+
+/* evtchn.c */
+int evtchn_table_new(struct hv *hv, domid_t id, struct evtchn_table **out);
+void evtchn_table_free(struct evtchn_table *t);
+void evtchn_table_close_all(struct evtchn_table *t);
+/* A port of @t, unbound for @remote, delivered to @h or served by @consumer. */
+int evtchn_alloc_unbound(struct evtchn_table *t, domid_t remote, struct hv_evtchn_handle *h,
+			 hv_evtchn_consumer_fn *consumer, void *ctx);
+int evtchn_send_port(struct evtchn_table *t, evtchn_port_t port);
+int evtchn_close_port(struct evtchn_table *t, evtchn_port_t port);
+void evtchn_service_stop(struct hv *hv);
 
 /* foreign.c */
 void foreign_unmap_all(struct hv *hv);

@@ -12,5 +12,6 @@
 
 #include <stdint.h>
 #include <xen/xen.h>
+#include <xen/event_channel.h>
 #include <xen/memory.h>
 #include <xen/vm_event.h>

@@ -54,6 +54,12 @@ int hv_vcpu_guest_switch_view(struct hv_vcpu *v, unsigned int idx);
 /* Pause point: the vCPU stops itself until someone unpauses it. */
 void hv_vcpu_pause_self(struct hv_vcpu *v);
 
+/*
+ * After every completed guest step: applies a pending fast single-step
+ * view switch, or raises SINGLESTEP when single-stepping.  0, or -EINTR.
+ */
+int hv_vcpu_step_done(struct hv_vcpu *v, uint64_t next_gfn);
+
 /* The register file; the engine owns it while it runs. */
 struct vm_event_regs_x86 *hv_vcpu_regs(struct hv_vcpu *v);
 void hv_vcpu_count_step(struct hv_vcpu *v);

@@ -277,6 +277,7 @@ int hv_vcpu_set_regs(struct hv_vcpu *v, const struct vm_event_regs_x86 *regs);
 
 struct hv_vcpu_stats {
 	uint64_t steps;             /* guest steps (script) or instructions */
+	uint64_t singlesteps;       /* SINGLESTEP events raised */
 	uint64_t accesses;          /* memory accesses completed */
 	uint64_t sync_events, async_events;
 	uint64_t denied_view_switches;   /* guest asked for a hidden view */
@@ -307,6 +308,9 @@ struct hv_event {
 		struct {
 			uint32_t leaf, subleaf, insn_length;
 		} cpuid;
+		struct {
+			uint64_t gfn;
+		} singlestep;
 	} u;
 	struct vm_event_regs_x86 regs;
 };
@@ -315,12 +319,14 @@ struct hv_event {
 struct hv_response {
 	uint32_t flags;
 	uint16_t view;                      /* with VM_EVENT_FLAG_ALTERNATE_P2M */
+	uint16_t fast_singlestep_view;      /* with VM_EVENT_FLAG_FAST_SINGLESTEP */
 	struct vm_event_regs_x86 regs;      /* with VM_EVENT_FLAG_SET_REGISTERS */
 };
 
 #define HV_RESPONSE_FLAGS (VM_EVENT_FLAG_VCPU_PAUSED | VM_EVENT_FLAG_EMULATE | \
 			   VM_EVENT_FLAG_DENY | VM_EVENT_FLAG_ALTERNATE_P2M | \
-			   VM_EVENT_FLAG_SET_REGISTERS)
+			   VM_EVENT_FLAG_SET_REGISTERS | VM_EVENT_FLAG_TOGGLE_SINGLESTEP | \
+			   VM_EVENT_FLAG_FAST_SINGLESTEP)
 
 typedef void hv_event_fn(void *ctx, struct hv_vcpu *v, const struct hv_event *ev);
 
@@ -331,6 +337,8 @@ typedef void hv_event_fn(void *ctx, struct hv_vcpu *v, const struct hv_event *ev
  * waits for an answer, as if answered with no flags.
  */
 int hv_domain_set_listener(struct hv_domain *d, uint32_t reasons, hv_event_fn *fn, void *ctx);
+/* Changes only which reasons go to the listener: never waits for it. */
+int hv_domain_set_listener_reasons(struct hv_domain *d, uint32_t reasons);
 /*
  * Answers the synchronous event @v waits for.  -ENOENT when it waits for
  * none (already answered); -EINVAL for unknown flags or a view that does
@@ -431,3 +439,106 @@ struct hv_evtchn_export {
 };
 int hv_evtchn_export(struct hv_evtchn_handle *h, struct hv_evtchn_export *ex);
 int hv_evtchn_import(const struct hv_evtchn_export *ex, struct hv_evtchn_handle **out);
+
+/* ---- vm_event: monitoring a domain ------------------------------------------ */
+
+enum hv_monitor_transport {
+	HV_MONITOR_CHANNELS,        /* a slot per vCPU + an async ring (default) */
+	HV_MONITOR_RING,            /* Xen's single shared ring */
+};
+
+/*
+ * One slot per vCPU for synchronous events (altview's form of the slotted
+ * channels RFC): the vCPU writes a request and SUBMIT, the monitor writes a
+ * response over it and FINISH, the vCPU takes it back to IDLE.  Whoever
+ * sleeps on state (futex) sets its flag first, so the other side knows to
+ * wake it.  Slots are HV_VM_EVENT_SLOT_SIZE apart, each on its own lines.
+ */
+enum { HV_SLOT_IDLE = 0, HV_SLOT_SUBMIT = 1, HV_SLOT_FINISH = 2 };
+
+struct hv_vm_event_slot {
+	uint32_t state;
+	uint8_t vcpu_sleeping;
+	uint8_t monitor_sleeping;
+	uint16_t pad;
+	union {
+		vm_event_request_t req;
+		vm_event_response_t rsp;
+	} u;
+};
+
+#define HV_VM_EVENT_SLOT_SIZE 512
+
+struct hv_monitor_opts {
+	size_t sz;
+	enum hv_monitor_transport transport;
+	unsigned int ring_pages;    /* 0: 1 page (8 entries, Xen's default) */
+};
+
+/* What a consumer needs to find the buffers and ports. */
+struct hv_monitor_info {
+	domid_t domid;
+	enum hv_monitor_transport transport;
+	unsigned int nr_vcpus;
+	int fd;                     /* memfd holding ring and slots */
+	uint64_t size;
+	uint64_t ring_offset;
+	unsigned int ring_pages;
+	evtchn_port_t ring_port;    /* in the monitored domain */
+	uint64_t slots_offset;      /* channels only */
+	evtchn_port_t slot_ports[HV_MAX_VCPUS];
+};
+
+struct hv_monitor_stats {
+	uint64_t requests, responses;
+	uint64_t bad_responses;     /* rejected answers: the vCPU kept waiting */
+	uint64_t bad_slot_states;   /* slot states a monitor scribbled over */
+	uint64_t async_dropped;     /* async ring full */
+	uint64_t ring_waits;        /* a vCPU waited for ring space */
+};
+
+struct hv_monitor;
+
+/* -EBUSY when the domain is monitored already (Xen's rule). */
+int hv_monitor_enable(struct hv_domain *d, const struct hv_monitor_opts *opts,
+		      struct hv_monitor **out);
+/* Resumes every vCPU waiting for an answer and frees the buffers. */
+int hv_monitor_disable(struct hv_monitor *mon);
+/* Which VM_EVENT_REASON_* are delivered (bits 1 << reason); none at first. */
+int hv_monitor_set_reasons(struct hv_monitor *mon, uint32_t reasons);
+int hv_monitor_get_info(struct hv_monitor *mon, struct hv_monitor_info *info);
+void hv_monitor_get_stats(struct hv_monitor *mon, struct hv_monitor_stats *st);
+
+#define HV_MONITOR_REASONS ((1u << VM_EVENT_REASON_MEM_ACCESS) | \
+			    (1u << VM_EVENT_REASON_SOFTWARE_BREAKPOINT) | \
+			    (1u << VM_EVENT_REASON_SINGLESTEP) | \
+			    (1u << VM_EVENT_REASON_CPUID) | \
+			    (1u << VM_EVENT_REASON_GUEST_REQUEST) | \
+			    (1u << VM_EVENT_REASON_WRITE_CTRLREG))
+
+/*
+ * The consumer side, usable in this process or (export/import) in another
+ * one.  Two ways to take requests: hv_consumer_wait() on one vCPU's slot
+ * (a thread per vCPU; channels only) or hv_consumer_next() for whatever is
+ * there, async ring first.  Asynchronous requests are acknowledged by
+ * next() itself; synchronous ones need hv_consumer_respond().
+ */
+struct hv_consumer;
+
+int hv_consumer_open(const struct hv_monitor_info *info, struct hv_evtchn_handle *h,
+		     struct hv_consumer **out);
+void hv_consumer_close(struct hv_consumer *c);
+int hv_consumer_fd(const struct hv_consumer *c);
+int hv_consumer_wait(struct hv_consumer *c, unsigned int vcpu, int timeout_ms,
+		     vm_event_request_t *req);
+int hv_consumer_next(struct hv_consumer *c, vm_event_request_t *req);
+int hv_consumer_respond(struct hv_consumer *c, const vm_event_response_t *rsp);
+
+struct hv_consumer_export {
+	struct hv_monitor_info info;            /* fd: the buffers */
+	struct hv_evtchn_export evtchn;
+	evtchn_port_t local_ring_port;
+	evtchn_port_t local_slot_ports[HV_MAX_VCPUS];
+};
+int hv_consumer_export(struct hv_consumer *c, struct hv_consumer_export *ex);
+int hv_consumer_import(const struct hv_consumer_export *ex, struct hv_consumer **out);

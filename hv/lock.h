@@ -18,6 +18,7 @@ enum hv_lock_level {
 	HV_LOCK_LISTENER   = 25,  /* a domain's event listener (held while it runs) */
 	HV_LOCK_EVTCHN_HANDLES = 26,  /* dom0's event channel handles */
 	HV_LOCK_EVENT      = 27,  /* a domain's event channel table (two: address order) */
+	HV_LOCK_VM_EVENT   = 28,  /* a monitor's ring */
 	HV_LOCK_P2M_HOST   = 30,  /* a domain's host p2m */
 	HV_LOCK_VIEW_LIST  = 40,  /* a domain's list of alternate views */
 	HV_LOCK_VIEW       = 50,  /* one alternate view */

@@ -96,6 +96,10 @@ void hv_free(struct hv *hv)
 		struct hv_domain *d;
 
 		if (hv_domain_get(hv, (domid_t)i, &d) == 0) {
+			struct hv_monitor *mon = atomic_load(&d->monitor);
+
+			if (mon)
+				hv_monitor_disable(mon);
 			hv_domain_destroy(d);
 			hv_domain_put(d);
 		}

@@ -4,7 +4,10 @@
 
 #include <stdarg.h>
 #include <inttypes.h>
+#include <linux/futex.h>
 #include <stdatomic.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "engine.h"
 #include "hv.h"
@@ -212,7 +215,12 @@ struct hv_vcpu {
 	void *engine_state;
 	struct tlb tlb;                       /* vCPU thread only */
 
+	/* Single-step: toggled by answers; fast single-step switches view after one step. */
+	_Atomic bool singlestep, fast_ss_pending;
+	_Atomic unsigned int fast_ss_view;
+
 	_Atomic uint64_t steps, accesses, sync_events, async_events, denied_view_switches;
+	_Atomic uint64_t singlesteps;
 };
 
 struct hv_domain {
@@ -242,7 +250,8 @@ struct hv_domain {
 	_Atomic bool stopping;                /* vCPU threads are to exit */
 
 	struct hv_rwlock listener_lock;
-	uint32_t listener_reasons;
+	_Atomic uint32_t listener_reasons;
+	struct hv_monitor *_Atomic monitor;   /* at most one, as in Xen */
 	hv_event_fn *listener;
 	void *listener_ctx;
 
@@ -320,6 +329,45 @@ int view_lookup_locked(struct hv_domain *d, unsigned int idx, struct hv_view **o
 static inline void p2m_changed(struct hv_domain *d)
 {
 	atomic_fetch_add_explicit(&d->p2m_gen, 1, memory_order_release);
+}
+
+/* vm_event.c: wakes vCPUs waiting on their slots (domain stopping). */
+void vm_event_kick(struct hv_monitor *mon);
+bool view_exists(struct hv_domain *d, unsigned int idx);
+
+static inline void futex_wake(_Atomic uint32_t *addr)
+{
+	syscall(SYS_futex, addr, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+}
+
+/* Sleeps while *addr == expected, at most @timeout_ms. */
+static inline void futex_wait(_Atomic uint32_t *addr, uint32_t expected, int timeout_ms)
+{
+	struct timespec ts = { .tv_sec = timeout_ms / 1000, .tv_nsec = (timeout_ms % 1000) * 1000000L };
+
+	syscall(SYS_futex, addr, FUTEX_WAIT, expected, &ts, NULL, 0);
+}
+
+static inline void cpu_relax(void)
+{
+	__builtin_ia32_pause();
+}
+
+/*
+ * Both sides of a vm_event slot spin this long before they sleep on its
+ * state, and re-check for disable or stop after each sleep slice.
+ */
+#define SLOT_SPIN_ITERATIONS 4000
+#define SLOT_SLEEP_SLICE_MS  100
+
+static inline struct hv_vm_event_slot *vm_event_slot(uint8_t *slots, unsigned int vcpu)
+{
+	return (struct hv_vm_event_slot *)(slots + (size_t)vcpu * HV_VM_EVENT_SLOT_SIZE);
+}
+
+static inline _Atomic uint32_t *slot_state(struct hv_vm_event_slot *s)
+{
+	return (_Atomic uint32_t *)&s->state;
 }
 
 /* vcpu.c */

@@ -214,15 +214,16 @@ static void script_vcpu_deinit(void *state)
 	free(st);
 }
 
+/* 1 when a listener took the event, 0 when nobody listens, or -EINTR. */
 static int raise_sync(struct hv_vcpu *v, struct hv_event *ev)
 {
 	struct hv_response resp;
-	int r;
 
 	ev->sync = true;
-	r = hv_vcpu_raise(v, ev, &resp);
-	return r < 0 ? r : 0;
+	return hv_vcpu_raise(v, ev, &resp);
 }
+
+#define STEP_NOT_RETIRED 1
 
 static int run_step(struct hv_vcpu *v, struct script_vcpu *st, const struct step *s)
 {
@@ -252,7 +253,9 @@ static int run_step(struct hv_vcpu *v, struct script_vcpu *st, const struct step
 		ev.reason = VM_EVENT_REASON_SOFTWARE_BREAKPOINT;
 		ev.u.software_breakpoint.gfn = s->gfn;
 		ev.u.software_breakpoint.insn_length = 1;
-		return raise_sync(v, &ev);
+		r = raise_sync(v, &ev);
+		/* Like x86's #BP a trapped int3 retires nothing: no single step is spent. */
+		return r == 1 ? STEP_NOT_RETIRED : r;
 	case OP_CPUID:
 		/* What the "hardware" answers unless the monitor sets registers. */
 		regs->rax = (uint32_t)s->value;
@@ -263,10 +266,12 @@ static int run_step(struct hv_vcpu *v, struct script_vcpu *st, const struct step
 		ev.u.cpuid.leaf = (uint32_t)s->value;
 		ev.u.cpuid.subleaf = (uint32_t)(s->value >> 32);
 		ev.u.cpuid.insn_length = 2;
-		return raise_sync(v, &ev);
+		r = raise_sync(v, &ev);
+		return r < 0 ? r : 0;
 	case OP_GUEST_REQUEST:
 		ev.reason = VM_EVENT_REASON_GUEST_REQUEST;
-		return raise_sync(v, &ev);
+		r = raise_sync(v, &ev);
+		return r < 0 ? r : 0;
 	case OP_SWITCH_VIEW:
 		/* Refused switches are counted by the core; the guest goes on. */
 		hv_vcpu_guest_switch_view(v, (unsigned int)s->value);
@@ -318,6 +323,10 @@ static enum hv_run script_run(struct hv_vcpu *v, void *state)
 			return HV_RUN_YIELD;    /* stopping: the step is not done */
 		st->pc++;
 		hv_vcpu_count_step(v);
+		hv_vcpu_regs(v)->rip = st->pc;
+		if (r != STEP_NOT_RETIRED &&
+		    hv_vcpu_step_done(v, st->pc < st->nr ? st->steps[st->pc].gfn : 0) < 0)
+			return HV_RUN_YIELD;
 	}
 	return HV_RUN_DONE;
 }

@@ -112,9 +112,15 @@ int vcpus_create(struct hv_domain *d, const struct hv_domain_opts *opts)
 
 void vcpus_stop(struct hv_domain *d)
 {
+	struct hv_monitor *mon;
+
 	atomic_store(&d->stopping, true);
 	if (!d->vcpus)
 		return;
+	/* vCPUs sleeping on a vm_event slot are not on their condition variable. */
+	mon = atomic_load(&d->monitor);
+	if (mon)
+		vm_event_kick(mon);
 	for (unsigned int i = 0; i < d->nr_vcpus && d->vcpus[i]; i++) {
 		struct hv_vcpu *v = d->vcpus[i];
 
@@ -390,18 +396,40 @@ void hv_vcpu_get_stats(struct hv_vcpu *v, struct hv_vcpu_stats *st)
 	st->sync_events = atomic_load(&v->sync_events);
 	st->async_events = atomic_load(&v->async_events);
 	st->denied_view_switches = atomic_load(&v->denied_view_switches);
+	st->singlesteps = atomic_load(&v->singlesteps);
+}
+
+int hv_vcpu_step_done(struct hv_vcpu *v, uint64_t next_gfn)
+{
+	if (atomic_load_explicit(&v->fast_ss_pending, memory_order_relaxed)) {
+		/* Xen's fast single-step: one step in this view, then the next, no event. */
+		atomic_store(&v->fast_ss_pending, false);
+		hv_vcpu_switch_view(v, atomic_load(&v->fast_ss_view));
+		return 0;
+	}
+	if (atomic_load_explicit(&v->singlestep, memory_order_relaxed)) {
+		struct hv_event ev = { .reason = VM_EVENT_REASON_SINGLESTEP, .sync = true };
+		struct hv_response resp;
+		int r;
+
+		ev.u.singlestep.gfn = next_gfn;
+		atomic_fetch_add_explicit(&v->singlesteps, 1, memory_order_relaxed);
+		r = hv_vcpu_raise(v, &ev, &resp);
+		return r < 0 ? r : 0;
+	}
+	return 0;
 }
 
 /* ---- events ------------------------------------------------------------------------ */
 
 int hv_domain_set_listener(struct hv_domain *d, uint32_t reasons, hv_event_fn *fn, void *ctx)
 {
-	if (!d || (fn && !reasons))
+	if (!d)
 		return -EINVAL;
 	hv_write_lock(&d->listener_lock);
 	d->listener = fn;
 	d->listener_ctx = ctx;
-	d->listener_reasons = fn ? reasons : 0;
+	atomic_store(&d->listener_reasons, fn ? reasons : 0);
 	hv_write_unlock(&d->listener_lock);
 	if (!fn) {
 		/* Nobody will answer now: let every waiting vCPU go. */
@@ -410,6 +438,14 @@ int hv_domain_set_listener(struct hv_domain *d, uint32_t reasons, hv_event_fn *f
 		for (unsigned int i = 0; i < d->nr_vcpus; i++)
 			hv_vcpu_respond(d->vcpus[i], &none);
 	}
+	return 0;
+}
+
+int hv_domain_set_listener_reasons(struct hv_domain *d, uint32_t reasons)
+{
+	if (!d)
+		return -EINVAL;
+	atomic_store(&d->listener_reasons, reasons);
 	return 0;
 }
 
@@ -423,7 +459,8 @@ int hv_vcpu_raise(struct hv_vcpu *v, struct hv_event *ev, struct hv_response *re
 	ev->regs = v->regs;
 
 	hv_read_lock(&d->listener_lock);
-	if (d->listener && ev->reason < 32 && (d->listener_reasons & (1u << ev->reason))) {
+	if (d->listener && ev->reason < 32 &&
+	    (atomic_load_explicit(&d->listener_reasons, memory_order_relaxed) & (1u << ev->reason))) {
 		taken = true;
 		if (ev->sync) {
 			hv_mutex_lock(&v->lock);
@@ -474,8 +511,17 @@ int hv_vcpu_respond(struct hv_vcpu *v, const struct hv_response *resp)
 	if (r < 0)
 		return r;
 
-	if (resp->flags & VM_EVENT_FLAG_ALTERNATE_P2M)
+	if ((resp->flags & VM_EVENT_FLAG_FAST_SINGLESTEP) &&
+	    !view_exists(v->d, resp->fast_singlestep_view))
+		r = -EINVAL;
+	if (r == 0 && (resp->flags & VM_EVENT_FLAG_ALTERNATE_P2M))
 		r = hv_vcpu_switch_view(v, resp->view);
+	if (r == 0 && (resp->flags & VM_EVENT_FLAG_TOGGLE_SINGLESTEP))
+		atomic_store(&v->singlestep, !atomic_load(&v->singlestep));
+	if (r == 0 && (resp->flags & VM_EVENT_FLAG_FAST_SINGLESTEP)) {
+		atomic_store(&v->fast_ss_view, resp->fast_singlestep_view);
+		atomic_store(&v->fast_ss_pending, true);
+	}
 
 	hv_mutex_lock(&v->lock);
 	if (r < 0) {

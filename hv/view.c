@@ -779,6 +779,17 @@ int hv_view_set_visible(struct hv_domain *d, unsigned int idx, bool visible)
 	return r;
 }
 
+bool view_exists(struct hv_domain *d, unsigned int idx)
+{
+	struct hv_view *vw;
+	bool ok;
+
+	hv_read_lock(&d->altp2m.list_lock);
+	ok = view_lookup_locked(d, idx, &vw) == 0;
+	hv_read_unlock(&d->altp2m.list_lock);
+	return ok;
+}
+
 int hv_view_usage(struct hv_domain *d, unsigned int idx, uint64_t *entries, uint64_t *bytes)
 {
 	struct hv_view *vw;

@@ -11,6 +11,12 @@
 #endif
 
 #include <stdint.h>
+
+/* ring.h asks its includer for barriers; vm_event.h includes ring.h. */
+#define xen_mb()  __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define xen_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define xen_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
+
 #include <xen/xen.h>
 #include <xen/event_channel.h>
 #include <xen/memory.h>

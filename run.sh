@@ -94,7 +94,7 @@ cmd_test() {
 	suite asan+ubsan build-asan
 	suite tsan build-tsan
 	suite valgrind build --suite unit \
-		--wrapper 'valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect'
+		--wrapper 'valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect --child-silent-after-fork=yes'
 
 	local skipped=""
 	[ "$SKIPPED" -eq 0 ] || skipped=", $SKIPPED skipped"

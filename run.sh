@@ -3,14 +3,14 @@
 # lacks, builds, then runs one job.
 #
 #   ./run.sh demo    the main job (today: the memory and view benchmarks)
-#   ./run.sh test    the whole test suite: plain, ASan+UBSan, TSan, valgrind
+#   ./run.sh test    the whole test suite: plain, ASan+UBSan, TSan, valgrind, fuzz
 #
 # Environment: CI=true adds -Dwerror=true; BUILD_ROOT (default: .) holds
 # the build directories.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES=(gcc meson ninja-build pkg-config libxen-dev valgrind)
+PACKAGES=(gcc clang libclang-rt-14-dev meson ninja-build pkg-config libxen-dev valgrind)
 BUILD_ROOT=${BUILD_ROOT:-.}
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -29,7 +29,7 @@ install_packages() {
 		"${missing[@]}" >/dev/null
 }
 
-# build DIR [meson options...]
+# build DIR [meson options...]  (CC from the environment applies at setup)
 build() {
 	local dir=$BUILD_ROOT/$1; shift
 	local opts=("$@")
@@ -89,10 +89,12 @@ cmd_test() {
 	build build
 	build build-asan -Db_sanitize=address,undefined -Db_lundef=false
 	build build-tsan -Db_sanitize=thread -Db_lundef=false
+	CC=clang build build-fuzz -Dfuzz=enabled -Db_sanitize=address,undefined -Db_lundef=false
 
 	suite plain build
 	suite asan+ubsan build-asan
 	suite tsan build-tsan
+	suite fuzz build-fuzz --suite fuzz
 	suite valgrind build --suite unit \
 		--wrapper 'valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect --child-silent-after-fork=yes'
 

@@ -333,6 +333,9 @@ static inline void p2m_changed(struct hv_domain *d)
 
 /* vm_event.c: wakes vCPUs waiting on their slots (domain stopping). */
 void vm_event_kick(struct hv_monitor *mon);
+/* The two places answers are taken from shared memory (and fuzzed). */
+int vm_event_slot_collect(struct hv_monitor *mon, unsigned int vcpu, struct hv_response *resp);
+void vm_event_ring_notified(void *ctx, evtchn_port_t port);
 bool view_exists(struct hv_domain *d, unsigned int idx);
 
 static inline void futex_wake(_Atomic uint32_t *addr)

@@ -183,7 +183,7 @@ static void ring_take_responses(struct hv_monitor *mon)
 }
 
 /* The monitor notified the ring's port: answers are there. */
-static void ring_notified(void *ctx, evtchn_port_t port)
+void vm_event_ring_notified(void *ctx, evtchn_port_t port)
 {
 	struct hv_monitor *mon = ctx;
 
@@ -257,6 +257,37 @@ static bool slot_wait_finish(struct hv_monitor *mon, struct hv_vm_event_slot *s)
 	}
 }
 
+/*
+ * Looks at a slot the vCPU waits on: 0 and the decision in @resp when a
+ * valid answer is there (the slot goes back to idle), -EINVAL when what is
+ * there is rejected (the request is put back for the monitor), -EAGAIN
+ * when it is still the monitor's turn.
+ */
+int vm_event_slot_collect(struct hv_monitor *mon, unsigned int vcpu, struct hv_response *resp)
+{
+	struct hv_vm_event_slot *s = slot_of(mon, vcpu);
+	uint32_t state = atomic_load_explicit(slot_state(s), memory_order_acquire);
+	vm_event_response_t rsp;
+
+	if (state == HV_SLOT_SUBMIT)
+		return -EAGAIN;
+	if (state == HV_SLOT_FINISH) {
+		memcpy(&rsp, &s->u.rsp, sizeof(rsp));       /* once: it may change under us */
+		if (check_response(mon, &rsp, vcpu, resp) == 0) {
+			atomic_store_explicit(slot_state(s), HV_SLOT_IDLE, memory_order_release);
+			atomic_fetch_add(&mon->responses, 1);
+			return 0;
+		}
+	} else {
+		atomic_fetch_add(&mon->bad_slot_states, 1);
+		hv_log(mon->d->hv, HV_LOG_WARNING, "d%u vCPU %u: slot state %u while waiting",
+		       mon->d->id, vcpu, state);
+	}
+	/* Ask again: the request as it was, the vCPU still paused. */
+	slot_submit(mon, s, vcpu);
+	return -EINVAL;
+}
+
 static void slot_event(struct hv_monitor *mon, struct hv_vcpu *v)
 {
 	struct hv_vm_event_slot *s = slot_of(mon, v->id);
@@ -272,26 +303,13 @@ static void slot_event(struct hv_monitor *mon, struct hv_vcpu *v)
 	atomic_fetch_add(&mon->requests, 1);
 	slot_submit(mon, s, v->id);
 	while (slot_wait_finish(mon, s)) {
-		vm_event_response_t rsp;
-
-		state = atomic_load_explicit(slot_state(s), memory_order_acquire);
-		if (state == HV_SLOT_FINISH) {
-			memcpy(&rsp, &s->u.rsp, sizeof(rsp));       /* once: it may change under us */
-			if (check_response(mon, &rsp, v->id, &resp) == 0) {
-				atomic_store_explicit(slot_state(s), HV_SLOT_IDLE, memory_order_release);
-				atomic_fetch_add(&mon->responses, 1);
-				hv_vcpu_respond(v, &resp);
-				return;
-			}
-		} else {
-			atomic_fetch_add(&mon->bad_slot_states, 1);
-			hv_log(mon->d->hv, HV_LOG_WARNING, "d%u vCPU %u: slot state %u while waiting",
-			       mon->d->id, v->id, state);
+		if (vm_event_slot_collect(mon, v->id, &resp) == 0) {
+			hv_vcpu_respond(v, &resp);
+			return;
 		}
-		/* Ask again: the request as it was, the vCPU still paused. */
-		slot_submit(mon, s, v->id);
 	}
 	/* Disabled or stopping: resume with no decision, like Xen's disable. */
+	resp = (struct hv_response){ 0 };
 	atomic_store_explicit(slot_state(s), HV_SLOT_IDLE, memory_order_release);
 	hv_vcpu_respond(v, &resp);
 }
@@ -408,7 +426,7 @@ int hv_monitor_enable(struct hv_domain *d, const struct hv_monitor_opts *opts,
 	mon->pending = calloc(d->nr_vcpus ? d->nr_vcpus : 1, sizeof(*mon->pending));
 	r = mon->pending ? monitor_buffers(mon) : -ENOMEM;
 	if (r == 0) {
-		r = evtchn_alloc_unbound(d->evtchn, HV_DOMID_DOM0, NULL, ring_notified, mon);
+		r = evtchn_alloc_unbound(d->evtchn, HV_DOMID_DOM0, NULL, vm_event_ring_notified, mon);
 		mon->ring_port = r > 0 ? (evtchn_port_t)r : 0;
 	}
 	for (unsigned int i = 0; r >= 0 && mon->slots && i < d->nr_vcpus; i++) {

@@ -31,6 +31,7 @@ struct hv_consumer {
 	bool imported;
 	evtchn_port_t ring_port, slot_ports[HV_MAX_VCPUS];   /* dom0's ends */
 	_Atomic uint8_t taken[HV_MAX_VCPUS];  /* next() handed this slot's request out */
+	struct spin_budget spin[HV_MAX_VCPUS];  /* wait(): per slot, one waiter at a time */
 };
 
 static struct hv_vm_event_slot *slot_of(struct hv_consumer *c, unsigned int vcpu)
@@ -191,17 +192,14 @@ int hv_consumer_wait(struct hv_consumer *c, unsigned int vcpu, int timeout_ms,
 	if (!channels(c))
 		return -EOPNOTSUPP;
 	s = slot_of(c, vcpu);
+	if (spin_until(slot_state(s), HV_SLOT_SUBMIT, true, &c->spin[vcpu])) {
+		memcpy(req, &s->u.req, sizeof(*req));
+		return 0;
+	}
 	deadline = now_ms() + timeout_ms;
 	for (;;) {
-		for (unsigned int i = 0; i < SLOT_SPIN_ITERATIONS; i++) {
-			if (atomic_load_explicit(slot_state(s), memory_order_acquire) == HV_SLOT_SUBMIT) {
-				memcpy(req, &s->u.req, sizeof(*req));
-				return 0;
-			}
-			cpu_relax();
-		}
-		int64_t left = deadline - now_ms();
 		uint32_t state;
+		int64_t left = deadline - now_ms();
 
 		if (left <= 0)
 			return -ETIMEDOUT;
@@ -209,8 +207,13 @@ int hv_consumer_wait(struct hv_consumer *c, unsigned int vcpu, int timeout_ms,
 		__atomic_store_n(&s->monitor_sleeping, 1, __ATOMIC_SEQ_CST);
 		state = atomic_load_explicit(slot_state(s), memory_order_seq_cst);
 		if (state != HV_SLOT_SUBMIT)
-			futex_wait(slot_state(s), state, left < SLOT_SLEEP_SLICE_MS ? (int)left : SLOT_SLEEP_SLICE_MS);
+			futex_wait(slot_state(s), state,
+				   left < SLOT_SLEEP_SLICE_MS ? (int)left : SLOT_SLEEP_SLICE_MS);
 		__atomic_store_n(&s->monitor_sleeping, 0, __ATOMIC_RELAXED);
+		if (atomic_load_explicit(slot_state(s), memory_order_acquire) == HV_SLOT_SUBMIT) {
+			memcpy(req, &s->u.req, sizeof(*req));
+			return 0;
+		}
 	}
 }
 

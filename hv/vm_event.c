@@ -49,6 +49,7 @@ struct hv_monitor {
 	uint8_t *slots;
 	evtchn_port_t slot_ports[HV_MAX_VCPUS];
 	vm_event_request_t *pending;          /* per vCPU: the request last submitted */
+	struct spin_budget spin[HV_MAX_VCPUS];  /* per vCPU, used by its thread only */
 
 	_Atomic bool disabling;
 	_Atomic uint64_t requests, responses, bad_responses, bad_slot_states, async_dropped,
@@ -239,21 +240,20 @@ static void slot_submit(struct hv_monitor *mon, struct hv_vm_event_slot *s, unsi
 }
 
 /* Waits for FINISH; false when the monitor is going away or the domain stops. */
-static bool slot_wait_finish(struct hv_monitor *mon, struct hv_vm_event_slot *s)
+static bool slot_wait_finish(struct hv_monitor *mon, unsigned int vcpu)
 {
+	struct hv_vm_event_slot *s = slot_of(mon, vcpu);
+	if (spin_until(slot_state(s), HV_SLOT_SUBMIT, false, &mon->spin[vcpu]))
+		return true;
 	for (;;) {
-		for (unsigned int i = 0; i < SLOT_SPIN_ITERATIONS; i++) {
-			if (atomic_load_explicit(slot_state(s), memory_order_acquire) != HV_SLOT_SUBMIT)
-				return true;
-			if (giving_up(mon))
-				return false;
-			cpu_relax();
-		}
+		if (giving_up(mon))
+			return false;
 		__atomic_store_n(&s->vcpu_sleeping, 1, __ATOMIC_SEQ_CST);
-		if (atomic_load_explicit(slot_state(s), memory_order_seq_cst) == HV_SLOT_SUBMIT &&
-		    !giving_up(mon))
+		if (atomic_load_explicit(slot_state(s), memory_order_seq_cst) == HV_SLOT_SUBMIT)
 			futex_wait(slot_state(s), HV_SLOT_SUBMIT, SLOT_SLEEP_SLICE_MS);
 		__atomic_store_n(&s->vcpu_sleeping, 0, __ATOMIC_RELAXED);
+		if (atomic_load_explicit(slot_state(s), memory_order_acquire) != HV_SLOT_SUBMIT)
+			return !giving_up(mon);
 	}
 }
 
@@ -302,7 +302,7 @@ static void slot_event(struct hv_monitor *mon, struct hv_vcpu *v)
 	}
 	atomic_fetch_add(&mon->requests, 1);
 	slot_submit(mon, s, v->id);
-	while (slot_wait_finish(mon, s)) {
+	while (slot_wait_finish(mon, v->id)) {
 		if (vm_event_slot_collect(mon, v->id, &resp) == 0) {
 			hv_vcpu_respond(v, &resp);
 			return;

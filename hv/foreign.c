@@ -175,22 +175,35 @@ static int take_refs_locked(struct hv *hv, struct hv_mapping *m, uint64_t gfn)
 }
 
 /*
- * Reserve address space so that every 2 MiB-aligned gfn lands on a 2 MiB
- * aligned address (the kernel can then use huge TLB entries), and map each
- * run of contiguous machine frames with one mmap of the machine memfd.
+ * Every 2 MiB-aligned gfn lands on a 2 MiB-aligned address (so the kernel
+ * can use huge TLB entries): the mapping starts at the first 2 MiB boundary
+ * of the reservation plus the gfn's offset inside its chunk, so the
+ * reservation must hold that offset as well as the alignment slack.
  */
+size_t foreign_reserve_len(uint64_t gfn, size_t len)
+{
+	return len + HV_SUPERPAGE_SIZE + ((gfn & (HV_SUPERPAGE_PAGES - 1)) << HV_PAGE_SHIFT);
+}
+
+uintptr_t foreign_place(uintptr_t base, uint64_t gfn)
+{
+	uintptr_t aligned = (base + HV_SUPERPAGE_SIZE - 1) & ~(uintptr_t)(HV_SUPERPAGE_SIZE - 1);
+
+	return aligned + ((gfn & (HV_SUPERPAGE_PAGES - 1)) << HV_PAGE_SHIFT);
+}
+
+/* Reserves address space, then maps each run of contiguous frames with one mmap. */
 static int map_address_space(struct hv *hv, struct hv_mapping *m, uint64_t gfn)
 {
 	size_t len = m->nr << HV_PAGE_SHIFT;
-	size_t reserve = len + HV_SUPERPAGE_SIZE;
+	size_t reserve = foreign_reserve_len(gfn, len);
 	int prot = PROT_READ | ((m->flags & HV_MAP_WRITE) ? PROT_WRITE : 0);
 	uint8_t *base, *addr;
 
 	base = mmap(NULL, reserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (base == MAP_FAILED)
 		return -errno;
-	addr = (uint8_t *)(((uintptr_t)base + HV_SUPERPAGE_SIZE - 1) & ~(HV_SUPERPAGE_SIZE - 1));
-	addr += (gfn & (HV_SUPERPAGE_PAGES - 1)) << HV_PAGE_SHIFT;
+	addr = (uint8_t *)foreign_place((uintptr_t)base, gfn);
 	if (addr > base)
 		munmap(base, (size_t)(addr - base));
 	if (base + reserve > addr + len)

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* dom0 foreign mapping: superpage vs 4 KiB references, conflicts, bad input. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "counts.h"
 #include "harness.h"
+#include "private.h"
 
 #define MiB (UINT64_C(1) << 20)
 
@@ -295,6 +297,36 @@ static void destroy_while_mapped(void)
 	CHECK(hv_end_clean(f.hv));
 }
 
+/*
+ * A mapping must stay inside the address space it reserved: MAP_FIXED would
+ * silently replace whatever lies beyond, and the unmap punch a hole into it.
+ * Where the kernel puts the reservation is its choice, so the placement is
+ * checked for every alignment of the reservation, every gfn offset within a
+ * 2 MiB chunk and lengths around a chunk.
+ */
+static void mapping_stays_in_its_reservation(void)
+{
+	static const size_t lens[] = { 1, 2, 511, 512, 513, 1024, 1500 };
+
+	for (uintptr_t b = 0; b < HV_SUPERPAGE_PAGES; b++) {
+		uintptr_t base = 0x40000000 + (b << HV_PAGE_SHIFT);
+
+		for (uint64_t off = 0; off < HV_SUPERPAGE_PAGES; off++) {
+			for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+				uint64_t gfn = 7 * HV_SUPERPAGE_PAGES + off;
+				size_t len = lens[i] << HV_PAGE_SHIFT;
+				size_t reserve = foreign_reserve_len(gfn, len);
+				uintptr_t addr = foreign_place(base, gfn);
+
+				CHECK(addr >= base);
+				CHECK(addr + len <= base + reserve);
+				/* 2 MiB-aligned gfns land on 2 MiB-aligned addresses. */
+				CHECK_EQ((addr - (off << HV_PAGE_SHIFT)) % HV_SUPERPAGE_SIZE, 0);
+			}
+		}
+	}
+}
+
 static void hv_free_releases_live_mappings(void)
 {
 	struct fixture f = setup(2 * MiB);
@@ -315,4 +347,5 @@ T_MAIN(T_CASE(superpage_path_one_reference),
        T_CASE(unaligned_ranges),
        T_CASE(bad_input_changes_nothing),
        T_CASE(destroy_while_mapped),
+       T_CASE(mapping_stays_in_its_reservation),
        T_CASE(hv_free_releases_live_mappings))

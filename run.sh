@@ -2,7 +2,7 @@
 # altview developer entry point: installs what a fresh Debian 12 machine
 # lacks, builds, then runs one job.
 #
-#   ./run.sh demo    the main job (today: the memory and view benchmarks)
+#   ./run.sh demo    the main job (today: the core's benchmarks)
 #   ./run.sh test    the whole test suite: plain, ASan+UBSan, TSan, valgrind, fuzz
 #
 # Environment: CI=true adds -Dwerror=true; BUILD_ROOT (default: .) holds
@@ -77,6 +77,8 @@ cmd_demo() {
 	"$BUILD_ROOT/build/tests/bench/bench-superpage" 1 15
 	log "accesses through the host p2m vs views, view switch, view memory (JSON lines)"
 	"$BUILD_ROOT/build/tests/bench/bench-views" 5
+	log "vm_event round trip and throughput, channels vs ring; event channel sends (JSON lines)"
+	"$BUILD_ROOT/build/tests/bench/bench-vm-event" 20000
 }
 
 cmd_test() {

@@ -40,7 +40,11 @@ build() {
 		meson setup "$dir" "${opts[@]}" >/dev/null
 	fi
 	log "building $dir"
-	ninja -C "$dir" >/dev/null
+	if ! ninja -C "$dir" > "$dir/build.log" 2>&1; then
+		grep -E 'error|FAILED' "$dir/build.log" | head -40 >&2
+		echo "build of $dir failed (full log: $dir/build.log)" >&2
+		return 1
+	fi
 }
 
 PASSED=0 FAILED=0 SKIPPED=0

@@ -43,7 +43,7 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void die(const char *what, int r)
+static __attribute__((noreturn)) void die(const char *what, int r)
 {
 	fprintf(stderr, "bench-views: %s: %s\n", what, strerror(-r));
 	exit(1);

@@ -64,6 +64,21 @@ static inline void lock_acquired_second(enum hv_lock_level level, const char *na
 bool hv_lock_checks_enabled(void) { return false; }
 #endif
 
+void lock_order_acquired(enum hv_lock_level level, const char *name)
+{
+	lock_acquired(level, name);
+}
+
+void lock_order_acquired_second(enum hv_lock_level level, const char *name)
+{
+	lock_acquired_second(level, name);
+}
+
+void lock_order_released(enum hv_lock_level level, const char *name)
+{
+	lock_released(level, name);
+}
+
 void hv_mutex_init(struct hv_mutex *l, enum hv_lock_level level, const char *name)
 {
 	pthread_mutex_init(&l->m, NULL);

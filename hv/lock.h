@@ -19,10 +19,12 @@ enum hv_lock_level {
 	HV_LOCK_EVTCHN_HANDLES = 26,  /* dom0's event channel handles */
 	HV_LOCK_EVENT      = 27,  /* a domain's event channel table (two: address order) */
 	HV_LOCK_VM_EVENT   = 28,  /* a monitor's ring */
+	HV_LOCK_GRANT      = 29,  /* a domain's grant table (per-thread reader lock) */
 	HV_LOCK_P2M_HOST   = 30,  /* a domain's host p2m */
 	HV_LOCK_VIEW_LIST  = 40,  /* a domain's list of alternate views */
 	HV_LOCK_VIEW       = 50,  /* one alternate view */
 	HV_LOCK_PAGE_ALLOC = 60,  /* a domain's page list */
+	HV_LOCK_MAPTRACK   = 65,  /* dom0's grant mappings */
 	HV_LOCK_HEAP       = 70,  /* the buddy allocator */
 	HV_LOCK_VCPU       = 80,  /* one vCPU's run state; nothing is taken under it */
 	HV_LOCK_DOMSTATE   = 90,  /* a domain's crash and idle state */
@@ -60,6 +62,12 @@ void hv_read_lock(struct hv_rwlock *l);
 void hv_read_unlock(struct hv_rwlock *l);
 void hv_write_lock(struct hv_rwlock *l);
 void hv_write_unlock(struct hv_rwlock *l);
+
+/* For lock types of their own (prwlock.c): tell the checker. */
+void lock_order_acquired(enum hv_lock_level level, const char *name);
+/* A second lock of the level just taken (a pair, or a nested read of one class). */
+void lock_order_acquired_second(enum hv_lock_level level, const char *name);
+void lock_order_released(enum hv_lock_level level, const char *name);
 
 /* True when this build checks the order (tests of the checker need it). */
 bool hv_lock_checks_enabled(void);

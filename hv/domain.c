@@ -11,7 +11,7 @@
 
 #include "private.h"
 
-static int add_block(struct hv_domain *d, uint64_t mfn, uint64_t gfn, unsigned int order)
+int domain_add_block(struct hv_domain *d, uint64_t mfn, uint64_t gfn, unsigned int order)
 {
 	int r = 0;
 
@@ -75,7 +75,7 @@ static int populate(struct hv_domain *d, uint64_t pages)
 			order--;
 		if (r < 0)
 			break;
-		r = add_block(d, mfn, gfn, order);
+		r = domain_add_block(d, mfn, gfn, order);
 		if (r < 0) {
 			heap_free_domheap(d, mfn, order);
 			break;
@@ -93,8 +93,9 @@ static void domain_free(struct hv_domain *d)
 {
 	vcpus_stop(d);
 	vcpus_free(d);
-	/* Views hold references on remapped frames: release them first. */
+	/* Views and the grant table hold references on frames: release them first. */
 	altp2m_deinit(d);
+	grant_deinit(d);
 	evtchn_table_free(d->evtchn);
 	for (size_t i = 0; i < d->nr_blocks; i++)
 		heap_free_domheap(d, d->blocks[i].mfn, d->blocks[i].order);
@@ -181,6 +182,8 @@ int hv_domain_create(struct hv *hv, const struct hv_domain_opts *opts, struct hv
 	r = reserve_domid(hv, d);
 	if (r == 0) {
 		r = evtchn_table_new(hv, d->id, &d->evtchn);
+		if (r == 0)
+			r = grant_init(d, opts->max_grant_frames);
 		if (r == 0)
 			r = populate(d, opts->memory_bytes >> HV_PAGE_SHIFT);
 		if (r == 0)

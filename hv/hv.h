@@ -130,6 +130,7 @@ struct hv_domain_opts {
 	 * with access_required it crashes the domain instead (Xen's rule).
 	 */
 	bool access_required;
+	unsigned int max_grant_frames;  /* 0: HV_GNTTAB_DEFAULT_MAX_FRAMES */
 };
 
 /* Returns a reference the caller releases with hv_domain_put(). */
@@ -542,3 +543,36 @@ struct hv_consumer_export {
 };
 int hv_consumer_export(struct hv_consumer *c, struct hv_consumer_export *ex);
 int hv_consumer_import(const struct hv_consumer_export *ex, struct hv_consumer **out);
+
+/* ---- grant tables (Xen v1) --------------------------------------------------- */
+
+#define HV_GNTTAB_DEFAULT_MAX_FRAMES 32
+/* Where a domain's table frames appear in its p2m (above any guest RAM). */
+#define HV_GNTTAB_GFN_BASE UINT64_C(0xff000000)
+
+/*
+ * The guest's table operations (GNTTABOP_setup_table / query_size): grow the
+ * table to @nr_frames (never shrinks) and return where its frames are.
+ * Results are GNTST_* codes, as Xen's hypercalls report them.
+ */
+int hv_gnttab_setup_table(struct hv_domain *d, unsigned int nr_frames, uint64_t *gfns);
+int hv_gnttab_query_size(struct hv_domain *d, unsigned int *nr_frames, unsigned int *max_frames);
+
+/*
+ * dom0 maps a grant of @granter into its address space (GNTMAP_host_map,
+ * optionally GNTMAP_readonly), unmaps it by handle, or copies between
+ * grants and frames (struct gnttab_copy; never across a page).
+ */
+int16_t hv_gnttab_map(struct hv *hv, domid_t granter, grant_ref_t ref, uint32_t flags,
+		      void **addr, grant_handle_t *handle);
+int16_t hv_gnttab_unmap(struct hv *hv, grant_handle_t handle);
+int16_t hv_gnttab_copy(struct hv *hv, struct gnttab_copy *op);
+
+/*
+ * What a guest does to its own table (Linux's gnttab_grant_foreign_access /
+ * end_foreign_access_ref), for the script engine and tests: -EBUSY while
+ * the grant is in use.
+ */
+int hv_gnttab_grant_access(struct hv_domain *d, grant_ref_t ref, domid_t domid, uint64_t gfn,
+			   bool readonly);
+int hv_gnttab_end_access(struct hv_domain *d, grant_ref_t ref);

@@ -79,6 +79,8 @@ int hv_new(const struct hv_opts *opts, struct hv **out)
 	r = machine_init(hv, opts->machine_bytes);
 	if (r == 0)
 		r = evtchn_table_new(hv, HV_DOMID_DOM0, &hv->dom0_evtchn);
+	if (r == 0)
+		r = maptrack_init(hv);
 	if (r < 0) {
 		hv_free(hv);
 		return r;
@@ -105,6 +107,7 @@ void hv_free(struct hv *hv)
 		}
 	}
 	foreign_unmap_all(hv);
+	maptrack_deinit(hv);
 	evtchn_service_stop(hv);
 	evtchn_table_free(hv->dom0_evtchn);
 	free(hv->frame_table);

@@ -57,6 +57,8 @@ struct hv_mapping;
 
 struct evtchn_table;
 struct hv_evtchn_handle;
+struct grant_table;
+struct maptrack;
 typedef void hv_evtchn_consumer_fn(void *ctx, evtchn_port_t port);
 
 struct hv {
@@ -79,6 +81,7 @@ struct hv {
 	_Atomic uint64_t spage_ref_ops;
 
 	struct evtchn_table *dom0_evtchn;
+	struct maptrack *maptrack;            /* dom0's grant mappings */
 	struct hv_mutex evtchn_handles_lock;
 	struct hv_evtchn_handle *evtchn_handles;
 	int evtchn_epoll, evtchn_stop;        /* notify service for other processes */
@@ -236,6 +239,7 @@ struct hv_domain {
 	uint64_t tot_pages;
 
 	struct evtchn_table *evtchn;
+	struct grant_table *grant;
 	struct p2m p2m;
 	xenmem_access_t default_access;       /* what "default" means in view 0 */
 	struct altp2m altp2m;
@@ -425,6 +429,15 @@ static inline _Atomic uint32_t *slot_state(struct hv_vm_event_slot *s)
 int vcpus_create(struct hv_domain *d, const struct hv_domain_opts *opts);
 void vcpus_stop(struct hv_domain *d);
 void vcpus_free(struct hv_domain *d);
+
+/* grant.c */
+int grant_init(struct hv_domain *d, unsigned int max_frames);
+void grant_deinit(struct hv_domain *d);
+int maptrack_init(struct hv *hv);
+void maptrack_deinit(struct hv *hv);
+
+/* domain.c: record a block the domain owns (freed with the domain). */
+int domain_add_block(struct hv_domain *d, uint64_t mfn, uint64_t gfn, unsigned int order);
 
 /* evtchn.c */
 int evtchn_table_new(struct hv *hv, domid_t id, struct evtchn_table **out);

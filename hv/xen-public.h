@@ -19,5 +19,6 @@
 
 #include <xen/xen.h>
 #include <xen/event_channel.h>
+#include <xen/grant_table.h>
 #include <xen/memory.h>
 #include <xen/vm_event.h>

@@ -183,7 +183,7 @@ int hv_domain_create(struct hv *hv, const struct hv_domain_opts *opts, struct hv
 	if (r == 0) {
 		r = evtchn_table_new(hv, d->id, &d->evtchn);
 		if (r == 0)
-			r = grant_init(d, opts->max_grant_frames);
+			r = grant_init(d, opts->max_grant_frames, opts->grant_lock);
 		if (r == 0)
 			r = populate(d, opts->memory_bytes >> HV_PAGE_SHIFT);
 		if (r == 0)

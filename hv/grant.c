@@ -32,8 +32,20 @@ struct active_grant {
 	uint32_t pins, write_pins;
 };
 
+/*
+ * The table lock.  The per-thread reader lock is what the core uses; the
+ * other two are there so the benchmark can compare against them through
+ * the very same map/unmap/copy paths.
+ */
+struct grant_lock {
+	enum hv_grant_lock kind;
+	struct hv_prwlock prw;
+	pthread_rwlock_t rw;
+	_Atomic int counter;                  /* readers, or -1 while written */
+};
+
 struct grant_table {
-	struct hv_prwlock lock;
+	struct grant_lock lock;
 	unsigned int nr_frames, max_frames;
 	uint64_t *mfns;
 	struct active_grant *active;          /* nr_frames * ENTRIES_PER_FRAME */
@@ -55,6 +67,86 @@ struct maptrack {
 };
 
 /* ---- the table -------------------------------------------------------------------- */
+
+static void gt_read_lock(struct grant_lock *l)
+{
+	switch (l->kind) {
+	case HV_GRANT_LOCK_PER_THREAD:
+		hv_prw_read_lock(&l->prw);
+		break;
+	case HV_GRANT_LOCK_PTHREAD:
+		lock_order_acquired(HV_LOCK_GRANT, "grant table");
+		pthread_rwlock_rdlock(&l->rw);
+		break;
+	case HV_GRANT_LOCK_ATOMIC:
+		lock_order_acquired(HV_LOCK_GRANT, "grant table");
+		for (;;) {
+			int n = atomic_load_explicit(&l->counter, memory_order_relaxed);
+
+			if (n >= 0 && atomic_compare_exchange_weak_explicit(&l->counter, &n, n + 1,
+									    memory_order_acquire,
+									    memory_order_relaxed))
+				break;
+			cpu_relax();
+		}
+		break;
+	}
+}
+
+static void gt_read_unlock(struct grant_lock *l)
+{
+	switch (l->kind) {
+	case HV_GRANT_LOCK_PER_THREAD:
+		hv_prw_read_unlock(&l->prw);
+		break;
+	case HV_GRANT_LOCK_PTHREAD:
+		pthread_rwlock_unlock(&l->rw);
+		lock_order_released(HV_LOCK_GRANT, "grant table");
+		break;
+	case HV_GRANT_LOCK_ATOMIC:
+		atomic_fetch_sub_explicit(&l->counter, 1, memory_order_release);
+		lock_order_released(HV_LOCK_GRANT, "grant table");
+		break;
+	}
+}
+
+static void gt_write_lock(struct grant_lock *l)
+{
+	switch (l->kind) {
+	case HV_GRANT_LOCK_PER_THREAD:
+		hv_prw_write_lock(&l->prw);
+		break;
+	case HV_GRANT_LOCK_PTHREAD:
+		lock_order_acquired(HV_LOCK_GRANT, "grant table");
+		pthread_rwlock_wrlock(&l->rw);
+		break;
+	case HV_GRANT_LOCK_ATOMIC:
+		lock_order_acquired(HV_LOCK_GRANT, "grant table");
+		for (int zero = 0; !atomic_compare_exchange_weak_explicit(&l->counter, &zero, -1,
+									 memory_order_acquire,
+									 memory_order_relaxed);
+		     zero = 0)
+			cpu_relax();
+		break;
+	}
+}
+
+static void gt_write_unlock(struct grant_lock *l)
+{
+	switch (l->kind) {
+	case HV_GRANT_LOCK_PER_THREAD:
+		hv_prw_write_unlock(&l->prw);
+		break;
+	case HV_GRANT_LOCK_PTHREAD:
+		pthread_rwlock_unlock(&l->rw);
+		lock_order_released(HV_LOCK_GRANT, "grant table");
+		break;
+	case HV_GRANT_LOCK_ATOMIC:
+		atomic_store_explicit(&l->counter, 0, memory_order_release);
+		lock_order_released(HV_LOCK_GRANT, "grant table");
+		break;
+	}
+}
 
 static void active_lock(struct active_grant *a)
 {
@@ -82,10 +174,13 @@ static _Atomic uint32_t *entry_word(grant_entry_v1_t *e)
 	return (_Atomic uint32_t *)e;
 }
 
-int grant_init(struct hv_domain *d, unsigned int max_frames)
+int grant_init(struct hv_domain *d, unsigned int max_frames, enum hv_grant_lock kind)
 {
-	struct grant_table *gt = calloc(1, sizeof(*gt));
+	struct grant_table *gt;
 
+	if ((unsigned int)kind > HV_GRANT_LOCK_ATOMIC)
+		return -EINVAL;
+	gt = calloc(1, sizeof(*gt));
 	if (!gt)
 		return -ENOMEM;
 	gt->max_frames = max_frames ? max_frames : HV_GNTTAB_DEFAULT_MAX_FRAMES;
@@ -94,7 +189,9 @@ int grant_init(struct hv_domain *d, unsigned int max_frames)
 		free(gt);
 		return -ENOMEM;
 	}
-	hv_prwlock_init(&gt->lock, &hv_grant_class, HV_LOCK_GRANT, "grant table");
+	gt->lock.kind = kind;
+	hv_prwlock_init(&gt->lock.prw, &hv_grant_class, HV_LOCK_GRANT, "grant table");
+	pthread_rwlock_init(&gt->lock.rw, NULL);
 	d->grant = gt;
 	return 0;
 }
@@ -108,7 +205,8 @@ void grant_deinit(struct hv_domain *d)
 		return;
 	for (unsigned int i = 0; i < gt->nr_frames; i++)
 		hv_frame_put_typed(d, gt->mfns[i], HV_PGT_GRANT_TABLE);
-	hv_prwlock_deinit(&gt->lock);
+	hv_prwlock_deinit(&gt->lock.prw);
+	pthread_rwlock_destroy(&gt->lock.rw);
 	free(gt->active);
 	free(gt->mfns);
 	free(gt);
@@ -151,14 +249,14 @@ int hv_gnttab_setup_table(struct hv_domain *d, unsigned int nr_frames, uint64_t 
 	if (!d || !gfns)
 		return GNTST_general_error;
 	gt = d->grant;
-	hv_prw_write_lock(&gt->lock);
+	gt_write_lock(&gt->lock);
 	if (nr_frames == 0 || nr_frames > gt->max_frames)
 		r = GNTST_general_error;
 	else if (nr_frames > gt->nr_frames)
 		r = grow(d, nr_frames);
 	for (unsigned int i = 0; r == GNTST_okay && i < nr_frames; i++)
 		gfns[i] = HV_GNTTAB_GFN_BASE + i;
-	hv_prw_write_unlock(&gt->lock);
+	gt_write_unlock(&gt->lock);
 	return r;
 }
 
@@ -166,10 +264,10 @@ int hv_gnttab_query_size(struct hv_domain *d, unsigned int *nr_frames, unsigned 
 {
 	if (!d || !nr_frames || !max_frames)
 		return GNTST_general_error;
-	hv_prw_read_lock(&d->grant->lock);
+	gt_read_lock(&d->grant->lock);
 	*nr_frames = d->grant->nr_frames;
 	*max_frames = d->grant->max_frames;
-	hv_prw_read_unlock(&d->grant->lock);
+	gt_read_unlock(&d->grant->lock);
 	return GNTST_okay;
 }
 
@@ -285,9 +383,9 @@ static int16_t unmap_entry(struct hv *hv, struct maptrack_entry *m)
 	struct hv_domain *d = m->d;
 
 	munmap(m->addr, HV_PAGE_SIZE);
-	hv_prw_read_lock(&d->grant->lock);
+	gt_read_lock(&d->grant->lock);
 	unpin(d, m->ref, m->readonly, m->mfn);
-	hv_prw_read_unlock(&d->grant->lock);
+	gt_read_unlock(&d->grant->lock);
 	hv_domain_put(d);
 	return GNTST_okay;
 }
@@ -350,9 +448,9 @@ int16_t hv_gnttab_map(struct hv *hv, domid_t granter, grant_ref_t ref, uint32_t 
 		return GNTST_general_error;
 	if (hv_domain_get(hv, granter, &m.d) < 0)
 		return GNTST_bad_domain;
-	hv_prw_read_lock(&m.d->grant->lock);
+	gt_read_lock(&m.d->grant->lock);
 	r = (int16_t)pin(m.d, ref, m.readonly, &m.mfn);
-	hv_prw_read_unlock(&m.d->grant->lock);
+	gt_read_unlock(&m.d->grant->lock);
 	if (r == GNTST_okay) {
 		m.addr = mmap(NULL, HV_PAGE_SIZE, prot, MAP_SHARED, hv->machine_fd,
 			      (off_t)(m.mfn << HV_PAGE_SHIFT));
@@ -361,9 +459,9 @@ int16_t hv_gnttab_map(struct hv *hv, domid_t granter, grant_ref_t ref, uint32_t 
 		else if ((r = track(hv, &m, handle)) != GNTST_okay)
 			munmap(m.addr, HV_PAGE_SIZE);
 		if (r != GNTST_okay) {
-			hv_prw_read_lock(&m.d->grant->lock);
+			gt_read_lock(&m.d->grant->lock);
 			unpin(m.d, ref, m.readonly, m.mfn);
-			hv_prw_read_unlock(&m.d->grant->lock);
+			gt_read_unlock(&m.d->grant->lock);
 		}
 	}
 	if (r != GNTST_okay) {
@@ -410,9 +508,9 @@ static int16_t copy_acquire(struct hv *hv, const struct gnttab_copy_ptr *p, bool
 	if (gref) {
 		s->ref = p->u.ref;
 		/* One table at a time: two held at once could deadlock two writers. */
-		hv_prw_read_lock(&s->d->grant->lock);
+		gt_read_lock(&s->d->grant->lock);
 		r = (int16_t)pin(s->d, s->ref, readonly, &s->mfn);
-		hv_prw_read_unlock(&s->d->grant->lock);
+		gt_read_unlock(&s->d->grant->lock);
 	} else {
 		struct hv_p2m_entry e;
 
@@ -432,9 +530,9 @@ static void copy_release(struct copy_side *s, bool readonly)
 	if (!s->d)
 		return;
 	if (s->gref) {
-		hv_prw_read_lock(&s->d->grant->lock);
+		gt_read_lock(&s->d->grant->lock);
 		unpin(s->d, s->ref, readonly, s->mfn);
-		hv_prw_read_unlock(&s->d->grant->lock);
+		gt_read_unlock(&s->d->grant->lock);
 	}
 	hv_domain_put(s->d);
 }
@@ -470,7 +568,7 @@ int hv_gnttab_grant_access(struct hv_domain *d, grant_ref_t ref, domid_t domid, 
 
 	if (!d)
 		return -EINVAL;
-	hv_prw_read_lock(&d->grant->lock);
+	gt_read_lock(&d->grant->lock);
 	if (ref >= d->grant->nr_frames * ENTRIES_PER_FRAME || gfn > UINT32_MAX) {
 		r = -EINVAL;
 	} else {
@@ -481,7 +579,7 @@ int hv_gnttab_grant_access(struct hv_domain *d, grant_ref_t ref, domid_t domid, 
 				      GTF_permit_access | (readonly ? GTF_readonly : 0),
 				      memory_order_release);
 	}
-	hv_prw_read_unlock(&d->grant->lock);
+	gt_read_unlock(&d->grant->lock);
 	return r;
 }
 
@@ -493,7 +591,7 @@ int hv_gnttab_end_access(struct hv_domain *d, grant_ref_t ref)
 
 	if (!d)
 		return -EINVAL;
-	hv_prw_read_lock(&d->grant->lock);
+	gt_read_lock(&d->grant->lock);
 	if (ref >= d->grant->nr_frames * ENTRIES_PER_FRAME) {
 		r = -EINVAL;
 	} else {
@@ -507,6 +605,6 @@ int hv_gnttab_end_access(struct hv_domain *d, grant_ref_t ref)
 			}
 		} while (!atomic_compare_exchange_weak(w, &word, 0));
 	}
-	hv_prw_read_unlock(&d->grant->lock);
+	gt_read_unlock(&d->grant->lock);
 	return r;
 }

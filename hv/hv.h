@@ -131,6 +131,12 @@ struct hv_domain_opts {
 	 */
 	bool access_required;
 	unsigned int max_grant_frames;  /* 0: HV_GNTTAB_DEFAULT_MAX_FRAMES */
+	/* The grant table lock; the alternatives exist to be measured against it. */
+	enum hv_grant_lock {
+		HV_GRANT_LOCK_PER_THREAD = 0,   /* the per-thread reader lock */
+		HV_GRANT_LOCK_PTHREAD,          /* pthread_rwlock_t */
+		HV_GRANT_LOCK_ATOMIC,           /* a counter rwlock: one shared line */
+	} grant_lock;
 };
 
 /* Returns a reference the caller releases with hv_domain_put(). */

@@ -431,7 +431,7 @@ void vcpus_stop(struct hv_domain *d);
 void vcpus_free(struct hv_domain *d);
 
 /* grant.c */
-int grant_init(struct hv_domain *d, unsigned int max_frames);
+int grant_init(struct hv_domain *d, unsigned int max_frames, enum hv_grant_lock kind);
 void grant_deinit(struct hv_domain *d);
 int maptrack_init(struct hv *hv);
 void maptrack_deinit(struct hv *hv);

@@ -379,8 +379,9 @@ static void view_set_access_locked(struct hv_domain *d, struct hv_view *vw, uint
 				   xenmem_access_t a)
 {
 	const struct view_slot *s = table_find(vw, gfn);
-	uint64_t raw;
+	uint64_t raw = 0;
 
+	/* The caller checked that the host maps every gfn of the operation. */
 	if (s)
 		raw = s->raw;
 	else
@@ -509,7 +510,7 @@ static int change_gfn_locked(struct hv_domain *d, struct hv_view *vw, uint64_t o
 			     uint64_t new_gfn)
 {
 	struct view_remap *rm = remap_find(vw, old_gfn);
-	uint64_t raw;
+	uint64_t raw = 0;
 	int r;
 
 	if (new_gfn == HV_INVALID_GFN) {

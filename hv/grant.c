@@ -68,84 +68,71 @@ struct maptrack {
 
 /* ---- the table -------------------------------------------------------------------- */
 
+/* The per-thread reader lock reports to the order checker itself; the others here. */
 static void gt_read_lock(struct grant_lock *l)
 {
-	switch (l->kind) {
-	case HV_GRANT_LOCK_PER_THREAD:
+	if (l->kind == HV_GRANT_LOCK_PER_THREAD) {
 		hv_prw_read_lock(&l->prw);
-		break;
-	case HV_GRANT_LOCK_PTHREAD:
-		lock_order_acquired(HV_LOCK_GRANT, "grant table");
+		return;
+	}
+	lock_order_acquired(HV_LOCK_GRANT, "grant table");
+	if (l->kind == HV_GRANT_LOCK_PTHREAD) {
 		pthread_rwlock_rdlock(&l->rw);
-		break;
-	case HV_GRANT_LOCK_ATOMIC:
-		lock_order_acquired(HV_LOCK_GRANT, "grant table");
-		for (;;) {
-			int n = atomic_load_explicit(&l->counter, memory_order_relaxed);
+		return;
+	}
+	for (;;) {
+		int n = atomic_load_explicit(&l->counter, memory_order_relaxed);
 
-			if (n >= 0 && atomic_compare_exchange_weak_explicit(&l->counter, &n, n + 1,
-									    memory_order_acquire,
-									    memory_order_relaxed))
-				break;
-			cpu_relax();
-		}
-		break;
+		if (n >= 0 && atomic_compare_exchange_weak_explicit(&l->counter, &n, n + 1,
+								    memory_order_acquire,
+								    memory_order_relaxed))
+			return;
+		cpu_relax();
 	}
 }
 
 static void gt_read_unlock(struct grant_lock *l)
 {
-	switch (l->kind) {
-	case HV_GRANT_LOCK_PER_THREAD:
+	if (l->kind == HV_GRANT_LOCK_PER_THREAD) {
 		hv_prw_read_unlock(&l->prw);
-		break;
-	case HV_GRANT_LOCK_PTHREAD:
-		pthread_rwlock_unlock(&l->rw);
-		lock_order_released(HV_LOCK_GRANT, "grant table");
-		break;
-	case HV_GRANT_LOCK_ATOMIC:
-		atomic_fetch_sub_explicit(&l->counter, 1, memory_order_release);
-		lock_order_released(HV_LOCK_GRANT, "grant table");
-		break;
+		return;
 	}
+	if (l->kind == HV_GRANT_LOCK_PTHREAD)
+		pthread_rwlock_unlock(&l->rw);
+	else
+		atomic_fetch_sub_explicit(&l->counter, 1, memory_order_release);
+	lock_order_released(HV_LOCK_GRANT, "grant table");
 }
 
 static void gt_write_lock(struct grant_lock *l)
 {
-	switch (l->kind) {
-	case HV_GRANT_LOCK_PER_THREAD:
+	if (l->kind == HV_GRANT_LOCK_PER_THREAD) {
 		hv_prw_write_lock(&l->prw);
-		break;
-	case HV_GRANT_LOCK_PTHREAD:
-		lock_order_acquired(HV_LOCK_GRANT, "grant table");
-		pthread_rwlock_wrlock(&l->rw);
-		break;
-	case HV_GRANT_LOCK_ATOMIC:
-		lock_order_acquired(HV_LOCK_GRANT, "grant table");
-		for (int zero = 0; !atomic_compare_exchange_weak_explicit(&l->counter, &zero, -1,
-									 memory_order_acquire,
-									 memory_order_relaxed);
-		     zero = 0)
-			cpu_relax();
-		break;
+		return;
 	}
+	lock_order_acquired(HV_LOCK_GRANT, "grant table");
+	if (l->kind == HV_GRANT_LOCK_PTHREAD) {
+		pthread_rwlock_wrlock(&l->rw);
+		return;
+	}
+	for (int zero = 0; !atomic_compare_exchange_weak_explicit(&l->counter, &zero, -1,
+								 memory_order_acquire,
+								 memory_order_relaxed);
+	     zero = 0)
+		cpu_relax();
 }
 
 static void gt_write_unlock(struct grant_lock *l)
 {
-	switch (l->kind) {
-	case HV_GRANT_LOCK_PER_THREAD:
+	if (l->kind == HV_GRANT_LOCK_PER_THREAD) {
 		hv_prw_write_unlock(&l->prw);
-		break;
-	case HV_GRANT_LOCK_PTHREAD:
-		pthread_rwlock_unlock(&l->rw);
-		lock_order_released(HV_LOCK_GRANT, "grant table");
-		break;
-	case HV_GRANT_LOCK_ATOMIC:
-		atomic_store_explicit(&l->counter, 0, memory_order_release);
-		lock_order_released(HV_LOCK_GRANT, "grant table");
-		break;
+		return;
 	}
+	if (l->kind == HV_GRANT_LOCK_PTHREAD)
+		pthread_rwlock_unlock(&l->rw);
+	else
+		atomic_store_explicit(&l->counter, 0, memory_order_release);
+	lock_order_released(HV_LOCK_GRANT, "grant table");
 }
 
 static void active_lock(struct active_grant *a)

@@ -22,20 +22,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
 #include "hv.h"
 #include "prwlock.h"
 
 #define MiB (UINT64_C(1) << 20)
 
 static const char *const lock_names[] = { "per_thread", "pthread_rwlock", "atomic_rwlock" };
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static __attribute__((noreturn)) void die(const char *what)
 {
@@ -54,19 +47,19 @@ static void lock_cost(void)
 	hv_prw_class_init(&cls);
 	hv_prwlock_init(&prw, &cls, HV_LOCK_GRANT, "bench");
 	pthread_rwlock_init(&rw, NULL);
-	t0 = now();
+	t0 = now_s();
 	for (long i = 0; i < n; i++) {
 		hv_prw_read_lock(&prw);
 		hv_prw_read_unlock(&prw);
 	}
-	double prw_ns = (now() - t0) * 1e9 / (double)n;
+	double prw_ns = (now_s() - t0) * 1e9 / (double)n;
 
-	t0 = now();
+	t0 = now_s();
 	for (long i = 0; i < n; i++) {
 		pthread_rwlock_rdlock(&rw);
 		pthread_rwlock_unlock(&rw);
 	}
-	double rw_ns = (now() - t0) * 1e9 / (double)n;
+	double rw_ns = (now_s() - t0) * 1e9 / (double)n;
 
 	printf("{\"bench\":\"read_lock_unlock\",\"threads\":1,\"per_thread_ns\":%.2f,"
 	       "\"pthread_rwlock_ns\":%.2f}\n", prw_ns, rw_ns);
@@ -140,12 +133,12 @@ static double run(enum hv_grant_lock kind, unsigned int threads, bool map, doubl
 					.map = map, .go = &go, .stop = &stop };
 		pthread_create(&t[i], NULL, work, &w[i]);
 	}
-	t0 = now();
+	t0 = now_s();
 	atomic_store(&go, true);
-	while (now() - t0 < seconds)
+	while (now_s() - t0 < seconds)
 		;
 	atomic_store(&stop, true);
-	elapsed = now() - t0;
+	elapsed = now_s() - t0;
 	for (unsigned int i = 0; i < threads; i++) {
 		pthread_join(t[i], NULL);
 		total += w[i].ops;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
 #include "hv.h"
 
 struct result {
@@ -21,21 +22,6 @@ struct result {
 	double map_ns, unmap_ns;       /* medians */
 	uint64_t ref_ops;              /* per map + unmap */
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static int run(struct hv *hv, domid_t id, uint64_t pages, unsigned int flags, int iters,
 	       struct result *res)

@@ -21,27 +21,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "hv.h"
 
 #define GiB (UINT64_C(1) << 30)
 #define HOT_PAGES 64
 #define COLD_PAGES 16384
 #define CHANGED 10000
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static __attribute__((noreturn)) void die(const char *what, int r)
 {
@@ -129,11 +115,11 @@ int main(int argc, char **argv)
 				wait_pause_point(v);
 				hv_vcpu_switch_view(v, views[place]);
 				hv_vcpu_get_stats(v, &st0);
-				t0 = now();
+				t0 = now_s();
 				hv_vcpu_unpause(v);
 				wait_pause_point(v);
 				hv_vcpu_get_stats(v, &st1);
-				rate[set][place][round] = (double)(st1.accesses - st0.accesses) / (now() - t0);
+				rate[set][place][round] = (double)(st1.accesses - st0.accesses) / (now_s() - t0);
 			}
 
 	double median[2][3];
@@ -166,11 +152,11 @@ int main(int argc, char **argv)
 		die("switch domain", r);
 	hv_domain_unpause(d2);
 	const int switches = 1000000;
-	double t0 = now();
+	double t0 = now_s();
 
 	for (int i = 0; i < switches; i++)
 		hv_vcpu_switch_view(hv_domain_vcpu(d2, 0), views[1 + (i & 1)]);
-	double switch_ns = (now() - t0) * 1e9 / switches;
+	double switch_ns = (now_s() - t0) * 1e9 / switches;
 
 	printf("{\"bench\":\"view_switch\",\"vcpus\":1,\"vcpu_running\":true,\"switches\":%d,"
 	       "\"ns_per_switch\":%.1f}\n", switches, switch_ns);

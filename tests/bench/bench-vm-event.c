@@ -25,26 +25,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
 #include "hv.h"
 
 #define MiB (UINT64_C(1) << 20)
 
 static const char *const names[] = { "channels", "ring" };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static __attribute__((noreturn)) void die(const char *what, int r)
 {

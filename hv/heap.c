@@ -112,9 +112,8 @@ uint64_t heap_free_frames(struct hv *hv)
 	return n;
 }
 
-int heap_alloc_domheap(struct hv_domain *d, unsigned int order, uint64_t *mfn)
+int heap_alloc_owned(struct hv *hv, domid_t owner, unsigned int order, uint64_t *mfn)
 {
-	struct hv *hv = d->hv;
 	int r;
 
 	if (order > HV_MAX_ORDER)
@@ -125,12 +124,17 @@ int heap_alloc_domheap(struct hv_domain *d, unsigned int order, uint64_t *mfn)
 	for (uint64_t i = 0; i < (UINT64_C(1) << order); i++) {
 		struct page_info *pg = mfn_to_page(hv, *mfn + i);
 
-		atomic_store_explicit(&pg->owner, d->id, memory_order_relaxed);
+		atomic_store_explicit(&pg->owner, owner, memory_order_relaxed);
 		atomic_store_explicit(&pg->type_info, 0, memory_order_relaxed);
 		atomic_store_explicit(&pg->count_info, 1, memory_order_release);
 	}
 	spage_enable(hv, *mfn, order);
 	return 0;
+}
+
+int heap_alloc_domheap(struct hv_domain *d, unsigned int order, uint64_t *mfn)
+{
+	return heap_alloc_owned(d->hv, d->id, order, mfn);
 }
 
 /*
@@ -139,18 +143,16 @@ int heap_alloc_domheap(struct hv_domain *d, unsigned int order, uint64_t *mfn)
  * such a frame must not be reused, so the whole block is held back and the
  * leak is reported instead.
  */
-void heap_free_domheap(struct hv_domain *d, uint64_t mfn, unsigned int order)
+void heap_free_owned(struct hv *hv, domid_t owner, uint64_t mfn, unsigned int order)
 {
-	struct hv *hv = d->hv;
-
 	for (uint64_t i = 0; i < (UINT64_C(1) << order); i++) {
 		struct hv_frame_info fi;
 
 		hv_frame_info(hv, mfn + i, &fi);
-		if (fi.count != 1 || fi.type_count != 0 || fi.owner != d->id) {
+		if (fi.count != 1 || fi.type_count != 0 || fi.owner != owner) {
 			hv_log(hv, HV_LOG_ERR,
 			       "d%u: mfn %#" PRIx64 " still referenced (count %u type count %u); "
-			       "block of order %u leaked", d->id, mfn + i, fi.count,
+			       "block of order %u leaked", owner, mfn + i, fi.count,
 			       fi.type_count, order);
 			return;
 		}
@@ -163,7 +165,7 @@ void heap_free_domheap(struct hv_domain *d, uint64_t mfn, unsigned int order)
 		if (si.count || si.type_count) {
 			hv_log(hv, HV_LOG_ERR,
 			       "d%u: superpage at mfn %#" PRIx64 " still referenced; "
-			       "block of order %u leaked", d->id,
+			       "block of order %u leaked", owner,
 			       mfn + (i << HV_SUPERPAGE_ORDER), order);
 			return;
 		}
@@ -178,4 +180,9 @@ void heap_free_domheap(struct hv_domain *d, uint64_t mfn, unsigned int order)
 	hv_mutex_lock(&hv->heap.lock);
 	free_block(hv, mfn, order);
 	hv_mutex_unlock(&hv->heap.lock);
+}
+
+void heap_free_domheap(struct hv_domain *d, uint64_t mfn, unsigned int order)
+{
+	heap_free_owned(d->hv, d->id, mfn, order);
 }

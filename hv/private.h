@@ -59,6 +59,7 @@ struct evtchn_table;
 struct hv_evtchn_handle;
 struct grant_table;
 struct maptrack;
+struct dom0_grants;
 typedef void hv_evtchn_consumer_fn(void *ctx, evtchn_port_t port);
 
 struct hv {
@@ -82,6 +83,7 @@ struct hv {
 
 	struct evtchn_table *dom0_evtchn;
 	struct maptrack *maptrack;            /* dom0's grant mappings */
+	struct dom0_grants *dom0_grants;      /* what dom0 grants guests */
 	struct hv_mutex evtchn_handles_lock;
 	struct hv_evtchn_handle *evtchn_handles;
 	int evtchn_epoll, evtchn_stop;        /* notify service for other processes */
@@ -308,6 +310,9 @@ void heap_init(struct hv *hv);
 uint64_t heap_free_frames(struct hv *hv);
 int heap_alloc_domheap(struct hv_domain *d, unsigned int order, uint64_t *mfn);
 void heap_free_domheap(struct hv_domain *d, uint64_t mfn, unsigned int order);
+/* The same for frames of a domain that has no struct here (dom0's own). */
+int heap_alloc_owned(struct hv *hv, domid_t owner, unsigned int order, uint64_t *mfn);
+void heap_free_owned(struct hv *hv, domid_t owner, uint64_t mfn, unsigned int order);
 
 /* p2m.c */
 int p2m_init(struct p2m *p2m);
@@ -435,6 +440,7 @@ int grant_init(struct hv_domain *d, unsigned int max_frames, enum hv_grant_lock 
 void grant_deinit(struct hv_domain *d);
 int maptrack_init(struct hv *hv);
 void maptrack_deinit(struct hv *hv);
+void grant_release_guest_maps(struct hv_domain *d);
 
 /* domain.c: record a block the domain owns (freed with the domain). */
 int domain_add_block(struct hv_domain *d, uint64_t mfn, uint64_t gfn, unsigned int order);

@@ -237,6 +237,7 @@ int hv_domain_destroy(struct hv_domain *d)
 	/* Nothing runs in the guest any more (not callable from a listener). */
 	vcpus_stop(d);
 	evtchn_table_close_all(d->evtchn);
+	grant_release_guest_maps(d);
 	/* The guest is gone: nothing may translate through its p2m again. */
 	p2m_clear(&d->p2m);
 	hv_domain_put(d);

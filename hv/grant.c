@@ -44,11 +44,34 @@ struct grant_lock {
 	_Atomic int counter;                  /* readers, or -1 while written */
 };
 
+/* A grant of dom0's that this guest maps (under the dom0 grants lock). */
+struct guest_map {
+	bool used, readonly;
+	grant_ref_t ref;
+	uint64_t gfn, mfn;
+};
+
 struct grant_table {
 	struct grant_lock lock;
 	unsigned int nr_frames, max_frames;
 	uint64_t *mfns;
 	struct active_grant *active;          /* nr_frames * ENTRIES_PER_FRAME */
+	struct guest_map *maps;
+	size_t nr_maps;
+};
+
+/* dom0's own grant entries: dom0 is this process, so they live here. */
+struct dom0_grant {
+	bool used, readonly;
+	domid_t guest;
+	uint64_t mfn;
+	void *addr;                           /* dom0's mapping of the frame */
+	uint32_t pins;                        /* guest mappings */
+};
+
+struct dom0_grants {
+	struct hv_mutex lock;
+	struct dom0_grant e[HV_DOM0_GRANTS];
 };
 
 struct maptrack_entry {
@@ -194,6 +217,7 @@ void grant_deinit(struct hv_domain *d)
 		hv_frame_put_typed(d, gt->mfns[i], HV_PGT_GRANT_TABLE);
 	hv_prwlock_deinit(&gt->lock.prw);
 	pthread_rwlock_destroy(&gt->lock.rw);
+	free(gt->maps);
 	free(gt->active);
 	free(gt->mfns);
 	free(gt);
@@ -359,9 +383,11 @@ static void unpin(struct hv_domain *d, grant_ref_t ref, bool readonly, uint64_t 
 int maptrack_init(struct hv *hv)
 {
 	hv->maptrack = calloc(1, sizeof(*hv->maptrack));
-	if (!hv->maptrack)
+	hv->dom0_grants = calloc(1, sizeof(*hv->dom0_grants));
+	if (!hv->maptrack || !hv->dom0_grants)
 		return -ENOMEM;
 	hv_mutex_init(&hv->maptrack->lock, HV_LOCK_MAPTRACK, "maptrack");
+	hv_mutex_init(&hv->dom0_grants->lock, HV_LOCK_DOM0_GRANTS, "dom0 grants");
 	return 0;
 }
 
@@ -379,6 +405,15 @@ static int16_t unmap_entry(struct hv *hv, struct maptrack_entry *m)
 
 void maptrack_deinit(struct hv *hv)
 {
+	/* Guests are gone by now, and their mappings of dom0's grants with them. */
+	for (grant_ref_t ref = 0; hv->dom0_grants && ref < HV_DOM0_GRANTS; ref++)
+		if (hv->dom0_grants->e[ref].used)
+			hv_gnttab_unshare(hv, ref);
+	if (hv->dom0_grants) {
+		hv_mutex_deinit(&hv->dom0_grants->lock);
+		free(hv->dom0_grants);
+		hv->dom0_grants = NULL;
+	}
 	if (!hv->maptrack)
 		return;
 	for (size_t i = 0; i < hv->maptrack->nr; i++)
@@ -594,4 +629,170 @@ int hv_gnttab_end_access(struct hv_domain *d, grant_ref_t ref)
 	}
 	gt_read_unlock(&d->grant->lock);
 	return r;
+}
+
+/* ---- dom0's grants to guests ------------------------------------------------------------------ */
+
+int hv_gnttab_share(struct hv *hv, domid_t guest, bool readonly, grant_ref_t *ref, void **addr)
+{
+	struct dom0_grants *g;
+	grant_ref_t i;
+	uint64_t mfn;
+	void *p;
+	int r;
+
+	if (!hv || !ref || !addr || guest == HV_DOMID_DOM0 || guest >= HV_MAX_DOMAINS)
+		return -EINVAL;
+	r = heap_alloc_owned(hv, HV_DOMID_DOM0, 0, &mfn);
+	if (r < 0)
+		return r;
+	p = mmap(NULL, HV_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, hv->machine_fd,
+		 (off_t)(mfn << HV_PAGE_SHIFT));
+	if (p == MAP_FAILED) {
+		heap_free_owned(hv, HV_DOMID_DOM0, mfn, 0);
+		return -ENOMEM;
+	}
+	memset(p, 0, HV_PAGE_SIZE);
+	g = hv->dom0_grants;
+	hv_mutex_lock(&g->lock);
+	for (i = 0; i < HV_DOM0_GRANTS && g->e[i].used; i++)
+		;
+	if (i < HV_DOM0_GRANTS)
+		g->e[i] = (struct dom0_grant){ .used = true, .readonly = readonly, .guest = guest,
+					       .mfn = mfn, .addr = p };
+	hv_mutex_unlock(&g->lock);
+	if (i == HV_DOM0_GRANTS) {
+		munmap(p, HV_PAGE_SIZE);
+		heap_free_owned(hv, HV_DOMID_DOM0, mfn, 0);
+		return -ENOSPC;
+	}
+	*ref = i;
+	*addr = p;
+	return 0;
+}
+
+int hv_gnttab_unshare(struct hv *hv, grant_ref_t ref)
+{
+	struct dom0_grants *g;
+	struct dom0_grant e = { 0 };
+	int r = 0;
+
+	if (!hv || ref >= HV_DOM0_GRANTS)
+		return -EINVAL;
+	g = hv->dom0_grants;
+	hv_mutex_lock(&g->lock);
+	if (!g->e[ref].used)
+		r = -ENOENT;
+	else if (g->e[ref].pins)
+		r = -EBUSY;
+	else {
+		e = g->e[ref];
+		g->e[ref].used = false;
+	}
+	hv_mutex_unlock(&g->lock);
+	if (r == 0) {
+		munmap(e.addr, HV_PAGE_SIZE);
+		heap_free_owned(hv, HV_DOMID_DOM0, e.mfn, 0);
+	}
+	return r;
+}
+
+/* dom0 grants lock held: reserve a mapping slot in the guest's table. */
+static struct guest_map *guest_map_slot(struct grant_table *gt)
+{
+	for (size_t i = 0; i < gt->nr_maps; i++)
+		if (!gt->maps[i].used)
+			return &gt->maps[i];
+
+	struct guest_map *n = realloc(gt->maps, (gt->nr_maps + 16) * sizeof(*n));
+
+	if (!n)
+		return NULL;
+	memset(n + gt->nr_maps, 0, 16 * sizeof(*n));
+	gt->maps = n;
+	gt->nr_maps += 16;
+	return &gt->maps[gt->nr_maps - 16];
+}
+
+int16_t hv_gnttab_guest_map(struct hv_domain *d, grant_ref_t ref, uint64_t gfn, uint32_t flags,
+			    grant_handle_t *handle)
+{
+	bool readonly = flags & GNTMAP_readonly;
+	struct hv_p2m_entry e;
+	struct dom0_grants *g;
+	struct guest_map *m;
+	uint64_t ops = 0;
+	int16_t r = GNTST_okay;
+
+	if (!d || !handle || !(flags & GNTMAP_host_map) ||
+	    (flags & ~(uint32_t)(GNTMAP_host_map | GNTMAP_readonly)))
+		return GNTST_general_error;
+	if (ref >= HV_DOM0_GRANTS)
+		return GNTST_bad_gntref;
+	/* Only where nothing is: a grant does not silently replace guest RAM. */
+	if (gfn > HV_MAX_GFN || hv_p2m_get_entry(d, gfn, &e) != -ENOENT)
+		return GNTST_bad_virt_addr;
+	g = d->hv->dom0_grants;
+	hv_mutex_lock(&g->lock);
+	if (!g->e[ref].used)
+		r = GNTST_bad_gntref;
+	else if (g->e[ref].guest != d->id)
+		r = GNTST_permission_denied;
+	else if (!readonly && g->e[ref].readonly)
+		r = GNTST_general_error;
+	else if (!(m = guest_map_slot(d->grant)))
+		r = GNTST_no_space;
+	else if (page_get(d->hv, g->e[ref].mfn, HV_DOMID_DOM0, &ops) < 0)
+		r = GNTST_general_error;
+	if (r == GNTST_okay) {
+		*m = (struct guest_map){ .used = true, .readonly = readonly, .ref = ref, .gfn = gfn,
+					 .mfn = g->e[ref].mfn };
+		g->e[ref].pins++;
+		*handle = (grant_handle_t)(m - d->grant->maps);
+		e = (struct hv_p2m_entry){ .mfn = m->mfn, .access = XENMEM_access_rwx,
+					   .type = readonly ? HV_P2M_RAM_RO : HV_P2M_RAM_RW };
+	}
+	hv_mutex_unlock(&g->lock);
+	frame_account(d->hv, ops, 0);
+	if (r == GNTST_okay && hv_p2m_set_entry(d, gfn, &e) < 0) {
+		hv_gnttab_guest_unmap(d, *handle);
+		r = GNTST_general_error;
+	}
+	return r;
+}
+
+int16_t hv_gnttab_guest_unmap(struct hv_domain *d, grant_handle_t handle)
+{
+	struct hv_p2m_entry none = { .type = HV_P2M_INVALID };
+	struct dom0_grants *g;
+	struct guest_map m = { 0 };
+	uint64_t ops = 0;
+
+	if (!d)
+		return GNTST_general_error;
+	g = d->hv->dom0_grants;
+	hv_mutex_lock(&g->lock);
+	if (handle < d->grant->nr_maps && d->grant->maps[handle].used) {
+		m = d->grant->maps[handle];
+		d->grant->maps[handle].used = false;
+	}
+	hv_mutex_unlock(&g->lock);
+	if (!m.used)
+		return GNTST_bad_handle;
+	/* Out of the p2m first: no vCPU may reach the frame once dom0 can free it. */
+	hv_p2m_set_entry(d, m.gfn, &none);
+	page_put(d->hv, m.mfn, &ops);
+	frame_account(d->hv, ops, 0);
+	hv_mutex_lock(&g->lock);
+	g->e[m.ref].pins--;
+	hv_mutex_unlock(&g->lock);
+	return GNTST_okay;
+}
+
+/* A dying guest gives back dom0's frames it still maps. */
+void grant_release_guest_maps(struct hv_domain *d)
+{
+	for (size_t i = 0; d->grant && i < d->grant->nr_maps; i++)
+		if (d->grant->maps[i].used)
+			hv_gnttab_guest_unmap(d, (grant_handle_t)i);
 }

@@ -582,3 +582,18 @@ int16_t hv_gnttab_copy(struct hv *hv, struct gnttab_copy *op);
 int hv_gnttab_grant_access(struct hv_domain *d, grant_ref_t ref, domid_t domid, uint64_t gfn,
 			   bool readonly);
 int hv_gnttab_end_access(struct hv_domain *d, grant_ref_t ref);
+
+/*
+ * dom0 grants guests frames of its own (like gntalloc): share allocates a
+ * frame owned by dom0 and returns its grant reference and dom0's mapping;
+ * unshare ends it (-EBUSY while a guest maps it).  The guest maps such a
+ * grant at a gfn of its p2m where nothing is (GNTTABOP_map_grant_ref with
+ * GNTMAP_host_map in an HVM guest); destroying the guest releases its maps.
+ */
+#define HV_DOM0_GRANTS 256
+
+int hv_gnttab_share(struct hv *hv, domid_t guest, bool readonly, grant_ref_t *ref, void **addr);
+int hv_gnttab_unshare(struct hv *hv, grant_ref_t ref);
+int16_t hv_gnttab_guest_map(struct hv_domain *d, grant_ref_t ref, uint64_t gfn, uint32_t flags,
+			    grant_handle_t *handle);
+int16_t hv_gnttab_guest_unmap(struct hv_domain *d, grant_handle_t handle);

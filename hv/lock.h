@@ -24,6 +24,7 @@ enum hv_lock_level {
 	HV_LOCK_VIEW_LIST  = 40,  /* a domain's list of alternate views */
 	HV_LOCK_VIEW       = 50,  /* one alternate view */
 	HV_LOCK_PAGE_ALLOC = 60,  /* a domain's page list */
+	HV_LOCK_DOM0_GRANTS = 64, /* the grants dom0 gives guests, and their guest mappings */
 	HV_LOCK_MAPTRACK   = 65,  /* dom0's grant mappings */
 	HV_LOCK_HEAP       = 70,  /* the buddy allocator */
 	HV_LOCK_VCPU       = 80,  /* one vCPU's run state; nothing is taken under it */

@@ -377,6 +377,71 @@ static void mappers_while_the_table_grows(void)
 	CHECK(teardown(&f));
 }
 
+/* ---- dom0 grants a frame to a guest ---------------------------------------------------- */
+
+static void dom0_grants_a_frame_to_a_guest(void)
+{
+	struct hv *hv = test_hv(32 * MiB);
+	struct hv_script *s = hv_script_new();
+	struct vm_event_regs_x86 regs;
+	struct hv_domain *d, *other;
+	grant_handle_t h, h2;
+	grant_ref_t ref, ro_ref, other_ref;
+	uint64_t *shared, *ro_page, *other_page;
+	const uint64_t hole = 0x10000;          /* above the guest's 2 MiB of RAM */
+
+	hv_script_write(s, hole, 0, 8, 0x1122334455667788u);
+	hv_script_read(s, hole, 8, 8);
+	hv_script_pause_point(s);
+	d = test_script_domain(hv, 2 * MiB, 1, &s, 1);
+	other = test_domain(hv, MiB);
+	CHECK_EQ(hv_gnttab_share(hv, hv_domain_id(d), false, &ref, (void **)&shared), 0);
+	CHECK_EQ(hv_gnttab_share(hv, hv_domain_id(d), true, &ro_ref, (void **)&ro_page), 0);
+	CHECK_EQ(hv_gnttab_share(hv, hv_domain_id(other), false, &other_ref, (void **)&other_page), 0);
+	CHECK_EQ(hv_gnttab_share(hv, HV_DOMID_DOM0, false, &ref, (void **)&shared), -EINVAL);
+	shared[1] = 0xabcdef;
+
+	/* Bad requests change nothing. */
+	struct counts *before = counts_take(hv);
+
+	CHECK_EQ(hv_gnttab_guest_map(d, 200, hole, GNTMAP_host_map, &h), GNTST_bad_gntref);
+	CHECK_EQ(hv_gnttab_guest_map(d, HV_DOM0_GRANTS, hole, GNTMAP_host_map, &h), GNTST_bad_gntref);
+	CHECK_EQ(hv_gnttab_guest_map(d, other_ref, hole, GNTMAP_host_map, &h),
+		 GNTST_permission_denied);
+	CHECK_EQ(hv_gnttab_guest_map(d, ro_ref, hole, GNTMAP_host_map, &h), GNTST_general_error);
+	CHECK_EQ(hv_gnttab_guest_map(d, ref, 5, GNTMAP_host_map, &h), GNTST_bad_virt_addr);
+	CHECK_EQ(hv_gnttab_guest_map(d, ref, HV_MAX_GFN + 1, GNTMAP_host_map, &h),
+		 GNTST_bad_virt_addr);
+	CHECK_EQ(hv_gnttab_guest_map(d, ref, hole, 0, &h), GNTST_general_error);
+	CHECK_EQ(hv_gnttab_guest_unmap(d, 3), GNTST_bad_handle);
+	CHECK_EQ(hv_gnttab_unshare(hv, 77), -ENOENT);
+	CHECK(counts_unchanged(before, hv));
+
+	CHECK_EQ(hv_gnttab_guest_map(d, ref, hole, GNTMAP_host_map, &h), GNTST_okay);
+	CHECK_EQ(hv_gnttab_guest_map(d, ro_ref, hole + 1, GNTMAP_host_map | GNTMAP_readonly, &h2),
+		 GNTST_okay);
+	hv_domain_unpause(d);
+	CHECK(wait_pause_point(hv_domain_vcpu(d, 0), 5000));
+	CHECK_EQ(hv_vcpu_get_regs(hv_domain_vcpu(d, 0), &regs), 0);
+	CHECK_EQ(regs.rax, 0xabcdef);               /* the guest read what dom0 wrote */
+	CHECK_EQ(shared[0], 0x1122334455667788u);   /* and dom0 sees what it wrote */
+	CHECK_EQ(hv_gnttab_unshare(hv, ref), -EBUSY);
+	CHECK_EQ(hv_gnttab_guest_unmap(d, h), GNTST_okay);
+	CHECK_EQ(hv_gnttab_guest_unmap(d, h), GNTST_bad_handle);
+	struct hv_p2m_entry e;
+
+	CHECK_EQ(hv_p2m_get_entry(d, hole, &e), -ENOENT);
+	CHECK_EQ(hv_gnttab_unshare(hv, ref), 0);
+	/* Destroying the guest gives back what it still maps. */
+	CHECK_EQ(hv_gnttab_unshare(hv, ro_ref), -EBUSY);
+	domain_end(d);
+	CHECK_EQ(hv_gnttab_unshare(hv, ro_ref), 0);
+	domain_end(other);
+	/* other_ref stays shared: hv_free() must release it (ASan, valgrind). */
+	hv_script_free(s);
+	hv_free(hv);
+}
+
 T_MAIN(T_CASE(setup_and_query),
        T_CASE(map_write_read_unmap),
        T_CASE(guest_garbage_gets_status_codes),
@@ -384,4 +449,5 @@ T_MAIN(T_CASE(setup_and_query),
        T_CASE(copy_between_grants_and_frames),
        T_CASE(destroy_and_free_with_live_maps),
        T_CASE(entries_changing_under_the_map),
-       T_CASE(mappers_while_the_table_grows))
+       T_CASE(mappers_while_the_table_grows),
+       T_CASE(dom0_grants_a_frame_to_a_guest))

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "private.h"
+#include "prwlock.h"
 
 int domain_add_block(struct hv_domain *d, uint64_t mfn, uint64_t gfn, unsigned int order)
 {
@@ -63,7 +64,7 @@ static int populate(struct hv_domain *d, uint64_t pages)
 {
 	int r = 0;
 
-	hv_write_lock(&d->p2m.lock);
+	hv_prw_write_lock(&d->p2m.lock);
 	for (uint64_t gfn = 0; gfn < pages;) {
 		unsigned int order = HV_MAX_ORDER;
 		uint64_t mfn;
@@ -85,7 +86,7 @@ static int populate(struct hv_domain *d, uint64_t pages)
 			break;
 		gfn += UINT64_C(1) << order;
 	}
-	hv_write_unlock(&d->p2m.lock);
+	hv_prw_write_unlock(&d->p2m.lock);
 	return r;
 }
 
@@ -112,7 +113,7 @@ static int reserve_domid(struct hv *hv, struct hv_domain *d)
 {
 	int r = -ENOSPC;
 
-	hv_write_lock(&hv->domlist_lock);
+	hv_prw_write_lock(&hv->domlist_lock);
 	for (unsigned int n = 0; n < HV_MAX_DOMAINS - 1; n++) {
 		domid_t id = hv->next_domid;
 
@@ -125,15 +126,15 @@ static int reserve_domid(struct hv *hv, struct hv_domain *d)
 			break;
 		}
 	}
-	hv_write_unlock(&hv->domlist_lock);
+	hv_prw_write_unlock(&hv->domlist_lock);
 	return r;
 }
 
 static void release_domid(struct hv *hv, struct hv_domain *d)
 {
-	hv_write_lock(&hv->domlist_lock);
+	hv_prw_write_lock(&hv->domlist_lock);
 	hv->domains[d->id] = NULL;
-	hv_write_unlock(&hv->domlist_lock);
+	hv_prw_write_unlock(&hv->domlist_lock);
 }
 
 static int opts_valid(const struct hv_domain_opts *opts)
@@ -209,16 +210,24 @@ int hv_domain_get(struct hv *hv, domid_t id, struct hv_domain **out)
 		return -EINVAL;
 	if (id == HV_DOMID_DOM0 || id >= HV_MAX_DOMAINS)
 		return -EINVAL;
-	hv_read_lock(&hv->domlist_lock);
-	d = hv->domains[id];
-	if (d && atomic_load_explicit(&d->live, memory_order_acquire) &&
-	    !atomic_load(&d->dying)) {
+	hv_prw_read_lock(&hv->domlist_lock);
+	d = domain_lookup_locked(hv, id);
+	if (d) {
 		atomic_fetch_add(&d->refcount, 1);
 		*out = d;
 		r = 0;
 	}
-	hv_read_unlock(&hv->domlist_lock);
+	hv_prw_read_unlock(&hv->domlist_lock);
 	return r;
+}
+
+struct hv_domain *domain_lookup_locked(struct hv *hv, domid_t id)
+{
+	struct hv_domain *d = id < HV_MAX_DOMAINS ? hv->domains[id] : NULL;
+
+	if (d && atomic_load_explicit(&d->live, memory_order_acquire) && !atomic_load(&d->dying))
+		return d;
+	return NULL;
 }
 
 void hv_domain_put(struct hv_domain *d)

@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 
 #include "private.h"
+#include "prwlock.h"
 
 struct segment {
 	uint64_t mfn;
@@ -261,9 +262,9 @@ int hv_foreign_map(struct hv *hv, domid_t domid, uint64_t gfn, size_t nr,
 		return r;
 	}
 
-	hv_read_lock(&m->d->p2m.lock);
+	hv_prw_read_lock(&m->d->p2m.lock);
 	r = take_refs_locked(hv, m, gfn);
-	hv_read_unlock(&m->d->p2m.lock);
+	hv_prw_read_unlock(&m->d->p2m.lock);
 	if (r == 0)
 		r = map_address_space(hv, m, gfn);
 	if (r < 0) {

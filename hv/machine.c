@@ -70,7 +70,7 @@ int hv_new(const struct hv_opts *opts, struct hv **out)
 	hv->log = opts->log;
 	hv->log_ctx = opts->log_ctx;
 	hv->next_domid = 1;
-	hv_rwlock_init(&hv->domlist_lock, HV_LOCK_DOMLIST, "domlist");
+	hv_prwlock_init(&hv->domlist_lock, &hv_domlist_class, HV_LOCK_DOMLIST, "domlist");
 	hv_mutex_init(&hv->mappings_lock, HV_LOCK_MAPPINGS, "mappings");
 	hv_mutex_init(&hv->heap.lock, HV_LOCK_HEAP, "heap");
 	hv_mutex_init(&hv->evtchn_handles_lock, HV_LOCK_EVTCHN_HANDLES, "evtchn handles");
@@ -119,7 +119,7 @@ void hv_free(struct hv *hv)
 	hv_mutex_deinit(&hv->heap.lock);
 	hv_mutex_deinit(&hv->evtchn_handles_lock);
 	hv_mutex_deinit(&hv->mappings_lock);
-	hv_rwlock_deinit(&hv->domlist_lock);
+	hv_prwlock_deinit(&hv->domlist_lock);
 	free(hv);
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "private.h"
+#include "prwlock.h"
 
 #define P2M_ENTRIES      512
 
@@ -45,11 +46,11 @@ static void table_free(struct p2m *p2m, uint64_t *t, unsigned int level)
 
 int p2m_init(struct p2m *p2m)
 {
-	hv_rwlock_init(&p2m->lock, HV_LOCK_P2M_HOST, "p2m host");
+	hv_prwlock_init(&p2m->lock, &hv_p2m_class, HV_LOCK_P2M_HOST, "p2m host");
 	p2m->nr_tables = 0;
 	p2m->root = table_new(p2m);
 	if (!p2m->root) {
-		hv_rwlock_deinit(&p2m->lock);
+		hv_prwlock_deinit(&p2m->lock);
 		return -ENOMEM;
 	}
 	return 0;
@@ -66,16 +67,16 @@ static void clear_locked(struct p2m *p2m)
 
 void p2m_clear(struct p2m *p2m)
 {
-	hv_write_lock(&p2m->lock);
+	hv_prw_write_lock(&p2m->lock);
 	clear_locked(p2m);
-	hv_write_unlock(&p2m->lock);
+	hv_prw_write_unlock(&p2m->lock);
 }
 
 void p2m_deinit(struct p2m *p2m)
 {
 	clear_locked(p2m);
 	table_free(p2m, p2m->root, 1);
-	hv_rwlock_deinit(&p2m->lock);
+	hv_prwlock_deinit(&p2m->lock);
 }
 
 int p2m_lookup_locked(struct p2m *p2m, uint64_t gfn, struct hv_p2m_entry *e)
@@ -193,9 +194,9 @@ int hv_p2m_get_entry(struct hv_domain *d, uint64_t gfn, struct hv_p2m_entry *e)
 
 	if (!d || !e)
 		return -EINVAL;
-	hv_read_lock(&d->p2m.lock);
+	hv_prw_read_lock(&d->p2m.lock);
 	r = p2m_lookup_locked(&d->p2m, gfn, e);
-	hv_read_unlock(&d->p2m.lock);
+	hv_prw_read_unlock(&d->p2m.lock);
 	return r;
 }
 
@@ -207,7 +208,7 @@ int hv_p2m_set_entry(struct hv_domain *d, uint64_t gfn, const struct hv_p2m_entr
 		return -EINVAL;
 	if (atomic_load(&d->dying))
 		return -ESRCH;
-	hv_write_lock(&d->p2m.lock);
+	hv_prw_write_lock(&d->p2m.lock);
 	hv_read_lock(&d->altp2m.list_lock);
 	r = p2m_set_locked(&d->p2m, gfn, e);
 	if (r == 0) {
@@ -215,7 +216,7 @@ int hv_p2m_set_entry(struct hv_domain *d, uint64_t gfn, const struct hv_p2m_entr
 		p2m_changed(d);
 	}
 	hv_read_unlock(&d->altp2m.list_lock);
-	hv_write_unlock(&d->p2m.lock);
+	hv_prw_write_unlock(&d->p2m.lock);
 	return r;
 }
 
@@ -223,8 +224,8 @@ uint64_t hv_p2m_tables(struct hv_domain *d)
 {
 	uint64_t n;
 
-	hv_read_lock(&d->p2m.lock);
+	hv_prw_read_lock(&d->p2m.lock);
 	n = d->p2m.nr_tables;
-	hv_read_unlock(&d->p2m.lock);
+	hv_prw_read_unlock(&d->p2m.lock);
 	return n;
 }

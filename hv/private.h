@@ -12,6 +12,7 @@
 #include "engine.h"
 #include "hv.h"
 #include "lock.h"
+#include "prwlock.h"
 
 #define HV_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define HV_FREE_LINK     UINT32_MAX
@@ -71,7 +72,7 @@ struct hv {
 	uint64_t nr_spages;
 	struct hv_heap heap;
 
-	struct hv_rwlock domlist_lock;
+	struct hv_prwlock domlist_lock;       /* looked up on every operation: per-thread */
 	struct hv_domain *domains[HV_MAX_DOMAINS];
 	domid_t next_domid;
 
@@ -147,7 +148,7 @@ static inline uint64_t p2m_raw_with_access(uint64_t raw, xenmem_access_t a)
 }
 
 struct p2m {
-	struct hv_rwlock lock;
+	struct hv_prwlock lock;               /* read on every translation miss: per-thread */
 	uint64_t *root;                       /* 512 entries of level 4 */
 	uint64_t nr_tables;
 };
@@ -442,6 +443,11 @@ int maptrack_init(struct hv *hv);
 void maptrack_deinit(struct hv *hv);
 void grant_release_guest_maps(struct hv_domain *d);
 
+/*
+ * domain.c: a live domain by id without taking a reference; valid while the
+ * caller holds domlist_lock for reading (destroy must write-lock it).
+ */
+struct hv_domain *domain_lookup_locked(struct hv *hv, domid_t id);
 /* domain.c: record a block the domain owns (freed with the domain). */
 int domain_add_block(struct hv_domain *d, uint64_t mfn, uint64_t gfn, unsigned int order);
 

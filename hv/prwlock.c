@@ -36,6 +36,16 @@ struct hv_prw_class hv_grant_class = {
 	.register_lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
+struct hv_prw_class hv_p2m_class = {
+	.id = 3,
+	.register_lock = PTHREAD_MUTEX_INITIALIZER,
+};
+
+struct hv_prw_class hv_domlist_class = {
+	.id = 4,
+	.register_lock = PTHREAD_MUTEX_INITIALIZER,
+};
+
 static _Thread_local struct prw_slot *my_slot[HV_PRW_CLASSES];
 static pthread_key_t release_key;
 static pthread_once_t release_once = PTHREAD_ONCE_INIT;

@@ -35,7 +35,7 @@ struct hv_prw_class {
 	struct prw_slot *_Atomic slots;
 };
 
-#define HV_PRW_CLASSES 4
+#define HV_PRW_CLASSES 8
 
 struct hv_prwlock {
 	pthread_rwlock_t rw;
@@ -54,5 +54,7 @@ void hv_prw_read_unlock(struct hv_prwlock *l);
 void hv_prw_write_lock(struct hv_prwlock *l);
 void hv_prw_write_unlock(struct hv_prwlock *l);
 
-/* The core's one class: grant tables. */
+/* The core's classes: grant tables, host p2ms, the domain table. */
 extern struct hv_prw_class hv_grant_class;
+extern struct hv_prw_class hv_p2m_class;
+extern struct hv_prw_class hv_domlist_class;

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "private.h"
+#include "prwlock.h"
 
 /* ---- the sparse table ---------------------------------------------------- */
 
@@ -252,13 +253,13 @@ int altp2m_effective(struct hv_domain *d, unsigned int idx, uint64_t gfn, uint64
 	struct hv_view *vw;
 	int r;
 
-	hv_read_lock(&d->p2m.lock);
+	hv_prw_read_lock(&d->p2m.lock);
 	hv_read_lock(&d->altp2m.list_lock);
 	r = view_lookup_locked(d, idx, &vw);
 	if (r == 0)
 		r = effective_locked(d, vw, gfn, raw);
 	hv_read_unlock(&d->altp2m.list_lock);
-	hv_read_unlock(&d->p2m.lock);
+	hv_prw_read_unlock(&d->p2m.lock);
 	return r;
 }
 
@@ -274,9 +275,9 @@ int altp2m_vcpu_effective(struct hv_vcpu *v, unsigned int idx, uint64_t gfn, uin
 	struct hv_domain *d = v->d;
 	int r;
 
-	hv_read_lock(&d->p2m.lock);
+	hv_prw_read_lock(&d->p2m.lock);
 	r = effective_locked(d, idx ? d->altp2m.views[idx] : NULL, gfn, raw);
-	hv_read_unlock(&d->p2m.lock);
+	hv_prw_read_unlock(&d->p2m.lock);
 	return r;
 }
 
@@ -408,9 +409,9 @@ static int set_access(struct hv_domain *d, unsigned int idx, uint64_t gfn, uint6
 	int r;
 
 	if (idx == 0)
-		hv_write_lock(&d->p2m.lock);
+		hv_prw_write_lock(&d->p2m.lock);
 	else
-		hv_read_lock(&d->p2m.lock);
+		hv_prw_read_lock(&d->p2m.lock);
 	hv_read_lock(&d->altp2m.list_lock);
 	r = view_lookup_locked(d, idx, &vw);
 
@@ -443,9 +444,9 @@ static int set_access(struct hv_domain *d, unsigned int idx, uint64_t gfn, uint6
 		p2m_changed(d);
 	hv_read_unlock(&d->altp2m.list_lock);
 	if (idx == 0)
-		hv_write_unlock(&d->p2m.lock);
+		hv_prw_write_unlock(&d->p2m.lock);
 	else
-		hv_read_unlock(&d->p2m.lock);
+		hv_prw_read_unlock(&d->p2m.lock);
 	return r;
 }
 
@@ -472,7 +473,7 @@ int hv_view_set_default_access(struct hv_domain *d, unsigned int idx, xenmem_acc
 
 	if (!d || !access_valid(access, false))
 		return -EINVAL;
-	hv_write_lock(&d->p2m.lock);
+	hv_prw_write_lock(&d->p2m.lock);
 	hv_read_lock(&d->altp2m.list_lock);
 	r = view_lookup_locked(d, idx, &vw);
 	if (r == 0 && vw) {
@@ -483,7 +484,7 @@ int hv_view_set_default_access(struct hv_domain *d, unsigned int idx, xenmem_acc
 		d->default_access = access;
 	}
 	hv_read_unlock(&d->altp2m.list_lock);
-	hv_write_unlock(&d->p2m.lock);
+	hv_prw_write_unlock(&d->p2m.lock);
 	return r;
 }
 
@@ -494,13 +495,13 @@ int hv_view_get_default_access(struct hv_domain *d, unsigned int idx, xenmem_acc
 
 	if (!d || !access)
 		return -EINVAL;
-	hv_read_lock(&d->p2m.lock);
+	hv_prw_read_lock(&d->p2m.lock);
 	hv_read_lock(&d->altp2m.list_lock);
 	r = view_lookup_locked(d, idx, &vw);
 	if (r == 0)
 		*access = vw ? vw->default_access : d->default_access;
 	hv_read_unlock(&d->altp2m.list_lock);
-	hv_read_unlock(&d->p2m.lock);
+	hv_prw_read_unlock(&d->p2m.lock);
 	return r;
 }
 
@@ -566,7 +567,7 @@ int hv_view_change_gfn(struct hv_domain *d, unsigned int idx, uint64_t old_gfn, 
 	if (!d || idx == 0 || old_gfn > HV_MAX_GFN ||
 	    (new_gfn > HV_MAX_GFN && new_gfn != HV_INVALID_GFN))
 		return -EINVAL;
-	hv_read_lock(&d->p2m.lock);
+	hv_prw_read_lock(&d->p2m.lock);
 	hv_read_lock(&d->altp2m.list_lock);
 	r = view_lookup_locked(d, idx, &vw);
 	if (r == 0)
@@ -579,7 +580,7 @@ int hv_view_change_gfn(struct hv_domain *d, unsigned int idx, uint64_t old_gfn, 
 			p2m_changed(d);
 	}
 	hv_read_unlock(&d->altp2m.list_lock);
-	hv_read_unlock(&d->p2m.lock);
+	hv_prw_read_unlock(&d->p2m.lock);
 	return r;
 }
 

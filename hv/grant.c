@@ -519,13 +519,19 @@ struct copy_side {
 	uint64_t mfn;
 };
 
+/*
+ * The caller holds the domain table for reading, which keeps both domains
+ * alive without touching their reference counts: a copy writes no line
+ * that another copy of other grants reads.
+ */
 static int16_t copy_acquire(struct hv *hv, const struct gnttab_copy_ptr *p, bool gref,
 			    bool readonly, struct copy_side *s)
 {
 	int16_t r = GNTST_okay;
 
 	s->gref = gref;
-	if (hv_domain_get(hv, p->domid, &s->d) < 0)
+	s->d = p->domid == HV_DOMID_DOM0 ? NULL : domain_lookup_locked(hv, p->domid);
+	if (!s->d)
 		return GNTST_bad_domain;
 	if (gref) {
 		s->ref = p->u.ref;
@@ -540,23 +546,18 @@ static int16_t copy_acquire(struct hv *hv, const struct gnttab_copy_ptr *p, bool
 			r = GNTST_bad_page;
 		s->mfn = e.mfn;
 	}
-	if (r != GNTST_okay) {
-		hv_domain_put(s->d);
+	if (r != GNTST_okay)
 		s->d = NULL;
-	}
 	return r;
 }
 
 static void copy_release(struct copy_side *s, bool readonly)
 {
-	if (!s->d)
+	if (!s->d || !s->gref)
 		return;
-	if (s->gref) {
-		gt_read_lock(&s->d->grant->lock);
-		unpin(s->d, s->ref, readonly, s->mfn);
-		gt_read_unlock(&s->d->grant->lock);
-	}
-	hv_domain_put(s->d);
+	gt_read_lock(&s->d->grant->lock);
+	unpin(s->d, s->ref, readonly, s->mfn);
+	gt_read_unlock(&s->d->grant->lock);
 }
 
 int16_t hv_gnttab_copy(struct hv *hv, struct gnttab_copy *op)
@@ -569,6 +570,7 @@ int16_t hv_gnttab_copy(struct hv *hv, struct gnttab_copy *op)
 	    (uint32_t)op->dest.offset + op->len > HV_PAGE_SIZE ||
 	    (op->flags & ~(GNTCOPY_source_gref | GNTCOPY_dest_gref)))
 		return op->status = GNTST_bad_copy_arg;
+	hv_prw_read_lock(&hv->domlist_lock);
 	op->status = copy_acquire(hv, &op->source, op->flags & GNTCOPY_source_gref, true, &src);
 	if (op->status == GNTST_okay)
 		op->status = copy_acquire(hv, &op->dest, op->flags & GNTCOPY_dest_gref, false, &dst);
@@ -577,6 +579,7 @@ int16_t hv_gnttab_copy(struct hv *hv, struct gnttab_copy *op)
 			hv->machine + (src.mfn << HV_PAGE_SHIFT) + op->source.offset, op->len);
 	copy_release(&dst, false);
 	copy_release(&src, true);
+	hv_prw_read_unlock(&hv->domlist_lock);
 	return op->status;
 }
 

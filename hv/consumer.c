@@ -198,18 +198,12 @@ int hv_consumer_wait(struct hv_consumer *c, unsigned int vcpu, int timeout_ms,
 	}
 	deadline = now_ms() + timeout_ms;
 	for (;;) {
-		uint32_t state;
 		int64_t left = deadline - now_ms();
 
 		if (left <= 0)
 			return -ETIMEDOUT;
-		/* Dekker with the vCPU: flag first, then look again, then sleep. */
-		__atomic_store_n(&s->monitor_sleeping, 1, __ATOMIC_SEQ_CST);
-		state = atomic_load_explicit(slot_state(s), memory_order_seq_cst);
-		if (state != HV_SLOT_SUBMIT)
-			futex_wait(slot_state(s), state,
-				   left < SLOT_SLEEP_SLICE_MS ? (int)left : SLOT_SLEEP_SLICE_MS);
-		__atomic_store_n(&s->monitor_sleeping, 0, __ATOMIC_RELAXED);
+		slot_nap(slot_state(s), HV_SLOT_SUBMIT, false, &s->monitor_sleeping,
+			 left < SLOT_SLEEP_SLICE_MS ? (int)left : SLOT_SLEEP_SLICE_MS);
 		if (atomic_load_explicit(slot_state(s), memory_order_acquire) == HV_SLOT_SUBMIT) {
 			memcpy(req, &s->u.req, sizeof(*req));
 			return 0;
@@ -284,9 +278,7 @@ int hv_consumer_respond(struct hv_consumer *c, const vm_event_response_t *rsp)
 			return -ENOENT;         /* answered already, or never asked */
 		memcpy(&s->u.rsp, rsp, sizeof(*rsp));
 		atomic_store(&c->taken[rsp->vcpu_id], 0);
-		atomic_store_explicit(slot_state(s), HV_SLOT_FINISH, memory_order_seq_cst);
-		if (__atomic_load_n(&s->vcpu_sleeping, __ATOMIC_SEQ_CST))
-			futex_wake(slot_state(s));
+		slot_publish(slot_state(s), HV_SLOT_FINISH, &s->vcpu_sleeping);
 		return 0;
 	}
 	pthread_mutex_lock(&c->ring_lock);

@@ -421,6 +421,33 @@ static inline bool spin_until(_Atomic uint32_t *state, uint32_t value, bool equa
 	return false;
 }
 
+/*
+ * The slot handshake, one side's half each, so a sleeper is never missed:
+ * whoever changes the state stores it, then looks at the other side's
+ * sleeping flag; whoever sleeps sets its flag, then looks at the state
+ * again.  Both with sequentially consistent operations (Dekker): at least
+ * one of them sees the other.
+ */
+static inline void slot_publish(_Atomic uint32_t *state, uint32_t value, const uint8_t *their_flag)
+{
+	atomic_store_explicit(state, value, memory_order_seq_cst);
+	if (__atomic_load_n(their_flag, __ATOMIC_SEQ_CST))
+		futex_wake(state);
+}
+
+/* Sleeps at most @ms while (*state == value) == equal. */
+static inline void slot_nap(_Atomic uint32_t *state, uint32_t value, bool equal, uint8_t *my_flag,
+			    int ms)
+{
+	uint32_t now;
+
+	__atomic_store_n(my_flag, 1, __ATOMIC_SEQ_CST);
+	now = atomic_load_explicit(state, memory_order_seq_cst);
+	if ((now == value) == equal)
+		futex_wait(state, now, ms);
+	__atomic_store_n(my_flag, 0, __ATOMIC_RELAXED);
+}
+
 static inline struct hv_vm_event_slot *vm_event_slot(uint8_t *slots, unsigned int vcpu)
 {
 	return (struct hv_vm_event_slot *)(slots + (size_t)vcpu * HV_VM_EVENT_SLOT_SIZE);

@@ -232,10 +232,7 @@ static int ring_put(struct hv_monitor *mon, const vm_event_request_t *req, bool 
 static void slot_submit(struct hv_monitor *mon, struct hv_vm_event_slot *s, unsigned int vcpu)
 {
 	memcpy(&s->u.req, &mon->pending[vcpu], sizeof(s->u.req));
-	atomic_store_explicit(slot_state(s), HV_SLOT_SUBMIT, memory_order_seq_cst);
-	/* Dekker with the monitor: it sets its flag, then re-reads state. */
-	if (__atomic_load_n(&s->monitor_sleeping, __ATOMIC_SEQ_CST))
-		futex_wake(slot_state(s));
+	slot_publish(slot_state(s), HV_SLOT_SUBMIT, &s->monitor_sleeping);
 	evtchn_send_port(mon->d->evtchn, mon->slot_ports[vcpu]);
 }
 
@@ -248,10 +245,7 @@ static bool slot_wait_finish(struct hv_monitor *mon, unsigned int vcpu)
 	for (;;) {
 		if (giving_up(mon))
 			return false;
-		__atomic_store_n(&s->vcpu_sleeping, 1, __ATOMIC_SEQ_CST);
-		if (atomic_load_explicit(slot_state(s), memory_order_seq_cst) == HV_SLOT_SUBMIT)
-			futex_wait(slot_state(s), HV_SLOT_SUBMIT, SLOT_SLEEP_SLICE_MS);
-		__atomic_store_n(&s->vcpu_sleeping, 0, __ATOMIC_RELAXED);
+		slot_nap(slot_state(s), HV_SLOT_SUBMIT, true, &s->vcpu_sleeping, SLOT_SLEEP_SLICE_MS);
 		if (atomic_load_explicit(slot_state(s), memory_order_acquire) != HV_SLOT_SUBMIT)
 			return !giving_up(mon);
 	}

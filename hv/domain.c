@@ -223,7 +223,8 @@ int hv_domain_get(struct hv *hv, domid_t id, struct hv_domain **out)
 
 struct hv_domain *domain_lookup_locked(struct hv *hv, domid_t id)
 {
-	struct hv_domain *d = id < HV_MAX_DOMAINS ? hv->domains[id] : NULL;
+	/* dom0 is this process: it has no entry (ids start at 1). */
+	struct hv_domain *d = id != HV_DOMID_DOM0 && id < HV_MAX_DOMAINS ? hv->domains[id] : NULL;
 
 	if (d && atomic_load_explicit(&d->live, memory_order_acquire) && !atomic_load(&d->dying))
 		return d;

@@ -530,7 +530,7 @@ static int16_t copy_acquire(struct hv *hv, const struct gnttab_copy_ptr *p, bool
 	int16_t r = GNTST_okay;
 
 	s->gref = gref;
-	s->d = p->domid == HV_DOMID_DOM0 ? NULL : domain_lookup_locked(hv, p->domid);
+	s->d = domain_lookup_locked(hv, p->domid);
 	if (!s->d)
 		return GNTST_bad_domain;
 	if (gref) {

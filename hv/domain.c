@@ -221,6 +221,24 @@ int hv_domain_get(struct hv *hv, domid_t id, struct hv_domain **out)
 	return r;
 }
 
+int hv_domain_list(struct hv *hv, domid_t *ids, size_t max)
+{
+	size_t n = 0;
+
+	if (!hv || (!ids && max))
+		return -EINVAL;
+	hv_prw_read_lock(&hv->domlist_lock);
+	for (unsigned int id = 1; id < HV_MAX_DOMAINS; id++) {
+		if (!domain_lookup_locked(hv, (domid_t)id))
+			continue;
+		if (n < max)
+			ids[n] = (domid_t)id;
+		n++;
+	}
+	hv_prw_read_unlock(&hv->domlist_lock);
+	return (int)n;
+}
+
 struct hv_domain *domain_lookup_locked(struct hv *hv, domid_t id)
 {
 	/* dom0 is this process: it has no entry (ids start at 1). */

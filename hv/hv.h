@@ -144,6 +144,8 @@ int hv_domain_create(struct hv *hv, const struct hv_domain_opts *opts, struct hv
 /* Looks a live domain up and takes a reference. */
 int hv_domain_get(struct hv *hv, domid_t id, struct hv_domain **out);
 void hv_domain_put(struct hv_domain *d);
+/* Ids of the live domains, ascending, up to @max; returns how many there are. */
+int hv_domain_list(struct hv *hv, domid_t *ids, size_t max);
 /*
  * Removes the domain from the table and tears its p2m down.  Its memory goes
  * back to the heap when the last reference (a dom0 mapping, say) is gone.
@@ -281,6 +283,11 @@ unsigned int hv_vcpu_view(struct hv_vcpu *v);
 /* Registers in Xen's vm_event shape; read or set while the vCPU is paused. */
 int hv_vcpu_get_regs(struct hv_vcpu *v, struct vm_event_regs_x86 *regs);
 int hv_vcpu_set_regs(struct hv_vcpu *v, const struct vm_event_regs_x86 *regs);
+/*
+ * Raise a SINGLESTEP event after every guest step (Xen's debug_control); a
+ * response with VM_EVENT_FLAG_TOGGLE_SINGLESTEP flips the same switch.
+ */
+int hv_vcpu_set_singlestep(struct hv_vcpu *v, bool enable);
 
 struct hv_vcpu_stats {
 	uint64_t steps;             /* guest steps (script) or instructions */

@@ -389,6 +389,14 @@ int hv_vcpu_set_regs(struct hv_vcpu *v, const struct vm_event_regs_x86 *regs)
 	return regs_access(v, NULL, regs);
 }
 
+int hv_vcpu_set_singlestep(struct hv_vcpu *v, bool enable)
+{
+	if (!v)
+		return -EINVAL;
+	atomic_store(&v->singlestep, enable);
+	return 0;
+}
+
 void hv_vcpu_get_stats(struct hv_vcpu *v, struct hv_vcpu_stats *st)
 {
 	st->steps = atomic_load(&v->steps);

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * altview/xen.h — Xen's own vm_event payload of an altview event, for tools
+ * written against Xen's interface.  Needs Xen's public headers (libxen-dev).
+ */
+#ifndef ALTVIEW_XEN_H
+#define ALTVIEW_XEN_H
+
+#include <stdint.h>
+
+#ifndef __XEN_TOOLS__
+#define __XEN_TOOLS__ 1
+#endif
+#include <xen/xen.h>
+#include <xen/vm_event.h>
+
+#include <altview/monitor.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The vm_event_request_t behind @ev, or NULL if the event has none. */
+static inline const vm_event_request_t *av_event_xen_request(const struct av_event *ev)
+{
+	if (ev->xen_size < sizeof(vm_event_request_t))
+		return (const vm_event_request_t *)0;
+	return (const vm_event_request_t *)(const void *)ev->xen;
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lib-util.h"
+
+char t_log[512];
+int t_log_count;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void capture(void *ctx, enum av_log_level level, const char *msg)
+{
+	(void)ctx;
+	(void)level;
+	pthread_mutex_lock(&log_lock);
+	snprintf(t_log, sizeof(t_log), "%s", msg);
+	t_log_count++;
+	pthread_mutex_unlock(&log_lock);
+}
+
+av_hv *t_open(void)
+{
+	AV_OPTS(av_open_opts, o, .log = capture, .machine_bytes = 64u << 20);
+	av_hv *hv = NULL;
+	int r = av_open("hv:", &o, &hv);
+
+	if (r < 0)
+		t_fail(__FILE__, __LINE__, "av_open: %s", av_strerror(r));
+	return hv;
+}
+
+av_domain *t_domain(av_hv *hv, const char *json)
+{
+	av_domain *dom = NULL;
+	int r = hv ? av_domain_create_json(hv, json, &dom) : -EINVAL;
+
+	if (r < 0)
+		t_fail(__FILE__, __LINE__, "av_domain_create_json: %s (%s)", av_strerror(r), t_log);
+	return dom;
+}
+
+bool t_log_has(const char *needle)
+{
+	bool r;
+
+	pthread_mutex_lock(&log_lock);
+	r = strstr(t_log, needle) != NULL;
+	if (!r)
+		fprintf(stderr, "# log \"%s\" lacks \"%s\"\n", t_log, needle);
+	pthread_mutex_unlock(&log_lock);
+	return r;
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the library tests share.  They see libaltview only through its
+ * installed headers and its shared object, as a VMI tool does.
+ */
+#pragma once
+
+#include <altview/altview.h>
+
+#include "harness.h"
+
+/* The last message the library logged (a test checks what it says). */
+extern char t_log[512];
+extern int t_log_count;
+
+/* "hv:" with 64 MiB of machine memory and the log captured. */
+av_hv *t_open(void);
+/* A domain from a JSON spec, or NULL (and a failed case). */
+av_domain *t_domain(av_hv *hv, const char *json);
+bool t_log_has(const char *needle);

@@ -174,6 +174,10 @@ static void test_bad_responses(void)
 	CHECK_EQ(av_monitor_set_events(mon, AV_EVENT_BIT(AV_EVENT_GUEST_REQUEST)), 0);
 	CHECK_EQ(av_domain_unpause(dom), 0);
 	CHECK_EQ(av_monitor_wait(mon, 0, 5000, &ev), 0);
+	/* Taking it again is the same event, not a new one to answer. */
+	AV_OPTS(av_event, again);
+	CHECK_EQ(av_monitor_wait(mon, 0, 5000, &again), 0);
+	CHECK_EQ(again.seq, ev.seq);
 	CHECK_EQ(av_monitor_respond(mon, &ev, &rsp), -EINVAL);
 	rsp.flags = AV_RESPONSE_SWITCH_VIEW;
 	rsp.view = 600;

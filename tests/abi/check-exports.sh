@@ -1,0 +1,41 @@
+#!/bin/sh
+# check-exports.sh LIBRARY MAP HEADERS_DIR
+#
+# What the shared object exports is exactly what the version script lists,
+# every symbol is versioned and prefixed av_, every one is declared in a
+# public header, and the SONAME is the one the ABI promises.
+set -eu
+lib=$1 map=$2 headers=$3
+fail=0
+
+soname=$(readelf -d "$lib" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+[ "$soname" = libaltview.so.1 ] || { echo "FAIL: SONAME is '$soname'"; fail=1; }
+
+exports=$(nm -D --defined-only "$lib" | awk '{print $3}')
+for sym in $exports; do
+	case $sym in
+	ALTVIEW_[0-9]*.[0-9]*) ;;                                   # the version nodes
+	av_*@@ALTVIEW_[0-9]*.[0-9]*) ;;
+	*) echo "FAIL: unversioned or unprefixed export: $sym"; fail=1 ;;
+	esac
+done
+
+names=$(printf '%s\n' $exports | sed -n 's/@@.*//p' | sort)
+listed=$(sed -n 's/^[[:space:]]*\(av_[a-z0-9_]*\);.*/\1/p' "$map" | sort)
+if [ "$names" != "$listed" ]; then
+	echo "FAIL: the version script and the exports differ (- listed only, + exported only):"
+	tmp=$(mktemp -d)
+	printf '%s\n' "$listed" > "$tmp/listed"
+	printf '%s\n' "$names" > "$tmp/exported"
+	diff "$tmp/listed" "$tmp/exported" | sed -n 's/^</-/p;s/^>/+/p'
+	rm -r "$tmp"
+	fail=1
+fi
+
+for name in $names; do
+	grep -q "AV_API .*[ *]$name(" "$headers"/*.h ||
+		{ echo "FAIL: $name is exported but no public header declares it"; fail=1; }
+done
+
+[ $fail -eq 0 ] && echo "$(printf '%s\n' $names | wc -l) exports, all av_*@@ALTVIEW_*, SONAME $soname"
+exit $fail

@@ -227,14 +227,12 @@ static void drain_notifications(struct hv_consumer *c)
 		hv_evtchn_unmask_port(c->h, (evtchn_port_t)p);
 }
 
-int hv_consumer_next(struct hv_consumer *c, vm_event_request_t *req)
+/* The shared ring: every request on the ring transport, the async ones on channels. */
+static int ring_next(struct hv_consumer *c, vm_event_request_t *req)
 {
 	bool async = false;
 	int r = -EAGAIN;
 
-	if (!c || !req)
-		return -EINVAL;
-	drain_notifications(c);
 	pthread_mutex_lock(&c->ring_lock);
 	if (c->back.req_cons != __atomic_load_n(&c->sring->req_prod, __ATOMIC_ACQUIRE)) {
 		memcpy(req, RING_GET_REQUEST(&c->back, c->back.req_cons), sizeof(*req));
@@ -249,7 +247,15 @@ int hv_consumer_next(struct hv_consumer *c, vm_event_request_t *req)
 		}
 	}
 	pthread_mutex_unlock(&c->ring_lock);
-	if (r == 0)
+	return r;
+}
+
+int hv_consumer_next(struct hv_consumer *c, vm_event_request_t *req)
+{
+	if (!c || !req)
+		return -EINVAL;
+	drain_notifications(c);
+	if (ring_next(c, req) == 0)
 		return 0;
 	for (unsigned int i = 0; channels(c) && i < c->info.nr_vcpus; i++) {
 		struct hv_vm_event_slot *s = slot_of(c, i);
@@ -261,7 +267,17 @@ int hv_consumer_next(struct hv_consumer *c, vm_event_request_t *req)
 			return 0;
 		}
 	}
-	return r;
+	return -EAGAIN;
+}
+
+int hv_consumer_next_async(struct hv_consumer *c, vm_event_request_t *req)
+{
+	if (!c || !req)
+		return -EINVAL;
+	if (!channels(c))
+		return -EOPNOTSUPP;
+	drain_notifications(c);
+	return ring_next(c, req);
 }
 
 int hv_consumer_respond(struct hv_consumer *c, const vm_event_response_t *rsp)

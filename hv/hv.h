@@ -546,6 +546,8 @@ int hv_consumer_fd(const struct hv_consumer *c);
 int hv_consumer_wait(struct hv_consumer *c, unsigned int vcpu, int timeout_ms,
 		     vm_event_request_t *req);
 int hv_consumer_next(struct hv_consumer *c, vm_event_request_t *req);
+/* Only the async ring (channels): for consumers that take each slot with wait(). */
+int hv_consumer_next_async(struct hv_consumer *c, vm_event_request_t *req);
 int hv_consumer_respond(struct hv_consumer *c, const vm_event_response_t *rsp);
 
 struct hv_consumer_export {

@@ -420,6 +420,11 @@ static int be_monitor_next(struct av_monitor *mon, vm_event_request_t *req)
 	return hv_consumer_next(mon_of(mon)->c, req);
 }
 
+static int be_monitor_next_async(struct av_monitor *mon, vm_event_request_t *req)
+{
+	return hv_consumer_next_async(mon_of(mon)->c, req);
+}
+
 static int be_monitor_wait(struct av_monitor *mon, uint32_t vcpu, int timeout_ms,
 			   vm_event_request_t *req)
 {
@@ -646,6 +651,7 @@ const struct av_backend_ops av_backend_hv = {
 	.monitor_set_reasons = be_monitor_set_reasons,
 	.monitor_fd = be_monitor_fd,
 	.monitor_next = be_monitor_next,
+	.monitor_next_async = be_monitor_next_async,
 	.monitor_wait = be_monitor_wait,
 	.monitor_respond = be_monitor_respond,
 	.monitor_get_stats = be_monitor_get_stats,

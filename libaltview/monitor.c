@@ -202,6 +202,21 @@ AV_API int av_monitor_next(av_monitor *mon, struct av_event *ev)
 	return to_event(mon, &req, ev);
 }
 
+AV_API int av_monitor_next_async(av_monitor *mon, struct av_event *ev)
+{
+	vm_event_request_t req;
+	int r;
+
+	if (!mon || !event_size_ok(mon, ev))
+		return -EINVAL;
+	do {
+		r = mon->dom->hv->ops->monitor_next_async(mon, &req);
+		if (r < 0)
+			return r;
+	} while (!deliverable(mon, &req));
+	return to_event(mon, &req, ev);
+}
+
 AV_API int av_monitor_wait(av_monitor *mon, uint32_t vcpu, int timeout_ms, struct av_event *ev)
 {
 	vm_event_request_t req;

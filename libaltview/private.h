@@ -157,6 +157,7 @@ struct av_backend_ops {
 	int (*monitor_set_reasons)(struct av_monitor *mon, uint32_t reasons);
 	int (*monitor_fd)(struct av_monitor *mon);
 	int (*monitor_next)(struct av_monitor *mon, vm_event_request_t *req);
+	int (*monitor_next_async)(struct av_monitor *mon, vm_event_request_t *req);
 	int (*monitor_wait)(struct av_monitor *mon, uint32_t vcpu, int timeout_ms,
 			    vm_event_request_t *req);
 	int (*monitor_respond)(struct av_monitor *mon, const vm_event_response_t *rsp);

@@ -9,9 +9,10 @@
  * Two ways to take events, not to be mixed on one monitor:
  *  - av_monitor_next() returns whatever is there, from any vCPU; poll
  *    av_monitor_fd() for readability.  One thread at a time.
- *  - av_monitor_wait() takes the events of one vCPU: run a thread per vCPU
- *    and they handle events in parallel (channels transport only).  At most
- *    one thread per vCPU; asynchronous events still come from next().
+ *  - av_monitor_wait() takes the synchronous events of one vCPU: run a
+ *    thread per vCPU and they handle events in parallel (channels transport
+ *    only), at most one thread per vCPU; one more thread takes the
+ *    asynchronous events with av_monitor_next_async().
  * av_monitor_respond() may be called from any thread.
  */
 #ifndef ALTVIEW_MONITOR_H
@@ -138,6 +139,12 @@ AV_API int av_monitor_fd(av_monitor *mon);
 
 /* The next event from any vCPU, or -EAGAIN. */
 AV_API int av_monitor_next(av_monitor *mon, struct av_event *ev);
+
+/*
+ * The next asynchronous event, or -EAGAIN; never a synchronous one, which
+ * the av_monitor_wait() threads own.  Channels only (-EOPNOTSUPP on the ring).
+ */
+AV_API int av_monitor_next_async(av_monitor *mon, struct av_event *ev);
 
 /*
  * The next synchronous event of @vcpu, waiting up to @timeout_ms

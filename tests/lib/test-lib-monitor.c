@@ -220,6 +220,41 @@ static void test_async(void)
 	av_domain_close(dom);
 }
 
+/* With a thread per vCPU, another thread takes the async events and only those. */
+static void test_next_async(void)
+{
+	av_domain *dom = t_domain(hv, SPEC_HEAD "\"vcpus\": 1, \"program\": ["
+				  "{\"op\": \"read\", \"gfn\": 20}, {\"op\": \"guest_request\"}]}");
+	AV_OPTS(av_event, sync);
+	AV_OPTS(av_event, async);
+	av_monitor *mon;
+
+	CHECK(dom);
+	CHECK_EQ(av_monitor_open(dom, NULL, &mon), 0);
+	CHECK_EQ(av_monitor_set_events(mon, AV_EVENT_BIT(AV_EVENT_MEM_ACCESS) |
+				       AV_EVENT_BIT(AV_EVENT_GUEST_REQUEST)), 0);
+	CHECK_EQ(av_view_set_access(dom, 0, 20, 1, AV_ACCESS_N2RWX), 0);
+	CHECK_EQ(av_domain_unpause(dom), 0);
+	CHECK_EQ(av_monitor_wait(mon, 0, 5000, &sync), 0);     /* the async one came first */
+	CHECK_EQ(sync.kind, AV_EVENT_GUEST_REQUEST);
+	CHECK_EQ(av_monitor_next_async(mon, &async), 0);
+	CHECK_EQ(async.kind, AV_EVENT_MEM_ACCESS);
+	CHECK(!(async.flags & AV_EVENT_F_SYNC));
+	CHECK_EQ(av_monitor_next_async(mon, &async), -EAGAIN); /* the waiting one is not its */
+	CHECK_EQ(av_monitor_respond(mon, &sync, NULL), 0);
+	CHECK_EQ(av_domain_wait_idle(dom, 10000), 0);
+	av_monitor_close(mon);
+	av_domain_close(dom);
+
+	AV_OPTS(av_monitor_opts, ring, .transport = AV_TRANSPORT_RING);
+	dom = t_domain(hv, SPEC_HEAD "\"vcpus\": 1, \"program\": []}");
+	CHECK(dom);
+	CHECK_EQ(av_monitor_open(dom, &ring, &mon), 0);
+	CHECK_EQ(av_monitor_next_async(mon, &async), -EOPNOTSUPP);
+	av_monitor_close(mon);
+	av_domain_close(dom);
+}
+
 /* Answers that steer the vCPU: a view switch and new registers. */
 static void test_steering_responses(void)
 {
@@ -396,5 +431,5 @@ static void teardown(void)
 
 T_MAIN(T_CASE(setup), T_CASE(test_writes_channels), T_CASE(test_writes_ring), T_CASE(test_kinds),
        T_CASE(test_old_event_struct), T_CASE(test_bad_responses), T_CASE(test_async),
-       T_CASE(test_steering_responses), T_CASE(test_singlestep), T_CASE(test_close_resumes),
+       T_CASE(test_next_async),       T_CASE(test_steering_responses), T_CASE(test_singlestep), T_CASE(test_close_resumes),
        T_CASE(test_thread_per_vcpu), T_CASE(test_ring_has_no_wait), T_CASE(teardown))

@@ -198,7 +198,7 @@ void regs_to_xen(const struct av_regs_x86 *in, struct vm_event_regs_x86 *out)
 
 void regs_from_xen(const struct vm_event_regs_x86 *in, struct av_regs_x86 *out)
 {
-	memset(out, 0, sizeof(*out));
+	out->pad = 0;
 #define X(f) out->f = in->f;
 	REGS_FIELDS(X)
 #undef X

@@ -129,111 +129,138 @@ static bool deliverable(struct av_monitor *mon, const vm_event_request_t *req)
 	return false;
 }
 
-static int to_event(struct av_monitor *mon, const vm_event_request_t *req, struct av_event *out)
+static uint64_t relaxed_get(_Atomic uint64_t *v)
 {
-	struct av_event ev = { .sz = sizeof(ev) };
+	return atomic_load_explicit(v, memory_order_relaxed);
+}
+
+static void relaxed_inc(_Atomic uint64_t *v)
+{
+	atomic_store_explicit(v, relaxed_get(v) + 1, memory_order_relaxed);
+}
+
+/*
+ * A synchronous event's number: unique per monitor (the vCPU's count of
+ * events, times the vCPU limit, plus the vCPU), and the same number again
+ * for the same event taken twice (a wait that returned it before, or an
+ * answer the hypervisor refused).
+ */
+static uint64_t sync_seq(struct av_monitor *mon, uint32_t vcpu)
+{
+	uint64_t seq = atomic_load_explicit(&mon->pending[vcpu], memory_order_acquire);
+
+	if (!seq) {
+		relaxed_inc(&mon->sync_events[vcpu]);
+		seq = relaxed_get(&mon->sync_events[vcpu]) * AV_MAX_VCPUS + vcpu;
+		atomic_store_explicit(&mon->pending[vcpu], seq, memory_order_release);
+	}
+	return seq;
+}
+
+/*
+ * Fills @ev around the request already in ev->xen.  @ev is the caller's
+ * struct when it is whole (the common case: no copy), else a local one
+ * that out_fill() trims to what an older caller's struct holds.
+ */
+static int to_event(struct av_monitor *mon, struct av_event *ev, struct av_event *out)
+{
+	const vm_event_request_t *req = (const void *)ev->xen;
 
 	if (req->vcpu_id >= mon->dom->nr_vcpus) {
 		av_err(mon->dom->hv, "domain %u: event for vCPU %u, which it does not have",
 		       mon->dom->id, req->vcpu_id);
 		return -EPROTO;
 	}
-	ev.kind = reason_kind(req->reason);
-	ev.vcpu = req->vcpu_id;
-	ev.view = req->altp2m_idx;
+	ev->kind = reason_kind(req->reason);
+	ev->vcpu = req->vcpu_id;
+	ev->view = req->altp2m_idx;
 	if (req->flags & VM_EVENT_FLAG_VCPU_PAUSED) {
-		uint64_t seq = atomic_load(&mon->pending[ev.vcpu]);
-
-		/* The same event again (a wait that timed out, a refused answer)? */
-		if (!seq) {
-			seq = atomic_fetch_add(&mon->seq, 1) + 1;
-			atomic_store(&mon->pending[ev.vcpu], seq);
-		}
-		ev.seq = seq;
-		ev.flags |= AV_EVENT_F_SYNC;
+		ev->flags = AV_EVENT_F_SYNC;
+		ev->seq = sync_seq(mon, ev->vcpu);
 	} else {
-		ev.seq = atomic_fetch_add(&mon->seq, 1) + 1;
+		ev->flags = 0;
+		ev->seq = 0;
+		relaxed_inc(&mon->async_events);
 	}
-	switch (ev.kind) {
+	memset(&ev->u, 0, sizeof(ev->u));
+	switch (ev->kind) {
 	case AV_EVENT_MEM_ACCESS:
-		ev.u.mem.gfn = req->u.mem_access.gfn;
-		ev.u.mem.offset = req->u.mem_access.offset;
-		ev.u.mem.gla = req->u.mem_access.gla;
-		ev.u.mem.access = (req->u.mem_access.flags & MEM_ACCESS_R ? AV_MEM_R : 0) |
-				  (req->u.mem_access.flags & MEM_ACCESS_W ? AV_MEM_W : 0) |
-				  (req->u.mem_access.flags & MEM_ACCESS_X ? AV_MEM_X : 0) |
-				  (req->u.mem_access.flags & MEM_ACCESS_GLA_VALID ? AV_MEM_GLA_VALID : 0);
+		ev->u.mem.gfn = req->u.mem_access.gfn;
+		ev->u.mem.offset = req->u.mem_access.offset;
+		ev->u.mem.gla = req->u.mem_access.gla;
+		ev->u.mem.access = (req->u.mem_access.flags & MEM_ACCESS_R ? AV_MEM_R : 0) |
+				   (req->u.mem_access.flags & MEM_ACCESS_W ? AV_MEM_W : 0) |
+				   (req->u.mem_access.flags & MEM_ACCESS_X ? AV_MEM_X : 0) |
+				   (req->u.mem_access.flags & MEM_ACCESS_GLA_VALID ? AV_MEM_GLA_VALID : 0);
 		break;
 	case AV_EVENT_BREAKPOINT:
-		ev.u.breakpoint.gfn = req->u.software_breakpoint.gfn;
-		ev.u.breakpoint.insn_length = req->u.software_breakpoint.insn_length;
+		ev->u.breakpoint.gfn = req->u.software_breakpoint.gfn;
+		ev->u.breakpoint.insn_length = req->u.software_breakpoint.insn_length;
 		break;
 	case AV_EVENT_SINGLESTEP:
-		ev.u.singlestep.gfn = req->u.singlestep.gfn;
+		ev->u.singlestep.gfn = req->u.singlestep.gfn;
 		break;
 	case AV_EVENT_CPUID:
-		ev.u.cpuid.leaf = req->u.cpuid.leaf;
-		ev.u.cpuid.subleaf = req->u.cpuid.subleaf;
-		ev.u.cpuid.insn_length = req->u.cpuid.insn_length;
+		ev->u.cpuid.leaf = req->u.cpuid.leaf;
+		ev->u.cpuid.subleaf = req->u.cpuid.subleaf;
+		ev->u.cpuid.insn_length = req->u.cpuid.insn_length;
 		break;
 	default:
 		break;
 	}
-	regs_from_xen(&req->data.regs.x86, &ev.regs);
-	ev.xen_size = sizeof(*req);
-	memcpy(ev.xen, req, sizeof(*req));
-	atomic_fetch_add_explicit(&mon->events, 1, memory_order_relaxed);
-	out_fill(out, &ev, sizeof(ev));
+	regs_from_xen(&req->data.regs.x86, &ev->regs);
+	ev->xen_size = sizeof(*req);
+	if (ev != out)
+		out_fill(out, ev, sizeof(*ev));
 	return 0;
 }
 
+static struct av_event *event_buffer(struct av_event *out, struct av_event *local)
+{
+	if (out->sz >= sizeof(*out))
+		return out;
+	local->sz = sizeof(*local);
+	return local;
+}
+
+/*
+ * Takes requests with @take_expr (which reads one into `req`) until one is
+ * for the caller, and turns it into an event.
+ */
+#define TAKE_EVENT(mon, out, take_expr)                                                 \
+	({                                                                              \
+		struct av_event _local, *_ev = event_buffer(out, &_local);              \
+		vm_event_request_t *req = (vm_event_request_t *)(void *)_ev->xen;       \
+		int _r;                                                                 \
+		do {                                                                    \
+			_r = (take_expr);                                               \
+		} while (_r == 0 && !deliverable(mon, req));                            \
+		_r < 0 ? _r : to_event(mon, _ev, out);                                  \
+	})
+
 AV_API int av_monitor_next(av_monitor *mon, struct av_event *ev)
 {
-	vm_event_request_t req;
-	int r;
-
 	if (!mon || !event_size_ok(mon, ev))
 		return -EINVAL;
-	do {
-		r = mon->dom->hv->ops->monitor_next(mon, &req);
-		if (r < 0)
-			return r;
-	} while (!deliverable(mon, &req));
-	return to_event(mon, &req, ev);
+	return TAKE_EVENT(mon, ev, mon->dom->hv->ops->monitor_next(mon, req));
 }
 
 AV_API int av_monitor_next_async(av_monitor *mon, struct av_event *ev)
 {
-	vm_event_request_t req;
-	int r;
-
 	if (!mon || !event_size_ok(mon, ev))
 		return -EINVAL;
-	do {
-		r = mon->dom->hv->ops->monitor_next_async(mon, &req);
-		if (r < 0)
-			return r;
-	} while (!deliverable(mon, &req));
-	return to_event(mon, &req, ev);
+	return TAKE_EVENT(mon, ev, mon->dom->hv->ops->monitor_next_async(mon, req));
 }
 
 AV_API int av_monitor_wait(av_monitor *mon, uint32_t vcpu, int timeout_ms, struct av_event *ev)
 {
-	vm_event_request_t req;
-	int r;
-
 	if (!mon || !event_size_ok(mon, ev) || timeout_ms < 0)
 		return -EINVAL;
 	if (vcpu >= mon->dom->nr_vcpus) {
 		av_err(mon->dom->hv, "av_monitor_wait: domain %u has no vCPU %u", mon->dom->id, vcpu);
 		return -EINVAL;
 	}
-	do {
-		r = mon->dom->hv->ops->monitor_wait(mon, vcpu, timeout_ms, &req);
-		if (r < 0)
-			return r;
-	} while (!deliverable(mon, &req));
-	return to_event(mon, &req, ev);
+	return TAKE_EVENT(mon, ev, mon->dom->hv->ops->monitor_wait(mon, vcpu, timeout_ms, req));
 }
 
 static const struct {
@@ -247,15 +274,20 @@ static const struct {
 	{ AV_RESPONSE_FAST_SINGLESTEP, VM_EVENT_FLAG_FAST_SINGLESTEP },
 };
 
+/*
+ * Builds Xen's answer.  Only the header is cleared: the register block is
+ * read by the hypervisor with SET_REGISTERS alone, and is written then.
+ */
 static int to_xen_response(struct av_monitor *mon, const struct av_event *ev,
 			   const struct av_response *in, vm_event_response_t *rsp)
 {
 	struct av_hv *hv = mon->dom->hv;
 	const vm_event_request_t *req = (const void *)ev->xen;
-	struct av_response r = { .sz = sizeof(r) };
+	struct av_response local;
+	const struct av_response *r = in;
 	uint32_t left;
 
-	memset(rsp, 0, sizeof(*rsp));
+	memset(rsp, 0, offsetof(vm_event_response_t, data));
 	rsp->version = VM_EVENT_INTERFACE_VERSION;
 	rsp->vcpu_id = ev->vcpu;
 	rsp->flags = VM_EVENT_FLAG_VCPU_PAUSED;
@@ -265,9 +297,12 @@ static int to_xen_response(struct av_monitor *mon, const struct av_event *ev,
 		return 0;
 	if (!OPTS_VALID(hv, in, av_response, regs))
 		return -EINVAL;
-	memcpy(&r, in, in->sz < sizeof(r) ? in->sz : sizeof(r));
-	r.sz = sizeof(r);
-	left = r.flags;
+	if (in->sz < sizeof(local)) {
+		memset(&local, 0, sizeof(local));
+		memcpy(&local, in, in->sz);
+		r = &local;
+	}
+	left = r->flags;
 	for (size_t i = 0; i < sizeof(response_flags) / sizeof(response_flags[0]); i++) {
 		if (left & response_flags[i].av) {
 			rsp->flags |= response_flags[i].xen;
@@ -278,21 +313,21 @@ static int to_xen_response(struct av_monitor *mon, const struct av_event *ev,
 		av_err(hv, "av_monitor_respond: unknown flags %#x", left);
 		return -EINVAL;
 	}
-	if ((r.flags & (AV_RESPONSE_SWITCH_VIEW | AV_RESPONSE_FAST_SINGLESTEP)) &&
-	    r.view >= AV_MAX_VIEWS) {
-		av_err(hv, "av_monitor_respond: view %u is out of range", r.view);
+	if ((r->flags & (AV_RESPONSE_SWITCH_VIEW | AV_RESPONSE_FAST_SINGLESTEP)) &&
+	    r->view >= AV_MAX_VIEWS) {
+		av_err(hv, "av_monitor_respond: view %u is out of range", r->view);
 		return -EINVAL;
 	}
-	rsp->altp2m_idx = (uint16_t)r.view;
-	rsp->u.fast_singlestep.p2midx = (uint16_t)r.view;
-	if (r.flags & AV_RESPONSE_SET_REGS) {
+	rsp->altp2m_idx = (uint16_t)r->view;
+	rsp->u.fast_singlestep.p2midx = (uint16_t)r->view;
+	if (r->flags & AV_RESPONSE_SET_REGS) {
 		if (!rsp->reason) {
 			av_err(hv, "av_monitor_respond: SET_REGS needs the whole event (its sz)");
 			return -EINVAL;
 		}
 		/* What altview's struct lacks stays as the vCPU had it. */
 		rsp->data.regs.x86 = req->data.regs.x86;
-		regs_to_xen(&r.regs, &rsp->data.regs.x86);
+		regs_to_xen(&r->regs, &rsp->data.regs.x86);
 	}
 	return 0;
 }
@@ -320,13 +355,10 @@ AV_API int av_monitor_respond(av_monitor *mon, const struct av_event *ev,
 		return -EALREADY;
 	}
 	r = mon->dom->hv->ops->monitor_respond(mon, &x);
-	if (r < 0) {
+	if (r < 0)
 		/* Still unanswered: let the caller try again. */
 		atomic_store(&mon->pending[ev->vcpu], ev->seq);
-		return r;
-	}
-	atomic_fetch_add_explicit(&mon->responses, 1, memory_order_relaxed);
-	return 0;
+	return r;
 }
 
 AV_API int av_monitor_get_stats(av_monitor *mon, struct av_monitor_stats *st)
@@ -336,8 +368,14 @@ AV_API int av_monitor_get_stats(av_monitor *mon, struct av_monitor_stats *st)
 	if (!mon || !st || st->sz < sizeof(size_t))
 		return -EINVAL;
 	mon->dom->hv->ops->monitor_get_stats(mon, &full);
-	full.events = atomic_load(&mon->events);
-	full.responses = atomic_load(&mon->responses);
+	/* Every synchronous event taken was answered, but those still pending. */
+	full.events = relaxed_get(&mon->async_events);
+	for (uint32_t v = 0; v < mon->dom->nr_vcpus; v++) {
+		uint64_t n = relaxed_get(&mon->sync_events[v]);
+
+		full.events += n;
+		full.responses += n - (atomic_load(&mon->pending[v]) ? 1 : 0);
+	}
 	out_fill(st, &full, sizeof(full));
 	return 0;
 }

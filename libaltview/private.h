@@ -81,8 +81,13 @@ struct av_monitor {
 	struct av_domain *dom;
 	struct list link;
 	void *be;
-	_Atomic uint64_t seq;
-	_Atomic uint64_t events, responses;
+	/*
+	 * Each vCPU's events are taken by one thread at a time, so counting
+	 * them needs no read-modify-write: only answers, which may come from
+	 * any thread, race (on pending).
+	 */
+	_Atomic uint64_t async_events;
+	_Atomic uint64_t sync_events[AV_MAX_VCPUS];
 	/* The sequence number of the event each vCPU waits on an answer for; 0: none. */
 	_Atomic uint64_t pending[AV_MAX_VCPUS];
 };

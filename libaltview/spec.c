@@ -73,7 +73,7 @@ static int get_string(struct av_hv *hv, const char *name, json_object *v, const 
 static int parse_members(struct av_hv *hv, json_object *root, struct av_domain_spec *spec)
 {
 	bool have_memory = false;
-	uint64_t x;
+	uint64_t x = 0;
 	int r = 0;
 
 	json_object_object_foreach(root, key, v) {

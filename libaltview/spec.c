@@ -120,6 +120,7 @@ int spec_parse_json(struct av_hv *hv, const char *json, struct av_domain_spec *s
 	struct spec_owner *owner;
 	json_tokener *tok;
 	json_object *root;
+	size_t end;
 	int r;
 
 	tok = json_tokener_new();
@@ -131,9 +132,12 @@ int spec_parse_json(struct av_hv *hv, const char *json, struct av_domain_spec *s
 		json_tokener_free(tok);
 		return r;
 	}
-	if (!only_space(json + json_tokener_get_parse_end(tok))) {
-		av_err(hv, "domain spec: unexpected text after the object at offset %zu",
-		       json_tokener_get_parse_end(tok));
+	/* json-c may count a comment it skipped past the terminating NUL. */
+	end = json_tokener_get_parse_end(tok);
+	if (end > strlen(json))
+		end = strlen(json);
+	if (!only_space(json + end)) {
+		av_err(hv, "domain spec: unexpected text after the object at offset %zu", end);
 		json_object_put(root);
 		json_tokener_free(tok);
 		return -EINVAL;

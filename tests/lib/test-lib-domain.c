@@ -88,6 +88,8 @@ static const struct {
 	{ "{\"memory_mib\": 4", "line 1, column 17: unexpected end of data" },
 	{ "[1, 2]", "expected a JSON object" },
 	{ "{\"memory_mib\": 4} {}", "unexpected text after the object" },
+	/* Found by fuzz-spec: json-c's parse end can lie past the text. */
+	{ "\"\"///5", "expected a JSON object" },
 	{ "{\"vcpus\": 1}", "\"memory_mib\": missing" },
 	{ "{\"memory_mib\": -4}", "\"memory_mib\": out of range" },
 	{ "{\"memory_mib\": \"4\"}", "\"memory_mib\": expected an integer" },

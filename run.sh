@@ -2,7 +2,7 @@
 # altview developer entry point: installs what a fresh Debian 12 machine
 # lacks, builds, then runs one job.
 #
-#   ./run.sh demo    the main job (today: the core's benchmarks)
+#   ./run.sh demo    the main job: altview-access on an embedded guest, then the benchmarks
 #   ./run.sh test    the whole test suite: plain, ASan+UBSan, TSan, valgrind, fuzz
 #
 # Environment: CI=true adds -Dwerror=true; BUILD_ROOT (default: .) holds
@@ -10,7 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES=(gcc clang libclang-rt-14-dev meson ninja-build pkg-config libxen-dev valgrind)
+PACKAGES=(gcc g++ clang libclang-rt-14-dev meson ninja-build pkg-config libxen-dev libjson-c-dev
+	abigail-tools scdoc valgrind)
 BUILD_ROOT=${BUILD_ROOT:-.}
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -79,6 +80,8 @@ cmd_demo() {
 	# Figures come from a release build: no debug lock-order checks.
 	build build-release -Dbuildtype=release
 	local bench=$BUILD_ROOT/build-release/tests/bench
+	log "altview-access: a guest's writes trapped in a view and stepped in the host view"
+	"$BUILD_ROOT/build-release/tools/altview-access" --spec tests/access/one-vcpu.json altp2m_write
 	log "superpage vs 4 KiB foreign mapping of 1 GiB (JSON lines)"
 	"$bench/bench-superpage" 1 15
 	log "accesses through the host p2m vs views, view switch, view memory (JSON lines)"
@@ -87,6 +90,8 @@ cmd_demo() {
 	"$bench/bench-vm-event" 20000
 	log "grant copy and map/unmap under three table locks (JSON lines)"
 	"$bench/bench-grant" 1
+	log "monitor round trip: libaltview vs the core's consumer API (JSON lines)"
+	"$bench/bench-libaltview" 20000 5
 }
 
 cmd_test() {
@@ -105,7 +110,7 @@ cmd_test() {
 	suite asan+ubsan build-asan
 	suite tsan build-tsan
 	suite fuzz build-fuzz --suite fuzz
-	suite valgrind build --suite unit \
+	suite valgrind build --suite unit --suite lib \
 		--wrapper 'valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect --child-silent-after-fork=yes'
 
 	local skipped=""

@@ -6,24 +6,30 @@
 
 #include "private.h"
 
-static int domain_handle_new(struct av_hv *hv, struct av_domain **out)
+static struct av_domain *domain_handle_new(struct av_hv *hv)
 {
 	struct av_domain *dom = calloc(1, sizeof(*dom));
 
-	if (!dom)
-		return -ENOMEM;
-	dom->hv = hv;
-	list_init(&dom->link);
-	list_init(&dom->monitors);
-	*out = dom;
-	return 0;
+	if (dom) {
+		dom->hv = hv;
+		list_init(&dom->link);
+		list_init(&dom->monitors);
+	}
+	return dom;
 }
 
-static void domain_handle_publish(struct av_domain *dom)
+/* Keeps a handle the backend filled in (@r: its create or open), or drops it. */
+static int domain_handle_add(struct av_domain *dom, int r, av_domain **out)
 {
+	if (r < 0) {
+		free(dom);
+		return r;
+	}
 	pthread_mutex_lock(&dom->hv->lock);
 	list_add(&dom->hv->domains, &dom->link);
 	pthread_mutex_unlock(&dom->hv->lock);
+	*out = dom;
+	return 0;
 }
 
 void domain_handle_free(struct av_domain *dom)
@@ -40,7 +46,6 @@ void domain_handle_free(struct av_domain *dom)
 static int domain_create(struct av_hv *hv, const struct av_domain_spec *spec, av_domain **out)
 {
 	struct av_domain *dom;
-	int r;
 
 	if (!spec->memory_bytes || spec->memory_bytes % AV_PAGE_SIZE) {
 		av_err(hv, "domain spec: memory_bytes %" PRIu64 " is not a positive multiple of 4096",
@@ -57,17 +62,9 @@ static int domain_create(struct av_hv *hv, const struct av_domain_spec *spec, av
 	}
 	if (!hv->ops->domain_create)
 		return -EOPNOTSUPP;
-	r = domain_handle_new(hv, &dom);
-	if (r < 0)
-		return r;
-	r = hv->ops->domain_create(hv, spec, dom);
-	if (r < 0) {
-		free(dom);
-		return r;
-	}
-	domain_handle_publish(dom);
-	*out = dom;
-	return 0;
+	if (!(dom = domain_handle_new(hv)))
+		return -ENOMEM;
+	return domain_handle_add(dom, hv->ops->domain_create(hv, spec, dom), out);
 }
 
 AV_API int av_domain_create(av_hv *hv, const struct av_domain_spec *spec, av_domain **out)
@@ -109,21 +106,12 @@ AV_API int av_domain_list(av_hv *hv, uint32_t *ids, size_t max)
 AV_API int av_domain_open(av_hv *hv, uint32_t domid, av_domain **out)
 {
 	struct av_domain *dom;
-	int r;
 
 	if (!hv || !out)
 		return -EINVAL;
-	r = domain_handle_new(hv, &dom);
-	if (r < 0)
-		return r;
-	r = hv->ops->domain_open(hv, domid, dom);
-	if (r < 0) {
-		free(dom);
-		return r;
-	}
-	domain_handle_publish(dom);
-	*out = dom;
-	return 0;
+	if (!(dom = domain_handle_new(hv)))
+		return -ENOMEM;
+	return domain_handle_add(dom, hv->ops->domain_open(hv, domid, dom), out);
 }
 
 AV_API int av_domain_close(av_domain *dom)

@@ -28,19 +28,39 @@ struct result {
 	double mean;
 };
 
+/* The gaps between takes, and the first and last take. */
+struct timeline {
+	uint64_t *gap, first, last;
+	uint32_t n;
+};
+
+static void took(struct timeline *tl)
+{
+	uint64_t t = now_ns();
+
+	if (tl->n)
+		tl->gap[tl->n - 1] = t - tl->last;
+	else
+		tl->first = t;
+	tl->last = t;
+	tl->n++;
+}
+
 static __attribute__((noreturn)) void die(const char *what, int r)
 {
 	fprintf(stderr, "bench-libaltview: %s: %s\n", what, strerror(-r));
 	exit(1);
 }
 
-static struct result summarize(uint64_t *gap, uint32_t n, uint64_t total)
+static struct result summarize(struct timeline *tl)
 {
-	struct result res = { .mean = (double)total / n };
+	uint32_t n = tl->n - 1;
+	struct result res = { .mean = (double)(tl->last - tl->first) / n };
 
-	qsort(gap, n, sizeof(*gap), cmp_u64);
-	res.p50 = gap[n / 2];
-	res.p99 = gap[(uint64_t)n * 99 / 100];
+	qsort(tl->gap, n, sizeof(*tl->gap), cmp_u64);
+	res.p50 = tl->gap[n / 2];
+	res.p99 = tl->gap[(uint64_t)n * 99 / 100];
+	free(tl->gap);
 	return res;
 }
 
@@ -55,7 +75,7 @@ static struct result core_round_trip(uint32_t events)
 	struct hv_consumer *c;
 	struct hv_monitor_info info;
 	struct hv_script *s = hv_script_new();
-	uint64_t *gap = calloc(events, sizeof(*gap)), first = 0, last = 0;
+	struct timeline tl = { .gap = calloc(events, sizeof(uint64_t)) };
 	vm_event_request_t req;
 	int r;
 
@@ -77,22 +97,16 @@ static struct result core_round_trip(uint32_t events)
 	for (uint32_t n = 0; n <= events; n++) {
 		vm_event_response_t rsp = { .version = VM_EVENT_INTERFACE_VERSION,
 					    .flags = VM_EVENT_FLAG_VCPU_PAUSED };
-		uint64_t t;
 
 		if ((r = hv_consumer_wait(c, 0, 5000, &req)) < 0)
 			die("core wait", r);
-		t = now_ns();
-		if (n)
-			gap[n - 1] = t - last;
-		else
-			first = t;
-		last = t;
+		took(&tl);
 		rsp.vcpu_id = req.vcpu_id;
 		rsp.reason = req.reason;
 		if ((r = hv_consumer_respond(c, &rsp)) < 0)
 			die("core respond", r);
 	}
-	struct result res = summarize(gap, events, last - first);
+	struct result res = summarize(&tl);
 	hv_domain_wait_idle(d, 10000);
 	hv_consumer_close(c);
 	hv_evtchn_handle_close(h);
@@ -101,7 +115,6 @@ static struct result core_round_trip(uint32_t events)
 	hv_domain_put(d);
 	hv_free(hv);
 	hv_script_free(s);
-	free(gap);
 	return res;
 }
 
@@ -110,7 +123,7 @@ static struct result lib_round_trip(uint32_t events)
 	AV_OPTS(av_open_opts, oo, .machine_bytes = 64 * MiB);
 	AV_OPTS(av_event, ev);
 	char spec[256];
-	uint64_t *gap = calloc(events, sizeof(*gap)), first = 0, last = 0;
+	struct timeline tl = { .gap = calloc(events, sizeof(uint64_t)) };
 	av_hv *hv;
 	av_domain *dom;
 	av_monitor *mon;
@@ -126,23 +139,15 @@ static struct result lib_round_trip(uint32_t events)
 		die("libaltview setup", r);
 
 	for (uint32_t n = 0; n <= events; n++) {
-		uint64_t t;
-
 		if ((r = av_monitor_wait(mon, 0, 5000, &ev)) < 0)
 			die("av_monitor_wait", r);
-		t = now_ns();
-		if (n)
-			gap[n - 1] = t - last;
-		else
-			first = t;
-		last = t;
+		took(&tl);
 		if ((r = av_monitor_respond(mon, &ev, NULL)) < 0)
 			die("av_monitor_respond", r);
 	}
-	struct result res = summarize(gap, events, last - first);
+	struct result res = summarize(&tl);
 	av_domain_wait_idle(dom, 10000);
 	av_close(hv);
-	free(gap);
 	return res;
 }
 

@@ -52,3 +52,15 @@ bool t_log_has(const char *needle)
 	pthread_mutex_unlock(&log_lock);
 	return r;
 }
+
+av_hv *t_hv;
+
+void t_setup(void)
+{
+	t_hv = t_open();
+}
+
+void t_teardown(void)
+{
+	av_close(t_hv);
+}

@@ -18,3 +18,8 @@ av_hv *t_open(void);
 /* A domain from a JSON spec, or NULL (and a failed case). */
 av_domain *t_domain(av_hv *hv, const char *json);
 bool t_log_has(const char *needle);
+
+/* One hypervisor for a whole test program: first and last case. */
+extern av_hv *t_hv;
+void t_setup(void);
+void t_teardown(void);

@@ -12,8 +12,6 @@
 
 #define SPEC_HEAD "{\"memory_mib\": 4, \"engine\": \"script\", "
 
-static av_hv *hv;
-
 static int next_event(av_monitor *mon, struct av_event *ev)
 {
 	struct pollfd p = { .fd = av_monitor_fd(mon), .events = POLLIN };
@@ -31,7 +29,7 @@ static int next_event(av_monitor *mon, struct av_event *ev)
 /* Five writes to a page the monitor made read-only: five events, answered by emulation. */
 static void writes_on(enum av_transport transport)
 {
-	av_domain *dom = t_domain(hv, SPEC_HEAD "\"vcpus\": 1, \"program\": [{\"op\": \"loop\", "
+	av_domain *dom = t_domain(t_hv, SPEC_HEAD "\"vcpus\": 1, \"program\": [{\"op\": \"loop\", "
 				  "\"count\": 5, \"body\": [{\"op\": \"write\", \"gfn\": 10, "
 				  "\"offset\": 16, \"len\": 4, \"value\": 7}]}]}");
 	AV_OPTS(av_monitor_opts, mo, .transport = transport);
@@ -83,7 +81,7 @@ static void test_writes_ring(void)
 /* Every event kind, with what each carries, and Xen's payload behind it. */
 static void test_kinds(void)
 {
-	av_domain *dom = t_domain(hv, SPEC_HEAD "\"vcpus\": 1, \"program\": ["
+	av_domain *dom = t_domain(t_hv, SPEC_HEAD "\"vcpus\": 1, \"program\": ["
 				  "{\"op\": \"int3\", \"gfn\": 5, \"offset\": 9}, "
 				  "{\"op\": \"cpuid\", \"leaf\": 13, \"subleaf\": 1}, "
 				  "{\"op\": \"guest_request\"}]}");
@@ -127,7 +125,7 @@ static void test_kinds(void)
 /* A caller built against a header whose av_event ended at seq. */
 static void test_old_event_struct(void)
 {
-	av_domain *dom = t_domain(hv, SPEC_HEAD "\"vcpus\": 1, \"program\": [{\"op\": \"guest_request\"}]}");
+	av_domain *dom = t_domain(t_hv, SPEC_HEAD "\"vcpus\": 1, \"program\": [{\"op\": \"guest_request\"}]}");
 	struct av_event *ev = malloc(sizeof(*ev));
 	av_monitor *mon;
 
@@ -155,7 +153,7 @@ static void test_old_event_struct(void)
 /* Refused answers change nothing: the vCPU waits on, a good answer still works. */
 static void test_bad_responses(void)
 {
-	av_domain *dom = t_domain(hv, SPEC_HEAD "\"vcpus\": 1, \"program\": [{\"op\": \"guest_request\"}]}");
+	av_domain *dom = t_domain(t_hv, SPEC_HEAD "\"vcpus\": 1, \"program\": [{\"op\": \"guest_request\"}]}");
 	AV_OPTS(av_event, ev);
 	AV_OPTS(av_response, rsp, .flags = 1u << 20);
 	struct {
@@ -200,7 +198,7 @@ static void test_bad_responses(void)
 /* Asynchronous events need no answer and cannot be given one. */
 static void test_async(void)
 {
-	av_domain *dom = t_domain(hv, SPEC_HEAD "\"vcpus\": 1, \"program\": ["
+	av_domain *dom = t_domain(t_hv, SPEC_HEAD "\"vcpus\": 1, \"program\": ["
 				  "{\"op\": \"read\", \"gfn\": 20}, {\"op\": \"read\", \"gfn\": 20}]}");
 	AV_OPTS(av_event, ev);
 	av_monitor *mon;
@@ -223,7 +221,7 @@ static void test_async(void)
 /* With a thread per vCPU, another thread takes the async events and only those. */
 static void test_next_async(void)
 {
-	av_domain *dom = t_domain(hv, SPEC_HEAD "\"vcpus\": 1, \"program\": ["
+	av_domain *dom = t_domain(t_hv, SPEC_HEAD "\"vcpus\": 1, \"program\": ["
 				  "{\"op\": \"read\", \"gfn\": 20}, {\"op\": \"guest_request\"}]}");
 	AV_OPTS(av_event, sync);
 	AV_OPTS(av_event, async);
@@ -247,7 +245,7 @@ static void test_next_async(void)
 	av_domain_close(dom);
 
 	AV_OPTS(av_monitor_opts, ring, .transport = AV_TRANSPORT_RING);
-	dom = t_domain(hv, SPEC_HEAD "\"vcpus\": 1, \"program\": []}");
+	dom = t_domain(t_hv, SPEC_HEAD "\"vcpus\": 1, \"program\": []}");
 	CHECK(dom);
 	CHECK_EQ(av_monitor_open(dom, &ring, &mon), 0);
 	CHECK_EQ(av_monitor_next_async(mon, &async), -EOPNOTSUPP);
@@ -258,7 +256,7 @@ static void test_next_async(void)
 /* Answers that steer the vCPU: a view switch and new registers. */
 static void test_steering_responses(void)
 {
-	av_domain *dom = t_domain(hv, SPEC_HEAD "\"vcpus\": 1, \"program\": ["
+	av_domain *dom = t_domain(t_hv, SPEC_HEAD "\"vcpus\": 1, \"program\": ["
 				  "{\"op\": \"guest_request\"}, {\"op\": \"guest_request\"}]}");
 	AV_OPTS(av_event, ev);
 	AV_OPTS(av_response, rsp, .flags = AV_RESPONSE_SWITCH_VIEW | AV_RESPONSE_SET_REGS);
@@ -292,7 +290,7 @@ static void test_steering_responses(void)
 
 static void test_singlestep(void)
 {
-	av_domain *dom = t_domain(hv, SPEC_HEAD "\"vcpus\": 1, \"program\": ["
+	av_domain *dom = t_domain(t_hv, SPEC_HEAD "\"vcpus\": 1, \"program\": ["
 				  "{\"op\": \"read\", \"gfn\": 1}, {\"op\": \"read\", \"gfn\": 2}, "
 				  "{\"op\": \"read\", \"gfn\": 3}, {\"op\": \"read\", \"gfn\": 4}]}");
 	AV_OPTS(av_event, ev);
@@ -319,7 +317,7 @@ static void test_singlestep(void)
 /* Closing the monitor lets a vCPU that waits for an answer go. */
 static void test_close_resumes(void)
 {
-	av_domain *dom = t_domain(hv, SPEC_HEAD "\"vcpus\": 2, \"program\": [{\"op\": \"guest_request\"}]}");
+	av_domain *dom = t_domain(t_hv, SPEC_HEAD "\"vcpus\": 2, \"program\": [{\"op\": \"guest_request\"}]}");
 	AV_OPTS(av_event, ev);
 	av_monitor *mon;
 
@@ -366,7 +364,7 @@ static void *serve(void *arg)
 
 static void test_thread_per_vcpu(void)
 {
-	av_domain *dom = t_domain(hv, SPEC_HEAD "\"vcpus\": 4, \"program\": [{\"op\": \"loop\", "
+	av_domain *dom = t_domain(t_hv, SPEC_HEAD "\"vcpus\": 4, \"program\": [{\"op\": \"loop\", "
 				  "\"count\": 200, \"body\": [{\"op\": \"guest_request\"}]}]}");
 	struct server srv[VCPUS];
 	pthread_t th[VCPUS];
@@ -396,7 +394,7 @@ static void test_thread_per_vcpu(void)
 
 static void test_ring_has_no_wait(void)
 {
-	av_domain *dom = t_domain(hv, SPEC_HEAD "\"vcpus\": 1, \"program\": []}");
+	av_domain *dom = t_domain(t_hv, SPEC_HEAD "\"vcpus\": 1, \"program\": []}");
 	AV_OPTS(av_monitor_opts, mo, .transport = AV_TRANSPORT_RING);
 	AV_OPTS(av_event, ev);
 	av_monitor *mon;
@@ -409,7 +407,7 @@ static void test_ring_has_no_wait(void)
 	CHECK_EQ(av_monitor_wait(mon, 0, 0, &ev), -EOPNOTSUPP);
 	av_monitor_close(mon);
 	av_domain_close(dom);
-	dom = t_domain(hv, "{\"memory_mib\": 1}");
+	dom = t_domain(t_hv, "{\"memory_mib\": 1}");
 	CHECK(dom);
 	CHECK_EQ(av_monitor_open(dom, NULL, &mon), -EINVAL);    /* no vCPUs */
 	CHECK_EQ(av_monitor_open(NULL, NULL, &mon), -EINVAL);
@@ -418,18 +416,7 @@ static void test_ring_has_no_wait(void)
 	av_domain_close(dom);
 }
 
-static void setup(void)
-{
-	hv = t_open();
-	CHECK(hv);
-}
-
-static void teardown(void)
-{
-	av_close(hv);
-}
-
-T_MAIN(T_CASE(setup), T_CASE(test_writes_channels), T_CASE(test_writes_ring), T_CASE(test_kinds),
+T_MAIN(T_CASE(t_setup), T_CASE(test_writes_channels), T_CASE(test_writes_ring), T_CASE(test_kinds),
        T_CASE(test_old_event_struct), T_CASE(test_bad_responses), T_CASE(test_async),
        T_CASE(test_next_async),       T_CASE(test_steering_responses), T_CASE(test_singlestep), T_CASE(test_close_resumes),
-       T_CASE(test_thread_per_vcpu), T_CASE(test_ring_has_no_wait), T_CASE(teardown))
+       T_CASE(test_thread_per_vcpu), T_CASE(test_ring_has_no_wait), T_CASE(t_teardown))

@@ -6,8 +6,6 @@
 
 #include "lib-util.h"
 
-static av_hv *hv;
-
 static bool readable(int fd, int ms)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -17,12 +15,12 @@ static bool readable(int fd, int ms)
 
 static void test_evtchn_both_ways(void)
 {
-	av_domain *dom = t_domain(hv, "{\"memory_mib\": 1}");
+	av_domain *dom = t_domain(t_hv, "{\"memory_mib\": 1}");
 	av_evtchn *xce;
 	int remote, local;
 
 	CHECK(dom);
-	CHECK_EQ(av_evtchn_open(hv, NULL, &xce), 0);
+	CHECK_EQ(av_evtchn_open(t_hv, NULL, &xce), 0);
 	remote = av_guest_evtchn_alloc_unbound(dom, 0);
 	CHECK(remote > 0);
 	local = av_evtchn_bind_interdomain(xce, av_domain_id(dom), (uint32_t)remote);
@@ -58,12 +56,12 @@ static void test_evtchn_both_ways(void)
 
 static void test_unbound_port(void)
 {
-	av_domain *dom = t_domain(hv, "{\"memory_mib\": 1}");
+	av_domain *dom = t_domain(t_hv, "{\"memory_mib\": 1}");
 	av_evtchn *xce;
 	int port;
 
 	CHECK(dom);
-	CHECK_EQ(av_evtchn_open(hv, NULL, &xce), 0);
+	CHECK_EQ(av_evtchn_open(t_hv, NULL, &xce), 0);
 	port = av_evtchn_bind_unbound_port(xce, av_domain_id(dom));
 	CHECK(port > 0);
 	av_evtchn_close(xce);       /* unbinds it */
@@ -72,7 +70,7 @@ static void test_unbound_port(void)
 
 static void test_grant_map_and_copy(void)
 {
-	av_domain *dom = t_domain(hv, "{\"memory_mib\": 1, \"grant_frames\": 1}");
+	av_domain *dom = t_domain(t_hv, "{\"memory_mib\": 1, \"grant_frames\": 1}");
 	const char msg[] = "granted page";
 	char buf[64] = { 0 };
 	uint32_t handle, ro;
@@ -83,43 +81,43 @@ static void test_grant_map_and_copy(void)
 	CHECK_EQ(av_guest_grant_access(dom, 3, 0, 7, false), 0);
 	CHECK_EQ(av_guest_grant_access(dom, 4, 0, 8, true), 0);
 
-	CHECK_EQ(av_grant_map(hv, av_domain_id(dom), 3, 0, (void **)&page, &handle), 0);
+	CHECK_EQ(av_grant_map(t_hv, av_domain_id(dom), 3, 0, (void **)&page, &handle), 0);
 	CHECK(!strcmp(page + 100, msg));
 	page[200] = 'X';
 	CHECK_EQ(av_guest_end_access(dom, 3), -EBUSY);           /* mapped */
-	CHECK_EQ(av_grant_unmap(hv, handle), 0);
-	CHECK_EQ(av_grant_unmap(hv, handle), -ENOENT);
+	CHECK_EQ(av_grant_unmap(t_hv, handle), 0);
+	CHECK_EQ(av_grant_unmap(t_hv, handle), -ENOENT);
 	CHECK_EQ(av_read(dom, 7 * 4096 + 200, buf, 1), 0);
 	CHECK_EQ(buf[0], 'X');
 
-	CHECK_EQ(av_grant_copy_from(hv, av_domain_id(dom), 3, 100, buf, sizeof(msg)), 0);
+	CHECK_EQ(av_grant_copy_from(t_hv, av_domain_id(dom), 3, 100, buf, sizeof(msg)), 0);
 	CHECK(!strcmp(buf, msg));
-	CHECK_EQ(av_grant_copy_to(hv, av_domain_id(dom), 3, 4000, "tail", 5), 0);
+	CHECK_EQ(av_grant_copy_to(t_hv, av_domain_id(dom), 3, 4000, "tail", 5), 0);
 	CHECK_EQ(av_read(dom, 7 * 4096 + 4000, buf, 5), 0);
 	CHECK(!strcmp(buf, "tail"));
-	CHECK_EQ(av_grant_copy_to(hv, av_domain_id(dom), 3, 4094, "tail", 5), -EINVAL);
+	CHECK_EQ(av_grant_copy_to(t_hv, av_domain_id(dom), 3, 4094, "tail", 5), -EINVAL);
 
 	/* A read-only grant cannot be written, or mapped writable. */
 	/* Xen's answer to write-pinning a read-only entry is a general error. */
-	CHECK_EQ(av_grant_copy_to(hv, av_domain_id(dom), 4, 0, "x", 1), -EIO);
+	CHECK_EQ(av_grant_copy_to(t_hv, av_domain_id(dom), 4, 0, "x", 1), -EIO);
 	CHECK(t_log_has("GNTST_general_error"));
-	CHECK_EQ(av_grant_map(hv, av_domain_id(dom), 4, 0, (void **)&page, &ro), -EIO);
-	CHECK_EQ(av_grant_map(hv, av_domain_id(dom), 4, AV_GRANT_READONLY, (void **)&page, &ro), 0);
-	CHECK_EQ(av_grant_unmap(hv, ro), 0);
+	CHECK_EQ(av_grant_map(t_hv, av_domain_id(dom), 4, 0, (void **)&page, &ro), -EIO);
+	CHECK_EQ(av_grant_map(t_hv, av_domain_id(dom), 4, AV_GRANT_READONLY, (void **)&page, &ro), 0);
+	CHECK_EQ(av_grant_unmap(t_hv, ro), 0);
 
 	CHECK_EQ(av_guest_end_access(dom, 3), 0);
-	CHECK_EQ(av_grant_map(hv, av_domain_id(dom), 3, 0, (void **)&page, &handle), -EIO);
-	CHECK_EQ(av_grant_map(hv, av_domain_id(dom), 100000, 0, (void **)&page, &handle), -EINVAL);
+	CHECK_EQ(av_grant_map(t_hv, av_domain_id(dom), 3, 0, (void **)&page, &handle), -EIO);
+	CHECK_EQ(av_grant_map(t_hv, av_domain_id(dom), 100000, 0, (void **)&page, &handle), -EINVAL);
 	CHECK(t_log_has("GNTST_bad_gntref"));
-	CHECK_EQ(av_grant_map(hv, 999, 3, 0, (void **)&page, &handle), -ESRCH);
-	CHECK_EQ(av_grant_map(hv, av_domain_id(dom), 3, 0x10, (void **)&page, &handle), -EINVAL);
+	CHECK_EQ(av_grant_map(t_hv, 999, 3, 0, (void **)&page, &handle), -ESRCH);
+	CHECK_EQ(av_grant_map(t_hv, av_domain_id(dom), 3, 0x10, (void **)&page, &handle), -EINVAL);
 	av_domain_close(dom);
 }
 
 /* The guest reads dom0's shared page where it mapped it (rax shows the load). */
 static void test_share_with_guest(void)
 {
-	av_domain *dom = t_domain(hv, "{\"memory_mib\": 1, \"vcpus\": 1, \"engine\": \"script\", "
+	av_domain *dom = t_domain(t_hv, "{\"memory_mib\": 1, \"vcpus\": 1, \"engine\": \"script\", "
 				  "\"program\": [{\"op\": \"read\", \"gfn\": 2048, \"len\": 8}, "
 				  "{\"op\": \"guest_request\"}]}");
 	AV_OPTS(av_event, ev);
@@ -128,7 +126,7 @@ static void test_share_with_guest(void)
 	uint64_t *page;
 
 	CHECK(dom);
-	CHECK_EQ(av_grant_share(hv, av_domain_id(dom), 0, &ref, (void **)&page), 0);
+	CHECK_EQ(av_grant_share(t_hv, av_domain_id(dom), 0, &ref, (void **)&page), 0);
 	*page = 0x0123456789abcdefull;
 	CHECK_EQ(av_guest_map_grant(dom, ref, 3, false, &handle), -EFAULT);     /* RAM there */
 	CHECK(t_log_has("GNTST_bad_virt_addr"));
@@ -142,24 +140,13 @@ static void test_share_with_guest(void)
 	CHECK_EQ(av_domain_wait_idle(dom, 10000), 0);
 	av_monitor_close(mon);
 
-	CHECK_EQ(av_grant_unshare(hv, ref), -EBUSY);
+	CHECK_EQ(av_grant_unshare(t_hv, ref), -EBUSY);
 	CHECK_EQ(av_guest_unmap_grant(dom, handle), 0);
-	CHECK_EQ(av_grant_unshare(hv, ref), 0);
-	CHECK(av_grant_unshare(hv, ref) < 0);
-	CHECK(av_grant_share(hv, 0, 0, &ref, (void **)&page) < 0);
+	CHECK_EQ(av_grant_unshare(t_hv, ref), 0);
+	CHECK(av_grant_unshare(t_hv, ref) < 0);
+	CHECK(av_grant_share(t_hv, 0, 0, &ref, (void **)&page) < 0);
 	av_domain_close(dom);
 }
 
-static void setup(void)
-{
-	hv = t_open();
-	CHECK(hv);
-}
-
-static void teardown(void)
-{
-	av_close(hv);
-}
-
-T_MAIN(T_CASE(setup), T_CASE(test_evtchn_both_ways), T_CASE(test_unbound_port),
-       T_CASE(test_grant_map_and_copy), T_CASE(test_share_with_guest), T_CASE(teardown))
+T_MAIN(T_CASE(t_setup), T_CASE(test_evtchn_both_ways), T_CASE(test_unbound_port),
+       T_CASE(test_grant_map_and_copy), T_CASE(test_share_with_guest), T_CASE(t_teardown))

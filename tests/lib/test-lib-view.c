@@ -5,11 +5,9 @@
 
 #include "lib-util.h"
 
-static av_hv *hv;
-
 static void test_lifecycle(void)
 {
-	av_domain *dom = t_domain(hv, "{\"memory_mib\": 4, \"vcpus\": 2, \"engine\": \"script\", \"program\": []}");
+	av_domain *dom = t_domain(t_hv, "{\"memory_mib\": 4, \"vcpus\": 2, \"engine\": \"script\", \"program\": []}");
 	uint32_t v[4], cur;
 
 	CHECK(dom);
@@ -42,7 +40,7 @@ static void test_lifecycle(void)
 
 static void test_access(void)
 {
-	av_domain *dom = t_domain(hv, "{\"memory_mib\": 4}");
+	av_domain *dom = t_domain(t_hv, "{\"memory_mib\": 4}");
 	uint64_t gfns[3] = { 1, 2, 99999 };
 	enum av_access acc[3] = { AV_ACCESS_R, AV_ACCESS_X, AV_ACCESS_N };
 	enum av_access a;
@@ -94,7 +92,7 @@ static void test_access(void)
  */
 static void test_change_gfn_and_visibility(void)
 {
-	av_domain *dom = t_domain(hv, "{\"memory_mib\": 4, \"vcpus\": 1, \"engine\": \"script\", \"program\": ["
+	av_domain *dom = t_domain(t_hv, "{\"memory_mib\": 4, \"vcpus\": 1, \"engine\": \"script\", \"program\": ["
 				  "{\"op\": \"read\", \"gfn\": 30, \"len\": 8}, {\"op\": \"guest_request\"}, "
 				  "{\"op\": \"switch_view\", \"view\": 0}, {\"op\": \"read\", \"gfn\": 30, \"len\": 8}, "
 				  "{\"op\": \"guest_request\"}, {\"op\": \"switch_view\", \"view\": 2}, "
@@ -137,16 +135,5 @@ static void test_change_gfn_and_visibility(void)
 	av_domain_close(dom);
 }
 
-static void setup(void)
-{
-	hv = t_open();
-	CHECK(hv);
-}
-
-static void teardown(void)
-{
-	av_close(hv);
-}
-
-T_MAIN(T_CASE(setup), T_CASE(test_lifecycle), T_CASE(test_access),
-       T_CASE(test_change_gfn_and_visibility), T_CASE(teardown))
+T_MAIN(T_CASE(t_setup), T_CASE(test_lifecycle), T_CASE(test_access),
+       T_CASE(test_change_gfn_and_visibility), T_CASE(t_teardown))

@@ -181,25 +181,33 @@ AV_API int av_hv_get_info(av_hv *hv, struct av_hv_info *info)
 
 /* ---- conversions ------------------------------------------------------------- */
 
-#define REGS_FIELDS(X) \
-	X(rax) X(rcx) X(rdx) X(rbx) X(rsp) X(rbp) X(rsi) X(rdi) \
-	X(r8) X(r9) X(r10) X(r11) X(r12) X(r13) X(r14) X(r15) \
-	X(rflags) X(dr6) X(dr7) X(rip) X(cr0) X(cr2) X(cr3) X(cr4) \
-	X(sysenter_cs) X(sysenter_esp) X(sysenter_eip) X(msr_efer) X(msr_star) X(msr_lstar) \
-	X(gdtr_base) X(fs_base) X(gs_base) X(shadow_gs) X(gdtr_limit) \
+/*
+ * altview's registers begin with Xen's first 31 in Xen's order (rax ..
+ * gdtr_base), so that part is one copy; the rest sits elsewhere in Xen's.
+ */
+#define REGS_PREFIX offsetofend(struct av_regs_x86, gdtr_base)
+_Static_assert(offsetof(struct av_regs_x86, gdtr_base) == offsetof(struct vm_event_regs_x86, gdtr_base) &&
+	       offsetof(struct av_regs_x86, msr_lstar) == offsetof(struct vm_event_regs_x86, msr_lstar) &&
+	       offsetof(struct av_regs_x86, rip) == offsetof(struct vm_event_regs_x86, rip),
+	       "struct av_regs_x86 starts as struct vm_event_regs_x86 does");
+
+#define REGS_REST(X) \
+	X(fs_base) X(gs_base) X(shadow_gs) X(gdtr_limit) \
 	X(cs_sel) X(ss_sel) X(ds_sel) X(es_sel) X(fs_sel) X(gs_sel)
 
 void regs_to_xen(const struct av_regs_x86 *in, struct vm_event_regs_x86 *out)
 {
+	memcpy(out, in, REGS_PREFIX);
 #define X(f) out->f = in->f;
-	REGS_FIELDS(X)
+	REGS_REST(X)
 #undef X
 }
 
 void regs_from_xen(const struct vm_event_regs_x86 *in, struct av_regs_x86 *out)
 {
-	out->pad = 0;
+	memcpy(out, in, REGS_PREFIX);
 #define X(f) out->f = in->f;
-	REGS_FIELDS(X)
+	REGS_REST(X)
 #undef X
+	out->pad = 0;
 }

@@ -275,8 +275,8 @@ static const struct {
 };
 
 /*
- * Builds Xen's answer.  Only the header is cleared: the register block is
- * read by the hypervisor with SET_REGISTERS alone, and is written then.
+ * Builds Xen's answer, all of it defined: it goes into memory another
+ * party reads, and stack garbage there would be a leak.
  */
 static int to_xen_response(struct av_monitor *mon, const struct av_event *ev,
 			   const struct av_response *in, vm_event_response_t *rsp)
@@ -287,7 +287,7 @@ static int to_xen_response(struct av_monitor *mon, const struct av_event *ev,
 	const struct av_response *r = in;
 	uint32_t left;
 
-	memset(rsp, 0, offsetof(vm_event_response_t, data));
+	memset(rsp, 0, sizeof(*rsp));
 	rsp->version = VM_EVENT_INTERFACE_VERSION;
 	rsp->vcpu_id = ev->vcpu;
 	rsp->flags = VM_EVENT_FLAG_VCPU_PAUSED;

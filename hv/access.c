@@ -117,8 +117,8 @@ static int set_current_access(struct hv_vcpu *v, uint64_t gfn, xenmem_access_t a
 	return r;
 }
 
-int hv_vcpu_access(struct hv_vcpu *v, uint64_t gfn, uint32_t offset, uint32_t len,
-		   unsigned int kind, void *buf)
+int hv_vcpu_access_resolve(struct hv_vcpu *v, uint64_t gfn, uint32_t offset, unsigned int kind,
+			   uint64_t *raw_out)
 {
 	struct hv_domain *d = v->d;
 
@@ -136,8 +136,8 @@ int hv_vcpu_access(struct hv_vcpu *v, uint64_t gfn, uint32_t offset, uint32_t le
 		}
 		a = p2m_raw_access(raw);
 		if (access_perms[a] & kind) {
-			transfer(v, raw, offset, len, kind, buf);
-			return 0;
+			*raw_out = raw;
+			return HV_ACCESS_ALLOWED;
 		}
 		if (a == XENMEM_access_rx2rw && kind == HV_ACCESS_W) {
 			if (set_current_access(v, gfn, XENMEM_access_rw) < 0)
@@ -183,10 +183,21 @@ int hv_vcpu_access(struct hv_vcpu *v, uint64_t gfn, uint32_t offset, uint32_t le
 			/* Once, through the entry as it is now: the view may have switched. */
 			if (translate(v, gfn, &raw) < 0)
 				continue;
-			transfer(v, raw, offset, len, kind, buf);
-			return 0;
+			*raw_out = raw;
+			return HV_ACCESS_EMULATE;
 		}
 		if ((resp.flags & VM_EVENT_FLAG_DENY) && kind == HV_ACCESS_W)
-			return 0;
+			return HV_ACCESS_DENIED;
 	}
+}
+
+int hv_vcpu_access(struct hv_vcpu *v, uint64_t gfn, uint32_t offset, uint32_t len,
+		   unsigned int kind, void *buf)
+{
+	uint64_t raw;
+	int r = hv_vcpu_access_resolve(v, gfn, offset, kind, &raw);
+
+	if (r == HV_ACCESS_ALLOWED || r == HV_ACCESS_EMULATE)
+		transfer(v, raw, offset, len, kind, buf);
+	return r < 0 ? r : 0;
 }

@@ -18,11 +18,30 @@ enum hv_run {
 
 struct hv_engine_ops {
 	const char *name;
+	/*
+	 * Optional: once per domain, after its memory is populated and before
+	 * any vCPU exists (hv_domain_engine_state() hands @state to them).  A
+	 * guest image that cannot run crashes the domain with a reason rather
+	 * than failing creation, so the tool that made it can see why.
+	 */
+	int (*domain_init)(struct hv_domain *d, const void *config, void **state);
+	void (*domain_deinit)(void *state);
 	int (*vcpu_init)(struct hv_vcpu *v, const void *config, void **state);
 	void (*vcpu_deinit)(void *state);
 	/* Runs until the program ends or hv_vcpu_should_yield() turns true. */
 	enum hv_run (*run)(struct hv_vcpu *v, void *state);
+	/*
+	 * Optional, from any thread: make run() return soon, because a pause
+	 * or stop was asked.  May be lost if run() is just starting: the core
+	 * repeats it until the vCPU is out of the guest.
+	 */
+	void (*kick)(void *state);
 };
+
+void *hv_domain_engine_state(struct hv_domain *d);
+
+/* True while each completed step must end in hv_vcpu_step_done() promptly. */
+bool hv_vcpu_stepping(struct hv_vcpu *v);
 
 /* Kinds of access: the MEM_ACCESS_* bits of Xen's vm_event.h. */
 #define HV_ACCESS_R MEM_ACCESS_R
@@ -40,6 +59,17 @@ bool hv_vcpu_should_yield(struct hv_vcpu *v);
  */
 int hv_vcpu_access(struct hv_vcpu *v, uint64_t gfn, uint32_t offset, uint32_t len,
 		   unsigned int kind, void *buf);
+
+/*
+ * The decision half of hv_vcpu_access(), for engines that perform accesses
+ * themselves: ALLOWED (the entry, in *raw, permits it now), EMULATE (do it
+ * once through *raw although the view forbids it), DENIED (drop the write),
+ * after every event and answer Xen's semantics call for.  -EINTR, -EFAULT
+ * as for hv_vcpu_access().
+ */
+enum { HV_ACCESS_ALLOWED, HV_ACCESS_EMULATE, HV_ACCESS_DENIED };
+int hv_vcpu_access_resolve(struct hv_vcpu *v, uint64_t gfn, uint32_t offset, unsigned int kind,
+			   uint64_t *raw);
 
 /*
  * Raises @ev (reason and reason data filled by the engine).  Returns 1 when

@@ -104,6 +104,25 @@ int p2m_lookup_locked(struct p2m *p2m, uint64_t gfn, struct hv_p2m_entry *e)
 	return 0;
 }
 
+static void walk(uint64_t *t, unsigned int level, uint64_t base, p2m_walk_fn *fn, void *ctx)
+{
+	for (unsigned int i = 0; i < P2M_ENTRIES; i++) {
+		uint64_t raw = t[i], gfn = base | ((uint64_t)i << (9 * (level - 1)));
+
+		if (!(raw & P2M_PRESENT))
+			continue;
+		if (level == 1 || (raw & P2M_SUPER))
+			fn(ctx, gfn, raw, level == 1 ? 0 : HV_SUPERPAGE_ORDER);
+		else
+			walk(p2m_child(raw), level - 1, gfn, fn, ctx);
+	}
+}
+
+void p2m_walk_locked(struct p2m *p2m, p2m_walk_fn *fn, void *ctx)
+{
+	walk(p2m->root, 4, 0, fn, ctx);
+}
+
 static int entry_valid(uint64_t gfn, const struct hv_p2m_entry *e)
 {
 	if (gfn > HV_MAX_GFN || (e->order != 0 && e->order != HV_SUPERPAGE_ORDER))

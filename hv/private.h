@@ -250,6 +250,7 @@ struct hv_domain {
 	_Atomic uint64_t p2m_gen;
 
 	const struct hv_engine_ops *engine;
+	void *engine_state;                   /* the engine's per-domain state */
 	bool access_required;
 	unsigned int nr_vcpus;
 	struct hv_vcpu **vcpus;
@@ -322,6 +323,9 @@ void p2m_deinit(struct p2m *p2m);
 void p2m_clear(struct p2m *p2m);
 /* Caller holds the p2m lock. */
 int p2m_lookup_locked(struct p2m *p2m, uint64_t gfn, struct hv_p2m_entry *e);
+/* Every present leaf in ascending gfn order: its first gfn, its word, its order. */
+typedef void p2m_walk_fn(void *ctx, uint64_t gfn, uint64_t raw, unsigned int order);
+void p2m_walk_locked(struct p2m *p2m, p2m_walk_fn *fn, void *ctx);
 int p2m_set_locked(struct p2m *p2m, uint64_t gfn, const struct hv_p2m_entry *e);
 
 /* view.c: host write lock and list read lock held. */
@@ -332,6 +336,12 @@ void altp2m_deinit(struct hv_domain *d);
 int altp2m_effective(struct hv_domain *d, unsigned int idx, uint64_t gfn, uint64_t *raw);
 /* The same for @v's own active view @idx, from @v's thread. */
 int altp2m_vcpu_effective(struct hv_vcpu *v, unsigned int idx, uint64_t gfn, uint64_t *raw);
+/*
+ * Every gfn the vCPU's view @idx maps, ascending, with its effective 4 KiB
+ * word: what an engine that keeps its own copy of the map rebuilds from.
+ */
+typedef void altp2m_scan_fn(void *ctx, uint64_t gfn, uint64_t raw);
+void altp2m_vcpu_scan(struct hv_vcpu *v, unsigned int idx, altp2m_scan_fn *fn, void *ctx);
 /* With the list lock held: switch @v, keeping the views' vCPU counts. */
 void vcpu_switch_view_locked(struct hv_vcpu *v, unsigned int idx);
 int view_lookup_locked(struct hv_domain *d, unsigned int idx, struct hv_view **out);

@@ -20,10 +20,36 @@
 
 #include "private.h"
 
+static void kick(struct hv_vcpu *v)
+{
+	if (v->d->engine && v->d->engine->kick && v->engine_state)
+		v->d->engine->kick(v->engine_state);
+}
+
 static void update_yield_locked(struct hv_vcpu *v)
 {
-	atomic_store_explicit(&v->yield_req, v->pause_count > 0 || atomic_load(&v->d->stopping),
-			      memory_order_relaxed);
+	bool yield = v->pause_count > 0 || atomic_load(&v->d->stopping);
+
+	atomic_store_explicit(&v->yield_req, yield, memory_order_relaxed);
+	if (yield && v->in_guest)
+		kick(v);
+}
+
+/* Waits for the vCPU to leave the guest, kicking again in case a kick was lost. */
+static void wait_out_of_guest_locked(struct hv_vcpu *v)
+{
+	while (v->in_guest) {
+		struct timespec t;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		t.tv_nsec += 1000000;
+		if (t.tv_nsec >= 1000000000) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000;
+		}
+		if (hv_cond_timedwait(&v->cond, &v->lock, &t) == ETIMEDOUT)
+			kick(v);
+	}
 }
 
 static bool stopping(const struct hv_vcpu *v)
@@ -81,6 +107,12 @@ int vcpus_create(struct hv_domain *d, const struct hv_domain_opts *opts)
 	atomic_init(&d->pause_count, 1);
 	if (!d->nr_vcpus)
 		return 0;
+	if (d->engine->domain_init) {
+		int r = d->engine->domain_init(d, opts->engine_config, &d->engine_state);
+
+		if (r < 0)
+			return r;
+	}
 	d->vcpus = calloc(d->nr_vcpus, sizeof(*d->vcpus));
 	if (!d->vcpus)
 		return -ENOMEM;
@@ -130,9 +162,15 @@ void vcpus_stop(struct hv_domain *d)
 		hv_mutex_unlock(&v->lock);
 	}
 	for (unsigned int i = 0; i < d->nr_vcpus && d->vcpus[i]; i++) {
-		if (d->vcpus[i]->thread_started)
-			pthread_join(d->vcpus[i]->thread, NULL);
-		d->vcpus[i]->thread_started = false;
+		struct hv_vcpu *v = d->vcpus[i];
+
+		if (!v->thread_started)
+			continue;
+		hv_mutex_lock(&v->lock);
+		wait_out_of_guest_locked(v);
+		hv_mutex_unlock(&v->lock);
+		pthread_join(v->thread, NULL);
+		v->thread_started = false;
 	}
 }
 
@@ -151,6 +189,9 @@ void vcpus_free(struct hv_domain *d)
 	}
 	free(d->vcpus);
 	d->vcpus = NULL;
+	if (d->engine_state)
+		d->engine->domain_deinit(d->engine_state);
+	d->engine_state = NULL;
 }
 
 /* ---- pausing ------------------------------------------------------------------ */
@@ -172,8 +213,8 @@ int hv_vcpu_pause(struct hv_vcpu *v)
 	v->pause_count++;
 	update_yield_locked(v);
 	/* From its own thread (a listener), the vCPU is out of the guest already. */
-	while (v->in_guest && !on_own_thread(v))
-		hv_cond_wait(&v->cond, &v->lock);
+	if (!on_own_thread(v))
+		wait_out_of_guest_locked(v);
 	hv_mutex_unlock(&v->lock);
 	return 0;
 }
@@ -216,6 +257,17 @@ bool hv_vcpu_at_pause_point(struct hv_vcpu *v)
 	at = v->at_pause_point && !v->in_guest;
 	hv_mutex_unlock(&v->lock);
 	return at;
+}
+
+bool hv_vcpu_stepping(struct hv_vcpu *v)
+{
+	return atomic_load_explicit(&v->singlestep, memory_order_relaxed) ||
+	       atomic_load_explicit(&v->fast_ss_pending, memory_order_relaxed);
+}
+
+void *hv_domain_engine_state(struct hv_domain *d)
+{
+	return d->engine_state;
 }
 
 bool hv_vcpu_should_yield(struct hv_vcpu *v)

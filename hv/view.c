@@ -281,6 +281,39 @@ int altp2m_vcpu_effective(struct hv_vcpu *v, unsigned int idx, uint64_t gfn, uin
 	return r;
 }
 
+struct scan {
+	struct hv_view *vw;
+	altp2m_scan_fn *fn;
+	void *ctx;
+};
+
+static void scan_leaf(void *ctx, uint64_t gfn, uint64_t raw, unsigned int order)
+{
+	struct scan *sc = ctx;
+	uint64_t mfn = raw >> HV_PAGE_SHIFT;
+
+	for (uint64_t i = 0; i < (UINT64_C(1) << order); i++) {
+		const struct view_slot *s = sc->vw ? table_find(sc->vw, gfn + i) : NULL;
+		uint64_t word = (raw & ~(P2M_ADDR_MASK | P2M_SUPER)) | ((mfn + i) << HV_PAGE_SHIFT);
+
+		sc->fn(sc->ctx, gfn + i, s ? s->raw : word);
+	}
+}
+
+void altp2m_vcpu_scan(struct hv_vcpu *v, unsigned int idx, altp2m_scan_fn *fn, void *ctx)
+{
+	struct hv_domain *d = v->d;
+	struct scan sc = { .vw = idx ? d->altp2m.views[idx] : NULL, .fn = fn, .ctx = ctx };
+
+	hv_prw_read_lock(&d->p2m.lock);
+	if (sc.vw)
+		hv_read_lock(&sc.vw->lock);
+	p2m_walk_locked(&d->p2m, scan_leaf, &sc);
+	if (sc.vw)
+		hv_read_unlock(&sc.vw->lock);
+	hv_prw_read_unlock(&d->p2m.lock);
+}
+
 int hv_view_get_entry(struct hv_domain *d, unsigned int idx, uint64_t gfn, struct hv_p2m_entry *e)
 {
 	uint64_t raw;

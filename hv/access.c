@@ -186,8 +186,10 @@ int hv_vcpu_access_resolve(struct hv_vcpu *v, uint64_t gfn, uint32_t offset, uns
 			*raw_out = raw;
 			return HV_ACCESS_EMULATE;
 		}
-		if ((resp.flags & VM_EVENT_FLAG_DENY) && kind == HV_ACCESS_W)
+		if ((resp.flags & VM_EVENT_FLAG_DENY) && kind == HV_ACCESS_W) {
+			*raw_out = raw;
 			return HV_ACCESS_DENIED;
+		}
 	}
 }
 

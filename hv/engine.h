@@ -63,7 +63,8 @@ int hv_vcpu_access(struct hv_vcpu *v, uint64_t gfn, uint32_t offset, uint32_t le
 /*
  * The decision half of hv_vcpu_access(), for engines that perform accesses
  * themselves: ALLOWED (the entry, in *raw, permits it now), EMULATE (do it
- * once through *raw although the view forbids it), DENIED (drop the write),
+ * once through *raw although the view forbids it), DENIED (drop the write;
+ * *raw is the page the instruction may still read),
  * after every event and answer Xen's semantics call for.  -EINTR, -EFAULT
  * as for hv_vcpu_access().
  */

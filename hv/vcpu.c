@@ -319,7 +319,8 @@ void hv_domain_crash(struct hv_domain *d, const char *fmt, ...)
 	hv_mutex_unlock(&d->state_lock);
 	/* The vCPU threads exit at their next step; they are joined at destroy. */
 	atomic_store(&d->stopping, true);
-	for (unsigned int i = 0; i < d->nr_vcpus; i++) {
+	/* An engine may crash the domain before its vCPUs exist (a bad image). */
+	for (unsigned int i = 0; d->vcpus && i < d->nr_vcpus && d->vcpus[i]; i++) {
 		struct hv_vcpu *v = d->vcpus[i];
 
 		hv_mutex_lock(&v->lock);

@@ -398,6 +398,29 @@ struct hv_script_config {
 
 extern const struct hv_engine_ops hv_script_engine;
 
+/* ---- the x86 engine -------------------------------------------------------------------- */
+
+/*
+ * Real x86-64 code (Unicorn): a static ELF64 loaded by its PT_LOAD segments
+ * at their physical addresses; each vCPU starts at the entry with its id in
+ * rdi and a 64 KiB stack at the top of RAM (vCPU 0 highest), flat, no
+ * paging.  Traps: protection faults (MEM_ACCESS), int3, TF single steps,
+ * CPUID, and vmcall hypercalls with Xen's numbers: console_io, sched_op
+ * (shutdown ends the vCPU, as hlt does), hvm_op guest request,
+ * event_channel_op (alloc_unbound, send, close), grant_table_op
+ * (setup_table, query_size).  An image that cannot run crashes the domain
+ * with the reason.
+ */
+struct hv_x86_config {
+	const void *image;          /* read during hv_domain_create() only */
+	size_t image_size;
+	/* The guest uses no atomics across vCPUs: run them in parallel. */
+	bool parallel;
+	unsigned int max_regions;   /* engine regions per vCPU; 0: 1024 */
+};
+
+extern const struct hv_engine_ops hv_x86_engine;
+
 /* ---- event channels ----------------------------------------------------------- */
 
 #define HV_EVTCHN_PORTS 4096        /* Xen's 2-level ABI on 64-bit */

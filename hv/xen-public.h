@@ -22,3 +22,5 @@
 #include <xen/grant_table.h>
 #include <xen/memory.h>
 #include <xen/vm_event.h>
+#include <xen/sched.h>
+#include <xen/hvm/hvm_op.h>

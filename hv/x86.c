@@ -1,0 +1,934 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * x86.c — the x86 engine: real x86-64 guest code in Unicorn, one engine per
+ * vCPU, all mapping the domain's machine frames directly.
+ *
+ * An engine's memory map is its vCPU's active view: runs of gfns with the
+ * same permissions and contiguous frames become regions, rebuilt from the
+ * view whenever the domain's p2m generation or the vCPU's view changed, by
+ * unmapping the runs that differ and mapping their replacements (never
+ * inside emulation).  Translated code of every changed run is dropped.
+ *
+ * Everything that may wait — events, answers, hypercalls, the domain's
+ * run lock — happens between emulation calls: hooks only record what
+ * happened and stop the engine.  What Unicorn 2.0.1 makes us design around
+ * (see the issue this came from): protection faults are precise only with
+ * a read/write hook installed; single steps use RFLAGS.TF and the #DB hook,
+ * not counted runs; a stop asked before emulation really starts is lost, so
+ * so a kick only sets a flag that a block hook acts on at the next block
+ * (a stop from another thread can land mid-block and leave rip behind);
+ * LOCK is not atomic across engines, so a domain's vCPUs run one at a time
+ * unless the guest is declared free of shared atomics; thousands of regions
+ * abort the process, so a map past max_regions crashes the domain instead.
+ */
+#include <elf.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <unicorn/unicorn.h>
+
+#include "private.h"
+
+#define X86_STACK_BYTES      (64 * 1024)
+#define X86_DEFAULT_REGIONS  1024
+#define RFLAGS_TF            (UINT64_C(1) << 8)
+#define CONSOLE_LINE         256
+
+/* ---- the domain: image, scheduling, console ----------------------------------- */
+
+struct x86_vcpu;
+
+struct x86_domain {
+	struct hv_domain *d;
+	uint64_t entry;
+	uint64_t ram_bytes;
+	bool parallel;
+	unsigned int max_regions;
+
+	/* One vCPU in Unicorn at a time (unless parallel): a fair ticket lock. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint64_t next_ticket, serving;
+	struct x86_vcpu *running;
+
+	pthread_mutex_t console_lock;
+	char console[CONSOLE_LINE];
+	size_t console_len;
+};
+
+struct run {
+	uint64_t gfn, nr, mfn;
+	uint32_t perms;
+};
+
+struct runs {
+	struct run *r;
+	size_t nr, cap;
+};
+
+enum trap { TRAP_NONE, TRAP_MEM, TRAP_BREAKPOINT, TRAP_DEBUG, TRAP_CPUID, TRAP_OTHER_INTR };
+
+struct x86_vcpu {
+	struct hv_vcpu *v;
+	struct x86_domain *xd;
+	uc_engine *uc;
+	uc_hook hooks[5];
+	struct runs map;            /* what the engine has mapped */
+	uint64_t gen;               /* p2m generation and view it was built from */
+	unsigned int view;
+	bool synced;
+	/*
+	 * Asked to come out (pause, stop, another vCPU's turn).  Only the block
+	 * hook acts on it, at a block boundary: a uc_emu_stop() from another
+	 * thread can land inside a block and leave rip behind memory effects
+	 * already done (the multi-vCPU test caught increments run twice).
+	 */
+	_Atomic bool stop_req;
+	bool stopped;               /* the block hook stopped the engine */
+	bool must_step;             /* one instruction that must run (EMULATE, DENY) */
+
+	enum trap trap;
+	uint64_t trap_addr;
+	int trap_size;
+	unsigned int trap_kind;     /* HV_ACCESS_* */
+	uint32_t intno;
+	bool cpuid_native;          /* let the next CPUID run: its event was raised */
+	bool set_tf;                /* TF is ours, not the guest's */
+	uint8_t scratch[HV_PAGE_SIZE] __attribute__((aligned(HV_PAGE_SIZE)));
+};
+
+static uint8_t *machine_ptr(struct hv_domain *d, uint64_t mfn)
+{
+	return d->hv->machine + (mfn << HV_PAGE_SHIFT);
+}
+
+/* Guest-physical copy through the host p2m, for the loader and hypercalls. */
+static int guest_copy(struct hv_domain *d, uint64_t gpa, void *buf, size_t len, bool to_guest)
+{
+	while (len) {
+		struct hv_p2m_entry e;
+		size_t off = gpa & (HV_PAGE_SIZE - 1), n = HV_PAGE_SIZE - off;
+
+		if (n > len)
+			n = len;
+		if (gpa >> HV_PAGE_SHIFT > HV_MAX_GFN ||
+		    hv_p2m_get_entry(d, gpa >> HV_PAGE_SHIFT, &e) < 0 || e.type != HV_P2M_RAM_RW)
+			return -EFAULT;
+		if (to_guest)
+			memcpy(machine_ptr(d, e.mfn) + off, buf, n);
+		else
+			memcpy(buf, machine_ptr(d, e.mfn) + off, n);
+		gpa += n;
+		buf = (char *)buf + n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* ---- the image ------------------------------------------------------------------- */
+
+/* A static ELF64 for x86-64, loaded by its PT_LOAD segments at their physical addresses. */
+static int load_elf(struct x86_domain *xd, const uint8_t *img, size_t size, const char **why)
+{
+	const Elf64_Ehdr *eh = (const void *)img;
+	uint64_t stacks = (uint64_t)xd->d->nr_vcpus * X86_STACK_BYTES, limit;
+	uint8_t zero[HV_PAGE_SIZE] = { 0 };
+
+	if (!img || size < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG))
+		return *why = "not an ELF image", -EINVAL;
+	if (eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_ident[EI_DATA] != ELFDATA2LSB ||
+	    eh->e_machine != EM_X86_64)
+		return *why = "not a little-endian x86-64 ELF64 image", -EINVAL;
+	if (eh->e_type != ET_EXEC)
+		return *why = "not a static executable (ET_EXEC)", -EINVAL;
+	if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phoff > size ||
+	    (size - eh->e_phoff) / sizeof(Elf64_Phdr) < eh->e_phnum)
+		return *why = "program headers outside the image (truncated?)", -EINVAL;
+	if (stacks >= xd->ram_bytes)
+		return *why = "no room for the vCPU stacks", -EINVAL;
+	limit = xd->ram_bytes - stacks;
+
+	bool loaded = false;
+	for (unsigned int i = 0; i < eh->e_phnum; i++) {
+		Elf64_Phdr ph;
+
+		memcpy(&ph, img + eh->e_phoff + i * sizeof(ph), sizeof(ph));
+		if (ph.p_type != PT_LOAD)
+			continue;
+		if (ph.p_filesz > ph.p_memsz || ph.p_offset > size || ph.p_filesz > size - ph.p_offset)
+			return *why = "a segment lies outside the image (truncated?)", -EINVAL;
+		if (ph.p_paddr > limit || ph.p_memsz > limit - ph.p_paddr)
+			return *why = "a segment lies outside guest memory (or over the stacks)", -EINVAL;
+		if (guest_copy(xd->d, ph.p_paddr, (void *)(img + ph.p_offset), ph.p_filesz, true) < 0)
+			return *why = "a segment lies outside guest memory", -EINVAL;
+		for (uint64_t at = ph.p_filesz; at < ph.p_memsz; at += sizeof(zero)) {
+			uint64_t n = ph.p_memsz - at < sizeof(zero) ? ph.p_memsz - at : sizeof(zero);
+
+			guest_copy(xd->d, ph.p_paddr + at, zero, n, true);
+		}
+		loaded = true;
+	}
+	if (!loaded)
+		return *why = "no PT_LOAD segment", -EINVAL;
+	if (eh->e_entry >= limit)
+		return *why = "the entry point lies outside guest memory", -EINVAL;
+	xd->entry = eh->e_entry;
+	return 0;
+}
+
+static int x86_domain_init(struct hv_domain *d, const void *config, void **state)
+{
+	const struct hv_x86_config *cfg = config;
+	struct x86_domain *xd;
+	const char *why = NULL;
+
+	if (!cfg)
+		return -EINVAL;
+	xd = calloc(1, sizeof(*xd));
+	if (!xd)
+		return -ENOMEM;
+	xd->d = d;
+	xd->ram_bytes = d->tot_pages << HV_PAGE_SHIFT;     /* RAM only: nothing else is there yet */
+	xd->parallel = cfg->parallel;
+	xd->max_regions = cfg->max_regions ? cfg->max_regions : X86_DEFAULT_REGIONS;
+	pthread_mutex_init(&xd->lock, NULL);
+	pthread_cond_init(&xd->cond, NULL);
+	pthread_mutex_init(&xd->console_lock, NULL);
+	*state = xd;
+	/* A bad image is the guest's problem, not the caller's: the domain exists, crashed. */
+	if (load_elf(xd, cfg->image, cfg->image_size, &why) < 0)
+		hv_domain_crash(d, "guest image: %s", why);
+	return 0;
+}
+
+static void x86_domain_deinit(void *state)
+{
+	struct x86_domain *xd = state;
+
+	pthread_mutex_destroy(&xd->lock);
+	pthread_cond_destroy(&xd->cond);
+	pthread_mutex_destroy(&xd->console_lock);
+	free(xd);
+}
+
+/* ---- scheduling: one vCPU of the domain in Unicorn at a time -------------------- */
+
+static void enter(struct x86_vcpu *xv)
+{
+	struct x86_domain *xd = xv->xd;
+	uint64_t ticket;
+
+	if (xd->parallel)
+		return;
+	pthread_mutex_lock(&xd->lock);
+	ticket = xd->next_ticket++;
+	while (xd->serving != ticket) {
+		struct timespec t;
+
+		/* Ask the one in there to come out at its next block; ask again if it missed it. */
+		if (xd->running)
+			atomic_store(&xd->running->stop_req, true);
+		clock_gettime(CLOCK_REALTIME, &t);
+		t.tv_nsec += 1000000;
+		if (t.tv_nsec >= 1000000000) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&xd->cond, &xd->lock, &t);
+	}
+	xd->running = xv;
+	pthread_mutex_unlock(&xd->lock);
+}
+
+static void leave(struct x86_vcpu *xv)
+{
+	struct x86_domain *xd = xv->xd;
+
+	if (xd->parallel)
+		return;
+	pthread_mutex_lock(&xd->lock);
+	xd->running = NULL;
+	xd->serving++;
+	pthread_cond_broadcast(&xd->cond);
+	pthread_mutex_unlock(&xd->lock);
+}
+
+/* ---- the memory map ----------------------------------------------------------------- */
+
+static uint32_t access_prot(xenmem_access_t a)
+{
+	static const uint32_t prot[] = {
+		[XENMEM_access_n] = UC_PROT_NONE,
+		[XENMEM_access_r] = UC_PROT_READ,
+		[XENMEM_access_w] = UC_PROT_WRITE,
+		[XENMEM_access_rw] = UC_PROT_READ | UC_PROT_WRITE,
+		[XENMEM_access_x] = UC_PROT_EXEC,
+		[XENMEM_access_rx] = UC_PROT_READ | UC_PROT_EXEC,
+		[XENMEM_access_wx] = UC_PROT_WRITE | UC_PROT_EXEC,
+		[XENMEM_access_rwx] = UC_PROT_ALL,
+		/* Faults that the core resolves: the first write, any access. */
+		[XENMEM_access_rx2rw] = UC_PROT_READ | UC_PROT_EXEC,
+		[XENMEM_access_n2rwx] = UC_PROT_NONE,
+	};
+
+	return (unsigned int)a < sizeof(prot) / sizeof(prot[0]) ? prot[a] : UC_PROT_NONE;
+}
+
+static int runs_push(struct runs *rs, const struct run *r)
+{
+	if (rs->nr == rs->cap) {
+		size_t cap = rs->cap ? rs->cap * 2 : 64;
+		struct run *n = realloc(rs->r, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		rs->r = n;
+		rs->cap = cap;
+	}
+	rs->r[rs->nr++] = *r;
+	return 0;
+}
+
+struct build {
+	struct runs *rs;
+	int err;
+};
+
+/* Coalesces the view's entries, in gfn order, into runs. */
+static void build_entry(void *ctx, uint64_t gfn, uint64_t raw)
+{
+	struct build *b = ctx;
+	struct run *last = b->rs->nr ? &b->rs->r[b->rs->nr - 1] : NULL;
+	enum hv_p2m_type type = (enum hv_p2m_type)((raw >> P2M_TYPE_SHIFT) & 0xf);
+	uint32_t perms = access_prot(p2m_raw_access(raw));
+	uint64_t mfn = raw >> HV_PAGE_SHIFT;
+
+	if (type == HV_P2M_RAM_RO)
+		perms &= ~(uint32_t)UC_PROT_WRITE;
+	if (last && last->gfn + last->nr == gfn && last->mfn + last->nr == mfn && last->perms == perms) {
+		last->nr++;
+		return;
+	}
+	if (b->err == 0)
+		b->err = runs_push(b->rs, &(struct run){ .gfn = gfn, .nr = 1, .mfn = mfn, .perms = perms });
+}
+
+static bool run_equal(const struct run *a, const struct run *b)
+{
+	return a->gfn == b->gfn && a->nr == b->nr && a->mfn == b->mfn && a->perms == b->perms;
+}
+
+/* Whether @r appears in @rs (sorted by gfn): runs of one map never overlap. */
+static bool runs_has(const struct runs *rs, const struct run *r)
+{
+	size_t lo = 0, hi = rs->nr;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (rs->r[mid].gfn < r->gfn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < rs->nr && run_equal(&rs->r[lo], r);
+}
+
+static void drop_code(struct x86_vcpu *xv, const struct run *r)
+{
+	uc_ctl_remove_cache(xv->uc, r->gfn << HV_PAGE_SHIFT, (r->gfn + r->nr) << HV_PAGE_SHIFT);
+}
+
+static int map_at(struct x86_vcpu *xv, const struct run *r, void *host)
+{
+	uc_err e = uc_mem_map_ptr(xv->uc, r->gfn << HV_PAGE_SHIFT, r->nr << HV_PAGE_SHIFT, r->perms,
+				  host);
+
+	drop_code(xv, r);
+	return e == UC_ERR_OK ? 0 : -EIO;
+}
+
+static int map_run(struct x86_vcpu *xv, const struct run *r)
+{
+	return map_at(xv, r, machine_ptr(xv->v->d, r->mfn));
+}
+
+static void unmap_run(struct x86_vcpu *xv, const struct run *r)
+{
+	drop_code(xv, r);
+	uc_mem_unmap(xv->uc, r->gfn << HV_PAGE_SHIFT, r->nr << HV_PAGE_SHIFT);
+}
+
+/*
+ * Makes the engine's map the vCPU's view again, touching only the runs that
+ * differ.  The generation is read first: a change during the scan leaves it
+ * stale, so the next start scans again.
+ */
+static int sync_map(struct x86_vcpu *xv)
+{
+	struct hv_vcpu *v = xv->v;
+	struct hv_domain *d = v->d;
+	uint64_t gen = atomic_load_explicit(&d->p2m_gen, memory_order_acquire);
+	unsigned int view = atomic_load_explicit(&v->active_view, memory_order_acquire);
+	struct runs want = { 0 };
+	struct build b = { .rs = &want };
+	int r = 0;
+
+	if (xv->synced && gen == xv->gen && view == xv->view)
+		return 0;
+	altp2m_vcpu_scan(v, view, build_entry, &b);
+	if (b.err) {
+		free(want.r);
+		hv_domain_crash(d, "vCPU %u: no memory for the engine's map", v->id);
+		return -EFAULT;
+	}
+	if (want.nr > xv->xd->max_regions) {
+		free(want.r);
+		hv_domain_crash(d, "vCPU %u: view %u needs %zu engine regions, more than the %u allowed "
+				   "(max_regions)", v->id, view, want.nr, xv->xd->max_regions);
+		return -EFAULT;
+	}
+	for (size_t i = 0; i < xv->map.nr; i++)
+		if (!runs_has(&want, &xv->map.r[i]))
+			unmap_run(xv, &xv->map.r[i]);
+	for (size_t i = 0; i < want.nr && r == 0; i++)
+		if (!runs_has(&xv->map, &want.r[i]))
+			r = map_run(xv, &want.r[i]);
+	free(xv->map.r);
+	xv->map = want;
+	if (r < 0) {
+		hv_domain_crash(d, "vCPU %u: the engine refused a memory region", v->id);
+		return -EFAULT;
+	}
+	xv->gen = gen;
+	xv->view = view;
+	xv->synced = true;
+	return 0;
+}
+
+/* The run holding @gfn, or NULL. */
+static struct run *run_of(struct x86_vcpu *xv, uint64_t gfn)
+{
+	for (size_t i = 0; i < xv->map.nr; i++)
+		if (gfn - xv->map.r[i].gfn < xv->map.r[i].nr)
+			return &xv->map.r[i];
+	return NULL;
+}
+
+/* ---- registers ------------------------------------------------------------------------ */
+
+#define GPRS(X) X(RAX, rax) X(RBX, rbx) X(RCX, rcx) X(RDX, rdx) X(RSI, rsi) X(RDI, rdi) \
+	X(RBP, rbp) X(RSP, rsp) X(R8, r8) X(R9, r9) X(R10, r10) X(R11, r11) X(R12, r12) \
+	X(R13, r13) X(R14, r14) X(R15, r15) X(RIP, rip) X(RFLAGS, rflags) X(CR0, cr0) \
+	X(CR2, cr2) X(CR3, cr3) X(CR4, cr4) X(FS_BASE, fs_base) X(GS_BASE, gs_base)
+
+static const int reg_ids[] = {
+#define X(uc, f) UC_X86_REG_##uc,
+	GPRS(X)
+#undef X
+};
+#define NR_REGS (sizeof(reg_ids) / sizeof(reg_ids[0]))
+
+/* @step: run one instruction only (TF), whatever the monitor asked. */
+static void regs_to_engine(struct x86_vcpu *xv, bool step)
+{
+	struct vm_event_regs_x86 *r = hv_vcpu_regs(xv->v);
+	uint64_t vals[NR_REGS];
+	void *ptrs[NR_REGS];
+	size_t i = 0;
+
+#define X(uc, f) vals[i] = r->f; ptrs[i] = &vals[i]; i++;
+	GPRS(X)
+#undef X
+	/* Unicorn runs flat: its own control registers stand (no paging). */
+	uc_reg_write_batch(xv->uc, (int *)reg_ids, ptrs, (int)NR_REGS - 6);
+	xv->set_tf = (step || hv_vcpu_stepping(xv->v)) && !(r->rflags & RFLAGS_TF);
+	if (xv->set_tf) {
+		uint64_t fl = r->rflags | RFLAGS_TF;
+
+		uc_reg_write(xv->uc, UC_X86_REG_RFLAGS, &fl);
+	}
+}
+
+static void regs_from_engine(struct x86_vcpu *xv)
+{
+	struct vm_event_regs_x86 *r = hv_vcpu_regs(xv->v);
+	uint64_t vals[NR_REGS];
+	void *ptrs[NR_REGS];
+
+	for (size_t i = 0; i < NR_REGS; i++)
+		ptrs[i] = &vals[i];
+	uc_reg_read_batch(xv->uc, (int *)reg_ids, ptrs, (int)NR_REGS);
+	size_t i = 0;
+#define X(uc, f) r->f = vals[i++];
+	GPRS(X)
+#undef X
+	if (xv->set_tf)
+		r->rflags &= ~RFLAGS_TF;
+}
+
+/* ---- hooks: record, stop, never wait ----------------------------------------------------- */
+
+static void hook_rw(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value, void *ctx)
+{
+	/* Present only so that protection faults stop at the faulting instruction. */
+}
+
+static bool hook_prot(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
+		      void *ctx)
+{
+	struct x86_vcpu *xv = ctx;
+
+	xv->trap = TRAP_MEM;
+	xv->trap_addr = addr;
+	xv->trap_size = size;
+	xv->trap_kind = type == UC_MEM_WRITE_PROT ? HV_ACCESS_W :
+			type == UC_MEM_FETCH_PROT ? HV_ACCESS_X : HV_ACCESS_R;
+	return false;
+}
+
+/*
+ * Where the engine stopped is only exact inside the hook (after a stop the
+ * reported rip may be the start of the translated block): keep it.
+ */
+static void hook_intr(uc_engine *uc, uint32_t intno, void *ctx)
+{
+	struct x86_vcpu *xv = ctx;
+
+	uc_reg_read(uc, UC_X86_REG_RIP, &xv->trap_addr);
+	xv->intno = intno;
+	xv->trap = intno == 3 ? TRAP_BREAKPOINT : intno == 1 ? TRAP_DEBUG : TRAP_OTHER_INTR;
+	uc_emu_stop(uc);
+}
+
+static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ctx)
+{
+	struct x86_vcpu *xv = ctx;
+
+	if (atomic_load_explicit(&xv->stop_req, memory_order_relaxed) && !xv->must_step) {
+		xv->stopped = true;
+		uc_emu_stop(uc);
+	}
+}
+
+static int hook_cpuid(uc_engine *uc, void *ctx)
+{
+	struct x86_vcpu *xv = ctx;
+
+	if (xv->cpuid_native) {
+		xv->cpuid_native = false;
+		return 0;
+	}
+	uc_reg_read(uc, UC_X86_REG_RIP, &xv->trap_addr);
+	xv->trap = TRAP_CPUID;
+	uc_emu_stop(uc);
+	return 1;   /* skipped: it runs again once its event is answered */
+}
+
+/* ---- vCPUs -------------------------------------------------------------------------------- */
+
+static int x86_vcpu_init(struct hv_vcpu *v, const void *config, void **state)
+{
+	struct x86_domain *xd = hv_domain_engine_state(v->d);
+	struct vm_event_regs_x86 *r = hv_vcpu_regs(v);
+	struct x86_vcpu *xv;
+
+	if (!xd)
+		return -EINVAL;
+	xv = aligned_alloc(HV_PAGE_SIZE, sizeof(*xv));
+	if (!xv)
+		return -ENOMEM;
+	memset(xv, 0, sizeof(*xv));
+	xv->v = v;
+	xv->xd = xd;
+	if (uc_open(UC_ARCH_X86, UC_MODE_64, &xv->uc) != UC_ERR_OK) {
+		free(xv);
+		return -ENOMEM;
+	}
+	if (uc_hook_add(xv->uc, &xv->hooks[0], UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, hook_rw, xv,
+			1, 0) ||
+	    uc_hook_add(xv->uc, &xv->hooks[1], UC_HOOK_MEM_PROT, hook_prot, xv, 1, 0) ||
+	    uc_hook_add(xv->uc, &xv->hooks[2], UC_HOOK_INTR, hook_intr, xv, 1, 0) ||
+	    uc_hook_add(xv->uc, &xv->hooks[3], UC_HOOK_INSN, hook_cpuid, xv, 1, 0, UC_X86_INS_CPUID) ||
+	    uc_hook_add(xv->uc, &xv->hooks[4], UC_HOOK_BLOCK, hook_block, xv, 1, 0)) {
+		uc_close(xv->uc);
+		free(xv);
+		return -EIO;
+	}
+	/* The ABI of our guests: entry(vcpu id in rdi) on a stack of its own, at the top of RAM. */
+	memset(r, 0, sizeof(*r));
+	r->rip = xd->entry;
+	r->rdi = v->id;
+	r->rsp = xd->ram_bytes - (uint64_t)v->id * X86_STACK_BYTES - 8;
+	r->rflags = 0x2;
+	r->cr0 = 0x11;
+	*state = xv;
+	return 0;
+}
+
+static void x86_vcpu_deinit(void *state)
+{
+	struct x86_vcpu *xv = state;
+
+	uc_close(xv->uc);
+	free(xv->map.r);
+	free(xv);
+}
+
+static void x86_kick(void *state)
+{
+	struct x86_vcpu *xv = state;
+
+	atomic_store(&xv->stop_req, true);
+}
+
+enum step { STEP_ON, STEP_DONE, STEP_CRASH, STEP_STOP };
+
+/*
+ * Runs one instruction with page @gfn mapped rwx from @host in place of its
+ * usual run (EMULATE: the frame itself; DENY: a scratch copy).
+ */
+static enum step one_instruction_with(struct x86_vcpu *xv, uint64_t gfn, void *host)
+{
+	struct run *cur = run_of(xv, gfn);
+	struct run page = { .gfn = gfn, .nr = 1, .perms = UC_PROT_ALL }, before, after;
+	const struct run *r = &page;
+	uc_err e;
+
+	if (!cur)
+		return STEP_ON;
+	before = (struct run){ cur->gfn, r->gfn - cur->gfn, cur->mfn, cur->perms };
+	after = (struct run){ r->gfn + 1, cur->gfn + cur->nr - r->gfn - 1,
+			      cur->mfn + (r->gfn - cur->gfn) + 1, cur->perms };
+	unmap_run(xv, cur);
+	if (before.nr)
+		map_run(xv, &before);
+	map_at(xv, r, host);
+	if (after.nr)
+		map_run(xv, &after);
+	/* TF, not a counted run: after a counted run Unicorn flushes all translated code. */
+	regs_to_engine(xv, true);
+	xv->trap = TRAP_NONE;
+	xv->must_step = true;
+	enter(xv);
+	e = uc_emu_start(xv->uc, hv_vcpu_regs(xv->v)->rip, 0, 0, 0);
+	leave(xv);
+	xv->must_step = false;
+	regs_from_engine(xv);
+	if (before.nr)
+		unmap_run(xv, &before);
+	unmap_run(xv, r);
+	if (after.nr)
+		unmap_run(xv, &after);
+	map_run(xv, cur);
+	if (xv->trap != TRAP_DEBUG) {
+		/* It did not complete (another fault): the main loop sees it again. */
+		return STEP_ON;
+	}
+	hv_vcpu_regs(xv->v)->rip = xv->trap_addr;
+	if (e != UC_ERR_OK) {
+		hv_domain_crash(xv->v->d, "vCPU %u: emulating one access failed: %s", xv->v->id,
+				uc_strerror(e));
+		return STEP_CRASH;
+	}
+	/* A monitor that single-steps hears of this instruction like any other. */
+	if (hv_vcpu_stepping(xv->v) &&
+	    hv_vcpu_step_done(xv->v, hv_vcpu_regs(xv->v)->rip >> HV_PAGE_SHIFT) < 0)
+		return STEP_STOP;
+	return STEP_ON;
+}
+
+static enum step mem_trap(struct x86_vcpu *xv)
+{
+	struct hv_vcpu *v = xv->v;
+	uint64_t gfn = xv->trap_addr >> HV_PAGE_SHIFT, raw;
+	int r = hv_vcpu_access_resolve(v, gfn, xv->trap_addr & (HV_PAGE_SIZE - 1), xv->trap_kind, &raw);
+
+	if (r == -EINTR)
+		return STEP_STOP;
+	if (r < 0)
+		return STEP_CRASH;
+	if (sync_map(xv) < 0)
+		return STEP_CRASH;
+	if (r == HV_ACCESS_EMULATE)
+		return one_instruction_with(xv, gfn, machine_ptr(v->d, raw >> HV_PAGE_SHIFT));
+	if (r == HV_ACCESS_DENIED) {
+		/* The write lands on a scratch copy of the page and is thrown away. */
+		memcpy(xv->scratch, machine_ptr(v->d, raw >> HV_PAGE_SHIFT), HV_PAGE_SIZE);
+		return one_instruction_with(xv, gfn, xv->scratch);
+	}
+	return STEP_ON;     /* allowed now: the map was stale, or the monitor changed it */
+}
+
+static enum step breakpoint_trap(struct x86_vcpu *xv)
+{
+	struct vm_event_regs_x86 *regs = hv_vcpu_regs(xv->v);
+	struct hv_event ev = { .reason = VM_EVENT_REASON_SOFTWARE_BREAKPOINT, .sync = true };
+	struct hv_response resp = { 0 };
+	uint64_t after = xv->trap_addr;
+	int r;
+
+	/* Xen reports the int3 itself; it has not run as far as the guest knows. */
+	regs->rip = after - 1;
+	ev.u.software_breakpoint.gfn = regs->rip >> HV_PAGE_SHIFT;
+	ev.u.software_breakpoint.insn_length = 1;
+	r = hv_vcpu_raise(xv->v, &ev, &resp);
+	if (r < 0)
+		return STEP_STOP;
+	/*
+	 * A monitor that moved the vCPU (another view, a fast single step, new
+	 * registers) wants the instruction there run; otherwise the guest goes
+	 * on after the int3, as if its own handler had returned.
+	 */
+	if (r == 0 || !(resp.flags & (VM_EVENT_FLAG_ALTERNATE_P2M | VM_EVENT_FLAG_FAST_SINGLESTEP |
+				      VM_EVENT_FLAG_SET_REGISTERS)))
+		regs->rip = after;
+	return STEP_ON;
+}
+
+static enum step cpuid_trap(struct x86_vcpu *xv)
+{
+	struct vm_event_regs_x86 *regs = hv_vcpu_regs(xv->v);
+	struct hv_event ev = { .reason = VM_EVENT_REASON_CPUID, .sync = true };
+	struct hv_response resp = { 0 };
+	int r;
+
+	regs->rip = xv->trap_addr;
+	ev.u.cpuid.leaf = (uint32_t)regs->rax;
+	ev.u.cpuid.subleaf = (uint32_t)regs->rcx;
+	ev.u.cpuid.insn_length = 2;
+	r = hv_vcpu_raise(xv->v, &ev, &resp);
+	if (r < 0)
+		return STEP_STOP;
+	/* The monitor's registers are the answer; without them the instruction runs. */
+	if (r == 0 || !(resp.flags & VM_EVENT_FLAG_SET_REGISTERS))
+		xv->cpuid_native = true;
+	return STEP_ON;
+}
+
+/* ---- hypercalls ---------------------------------------------------------------------------- */
+
+static void console_write(struct x86_domain *xd, const char *s, size_t n)
+{
+	pthread_mutex_lock(&xd->console_lock);
+	for (size_t i = 0; i < n; i++) {
+		bool full = xd->console_len == sizeof(xd->console) - 1;
+
+		if (s[i] != '\n' && !full) {
+			xd->console[xd->console_len++] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+			continue;
+		}
+		xd->console[xd->console_len] = 0;
+		hv_log(xd->d->hv, HV_LOG_INFO, "d%u console: %s", xd->d->id, xd->console);
+		xd->console_len = 0;
+		if (s[i] != '\n')
+			xd->console[xd->console_len++] = s[i];
+	}
+	pthread_mutex_unlock(&xd->console_lock);
+}
+
+#define BAD_POINTER(what, gpa)                                                        \
+	(hv_domain_crash(d, "vCPU %u: hypercall %" PRIu64 ": bad %s pointer %#" PRIx64,  \
+			 v->id, nr, what, (uint64_t)(gpa)), STEP_CRASH)
+
+static enum step hypercall(struct x86_vcpu *xv)
+{
+	struct hv_vcpu *v = xv->v;
+	struct hv_domain *d = v->d;
+	struct vm_event_regs_x86 *regs = hv_vcpu_regs(v);
+	uint64_t nr = regs->rax, a1 = regs->rdi, a2 = regs->rsi, a3 = regs->rdx;
+	int64_t ret = -ENOSYS;
+
+	regs->rip += 3;     /* vmcall */
+	switch (nr) {
+	case __HYPERVISOR_console_io:
+		if (a1 == CONSOLEIO_write) {
+			char buf[256];
+
+			if (a2 > 4096)
+				return hv_domain_crash(d, "vCPU %u: console write of %" PRIu64 " bytes",
+						       v->id, a2), STEP_CRASH;
+			for (uint64_t at = 0; at < a2; at += sizeof(buf)) {
+				size_t n = a2 - at < sizeof(buf) ? a2 - at : sizeof(buf);
+
+				if (guest_copy(d, a3 + at, buf, n, false) < 0)
+					return BAD_POINTER("console", a3 + at);
+				console_write(xv->xd, buf, n);
+			}
+			ret = 0;
+		}
+		break;
+	case __HYPERVISOR_sched_op:
+		if (a1 == SCHEDOP_shutdown)
+			return STEP_DONE;
+		ret = a1 == SCHEDOP_yield ? 0 : -ENOSYS;
+		break;
+	case __HYPERVISOR_hvm_op:
+		if (a1 == HVMOP_guest_request_vm_event) {
+			struct hv_event ev = { .reason = VM_EVENT_REASON_GUEST_REQUEST, .sync = true };
+			struct hv_response resp;
+
+			if (hv_vcpu_raise(v, &ev, &resp) < 0)
+				return STEP_STOP;
+			ret = 0;
+		}
+		break;
+	case __HYPERVISOR_event_channel_op:
+		switch (a1) {
+		case EVTCHNOP_alloc_unbound: {
+			struct evtchn_alloc_unbound op;
+
+			if (guest_copy(d, a2, &op, sizeof(op), false) < 0)
+				return BAD_POINTER("evtchn_alloc_unbound", a2);
+			ret = hv_evtchn_alloc_unbound(d, op.remote_dom);
+			if (ret >= 0) {
+				op.port = (evtchn_port_t)ret;
+				ret = 0;
+				if (guest_copy(d, a2, &op, sizeof(op), true) < 0)
+					return BAD_POINTER("evtchn_alloc_unbound", a2);
+			}
+			break;
+		}
+		case EVTCHNOP_send:
+		case EVTCHNOP_close: {
+			struct evtchn_send op;      /* close's struct has the same shape */
+
+			if (guest_copy(d, a2, &op, sizeof(op), false) < 0)
+				return BAD_POINTER("event channel", a2);
+			ret = a1 == EVTCHNOP_send ? hv_evtchn_send(d, op.port) : hv_evtchn_close(d, op.port);
+			break;
+		}
+		}
+		break;
+	case __HYPERVISOR_grant_table_op:
+		if (a1 == GNTTABOP_setup_table && a3 == 1) {
+			struct gnttab_setup_table op;
+			uint64_t gfns[HV_GNTTAB_DEFAULT_MAX_FRAMES];
+
+			if (guest_copy(d, a2, &op, sizeof(op), false) < 0)
+				return BAD_POINTER("gnttab_setup_table", a2);
+			if (op.nr_frames > HV_GNTTAB_DEFAULT_MAX_FRAMES) {
+				op.status = GNTST_general_error;
+			} else {
+				op.status = (int16_t)hv_gnttab_setup_table(d, op.nr_frames, gfns);
+				if (op.status == GNTST_okay &&
+				    guest_copy(d, (uint64_t)(uintptr_t)op.frame_list.p, gfns,
+					       op.nr_frames * sizeof(xen_pfn_t), true) < 0)
+					return BAD_POINTER("frame_list", (uintptr_t)op.frame_list.p);
+			}
+			if (guest_copy(d, a2, &op, sizeof(op), true) < 0)
+				return BAD_POINTER("gnttab_setup_table", a2);
+			ret = 0;
+		} else if (a1 == GNTTABOP_query_size && a3 == 1) {
+			struct gnttab_query_size op;
+			unsigned int cur, max;
+
+			if (guest_copy(d, a2, &op, sizeof(op), false) < 0)
+				return BAD_POINTER("gnttab_query_size", a2);
+			op.status = (int16_t)hv_gnttab_query_size(d, &cur, &max);
+			op.nr_frames = cur;
+			op.max_nr_frames = max;
+			if (guest_copy(d, a2, &op, sizeof(op), true) < 0)
+				return BAD_POINTER("gnttab_query_size", a2);
+			ret = 0;
+		}
+		break;
+	default:
+		break;
+	}
+	regs->rax = (uint64_t)ret;
+	return STEP_ON;
+}
+
+/* ---- running ------------------------------------------------------------------------------- */
+
+static enum step exit_reason(struct x86_vcpu *xv, uc_err e)
+{
+	struct hv_vcpu *v = xv->v;
+	struct vm_event_regs_x86 *regs = hv_vcpu_regs(v);
+	uint8_t insn[3];
+
+	switch (xv->trap) {
+	case TRAP_MEM:
+		return mem_trap(xv);
+	case TRAP_BREAKPOINT:
+		return breakpoint_trap(xv);
+	case TRAP_CPUID:
+		return cpuid_trap(xv);
+	case TRAP_DEBUG:
+		regs->rip = xv->trap_addr;
+		return hv_vcpu_step_done(v, regs->rip >> HV_PAGE_SHIFT) < 0 ? STEP_STOP : STEP_ON;
+	case TRAP_OTHER_INTR:
+		hv_domain_crash(v->d, "vCPU %u: exception %u at rip %#" PRIx64 " (the guest has no IDT)",
+				v->id, xv->intno, regs->rip);
+		return STEP_CRASH;
+	case TRAP_NONE:
+		break;
+	}
+	switch (e) {
+	case UC_ERR_OK:
+		/* Stopped at a block because someone asked, or the guest halted. */
+		return xv->stopped ? STEP_ON : STEP_DONE;
+	case UC_ERR_INSN_INVALID:
+		if (uc_mem_read(xv->uc, regs->rip, insn, sizeof(insn)) == UC_ERR_OK &&
+		    insn[0] == 0x0f && insn[1] == 0x01 && insn[2] == 0xc1)
+			return hypercall(xv);
+		hv_domain_crash(v->d, "vCPU %u: invalid instruction at rip %#" PRIx64, v->id, regs->rip);
+		return STEP_CRASH;
+	case UC_ERR_READ_UNMAPPED:
+	case UC_ERR_WRITE_UNMAPPED:
+	case UC_ERR_FETCH_UNMAPPED:
+		hv_domain_crash(v->d, "vCPU %u: %s at rip %#" PRIx64 " outside guest memory", v->id,
+				e == UC_ERR_FETCH_UNMAPPED ? "fetch" : e == UC_ERR_WRITE_UNMAPPED ? "write" : "read",
+				regs->rip);
+		return STEP_CRASH;
+	default:
+		hv_domain_crash(v->d, "vCPU %u: %s at rip %#" PRIx64, v->id, uc_strerror(e), regs->rip);
+		return STEP_CRASH;
+	}
+}
+
+static enum hv_run x86_run(struct hv_vcpu *v, void *state)
+{
+	struct x86_vcpu *xv = state;
+
+	for (;;) {
+		enum step s;
+		uc_err e;
+
+		if (hv_vcpu_should_yield(v))
+			return v->d->crashed ? HV_RUN_CRASH : HV_RUN_YIELD;
+		if (sync_map(xv) < 0)
+			return HV_RUN_CRASH;
+		regs_to_engine(xv, false);
+		xv->trap = TRAP_NONE;
+		xv->stopped = false;
+		enter(xv);
+		e = uc_emu_start(xv->uc, hv_vcpu_regs(v)->rip, 0, 0, 0);
+		/* Whoever asked has been served; one who asks later asks again. */
+		atomic_store(&xv->stop_req, false);
+		leave(xv);
+		regs_from_engine(xv);
+		if (e == UC_ERR_OK && xv->trap == TRAP_NONE && xv->stopped)
+			continue;
+		s = exit_reason(xv, e);
+		if (s == STEP_DONE)
+			return HV_RUN_DONE;
+		if (s == STEP_CRASH)
+			return HV_RUN_CRASH;
+		if (s == STEP_STOP)
+			return HV_RUN_YIELD;
+	}
+}
+
+const struct hv_engine_ops hv_x86_engine = {
+	.name = "x86",
+	.domain_init = x86_domain_init,
+	.domain_deinit = x86_domain_deinit,
+	.vcpu_init = x86_vcpu_init,
+	.vcpu_deinit = x86_vcpu_deinit,
+	.run = x86_run,
+	.kick = x86_kick,
+};

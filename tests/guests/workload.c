@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The monitoring workload: each round writes the "secret" page and calls
+ * the function alone on the target page; then CPUID, a breakpoint the
+ * guest does not know about is the monitor's business, and a guest
+ * request says "done".
+ */
+#include "guest.h"
+
+__attribute__((section(".secret"), aligned(4096))) volatile uint64_t secret[512];
+__attribute__((section(".result"), aligned(4096))) volatile uint64_t result[512];
+
+__attribute__((section(".target"), noinline)) uint64_t target(uint64_t x)
+{
+	return x * 3 + 1;
+}
+
+void main(uint64_t vcpu);
+
+void main(uint64_t vcpu)
+{
+	uint64_t acc = 0;
+	uint32_t a, b, c, d;
+
+	console("workload: start\n");
+	for (uint64_t i = 0; i < WORKLOAD_ROUNDS; i++) {
+		secret[vcpu * 8 + i] = 0x5ec7e7 + i;
+		acc += target(i);
+	}
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
+	result[vcpu * 4 + 0] = acc;
+	result[vcpu * 4 + 1] = a;
+	result[vcpu * 4 + 2] = b;
+	guest_request();
+	console("workload: done\n");
+}

@@ -10,6 +10,7 @@
 
 #include "hv.h"
 #include "hv-script.h"
+#include "hv-x86.h"
 #include "private.h"
 
 #define HV_BACKEND_DEFAULT_MACHINE (256ull << 20)
@@ -124,25 +125,32 @@ static int be_domain_create(struct av_hv *hv, const struct av_domain_spec *spec,
 		.max_grant_frames = spec->grant_frames > HV_GNTTAB_DEFAULT_MAX_FRAMES ? spec->grant_frames : 0,
 	};
 	struct hv_script_config cfg = { 0 };
+	struct hv_x86_config x86 = { 0 };
 	struct hv_script **scripts = NULL;
 	struct hv_domain *d;
 	int r;
 
-	if (spec->nr_vcpus) {
-		if (strcmp(spec->engine, "script")) {
-			av_err(hv, "domain spec: unknown engine \"%s\" (this build has: script)",
-			       spec->engine);
-			return -EINVAL;
-		}
+	if (spec->nr_vcpus && !strcmp(spec->engine, "script")) {
 		r = script_program_parse(hv, spec->program, spec->nr_vcpus, &scripts, &cfg.nr);
 		if (r < 0)
 			return r;
 		cfg.scripts = (const struct hv_script *const *)scripts;
 		o.engine = &hv_script_engine;
 		o.engine_config = &cfg;
+	} else if (spec->nr_vcpus && !strcmp(spec->engine, "x86")) {
+		r = x86_program_parse(hv, spec->program, &x86);
+		if (r < 0)
+			return r;
+		o.engine = &hv_x86_engine;
+		o.engine_config = &x86;
+	} else if (spec->nr_vcpus) {
+		av_err(hv, "domain spec: unknown engine \"%s\" (this build has: script, x86)",
+		       spec->engine);
+		return -EINVAL;
 	}
 	r = hv_domain_create(core_of(hv), &o, &d);
 	script_program_free(scripts, cfg.nr);
+	x86_program_free(&x86);
 	if (r < 0) {
 		av_err(hv, "hv: cannot create a domain of %" PRIu64 " bytes, %u vCPUs: %s",
 		       spec->memory_bytes, spec->nr_vcpus, av_strerror(r));

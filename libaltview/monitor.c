@@ -295,7 +295,7 @@ static int to_xen_response(struct av_monitor *mon, const struct av_event *ev,
 		rsp->reason = req->reason;
 	if (!in)
 		return 0;
-	if (!OPTS_VALID(hv, in, av_response, regs))
+	if (!OPTS_VALID(hv, in, av_response, step_view))
 		return -EINVAL;
 	if (in->sz < sizeof(local)) {
 		memset(&local, 0, sizeof(local));
@@ -313,13 +313,14 @@ static int to_xen_response(struct av_monitor *mon, const struct av_event *ev,
 		av_err(hv, "av_monitor_respond: unknown flags %#x", left);
 		return -EINVAL;
 	}
-	if ((r->flags & (AV_RESPONSE_SWITCH_VIEW | AV_RESPONSE_FAST_SINGLESTEP)) &&
-	    r->view >= AV_MAX_VIEWS) {
-		av_err(hv, "av_monitor_respond: view %u is out of range", r->view);
+	if (((r->flags & AV_RESPONSE_SWITCH_VIEW) && r->view >= AV_MAX_VIEWS) ||
+	    ((r->flags & AV_RESPONSE_FAST_SINGLESTEP) && r->step_view >= AV_MAX_VIEWS)) {
+		av_err(hv, "av_monitor_respond: view %u is out of range",
+		       r->view >= AV_MAX_VIEWS ? r->view : r->step_view);
 		return -EINVAL;
 	}
 	rsp->altp2m_idx = (uint16_t)r->view;
-	rsp->u.fast_singlestep.p2midx = (uint16_t)r->view;
+	rsp->u.fast_singlestep.p2midx = (uint16_t)r->step_view;
 	if (r->flags & AV_RESPONSE_SET_REGS) {
 		if (!rsp->reason) {
 			av_err(hv, "av_monitor_respond: SET_REGS needs the whole event (its sz)");

@@ -26,6 +26,10 @@ typedef struct av_domain av_domain;
  * What a new domain is.  @engine names what runs its vCPUs:
  *   "script"  declared guest steps; @program is a JSON array of steps (or
  *             an array of such arrays, one per vCPU), see libaltview(3).
+ *   "x86"     real x86-64 code; @program is a JSON string, the path of a
+ *             static ELF64, or {"elf": PATH, "parallel": BOOL,
+ *             "max_regions": N}.  A guest image that cannot run leaves the
+ *             domain crashed, with the reason in av_domain_info.
  */
 struct av_domain_spec {
 	size_t sz;

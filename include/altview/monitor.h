@@ -109,14 +109,15 @@ enum {
 	AV_RESPONSE_SWITCH_VIEW = 1u << 2,      /* move the vCPU to @view first */
 	AV_RESPONSE_SET_REGS = 1u << 3,         /* load @regs (GPRs, rip, rflags) */
 	AV_RESPONSE_TOGGLE_SINGLESTEP = 1u << 4,
-	AV_RESPONSE_FAST_SINGLESTEP = 1u << 5,  /* one step, then switch to @view, no event */
+	AV_RESPONSE_FAST_SINGLESTEP = 1u << 5,  /* one step, then to @step_view, no event */
 };
 
 struct av_response {
 	size_t sz;
 	uint32_t flags;             /* AV_RESPONSE_* */
-	uint32_t view;
+	uint32_t view;              /* with SWITCH_VIEW: where the vCPU resumes */
 	struct av_regs_x86 regs;
+	uint32_t step_view;         /* with FAST_SINGLESTEP: the view after that one step */
 };
 
 /*

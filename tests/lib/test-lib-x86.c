@@ -1,0 +1,400 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libaltview with the x86 engine: the test guests (tests/guests) running as
+ * real machine code, every trap kind, a DRAKVUF-style stealth breakpoint,
+ * grants from a guest, several vCPUs, and images and code that cannot run.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "layout.h"
+#include "lib-util.h"
+
+#define TARGET_GFN GUEST_PAGE(GUEST_TARGET)
+#define SECRET_GFN GUEST_PAGE(GUEST_SECRET)
+#define SHADOW_GFN 0x180            /* a free page of the guests' 2 MiB */
+
+static av_domain *guest(const char *name, unsigned int vcpus, const char *extra)
+{
+	char spec[512];
+
+	snprintf(spec, sizeof(spec), "{\"memory_mib\": 2, \"vcpus\": %u, \"engine\": \"x86\", "
+		 "\"program\": {\"elf\": \"%s/%s.elf\"%s}}", vcpus, GUESTS_DIR, name, extra ? extra : "");
+	return t_domain(t_hv, spec);
+}
+
+static uint64_t result(av_domain *dom, unsigned int i)
+{
+	uint64_t v = ~0ull;
+
+	av_read(dom, GUEST_RESULT + i * 8, &v, 8);
+	return v;
+}
+
+static av_monitor *monitor(av_domain *dom, uint32_t events)
+{
+	av_monitor *mon = NULL;
+
+	if (av_monitor_open(dom, NULL, &mon) < 0 || av_monitor_set_events(mon, events) < 0)
+		return NULL;
+	return mon;
+}
+
+static bool crashed(av_domain *dom, const char *why)
+{
+	struct av_domain_info info = { .sz = sizeof(info) };
+
+	if (av_domain_get_info(dom, &info) < 0 || info.state != AV_DOMAIN_CRASHED) {
+		fprintf(stderr, "# state %d, not crashed\n", info.state);
+		return false;
+	}
+	if (!strstr(info.crash_reason, why)) {
+		fprintf(stderr, "# crash reason \"%s\" lacks \"%s\"\n", info.crash_reason, why);
+		return false;
+	}
+	return true;
+}
+
+static char console_log[4096];
+
+static void console_capture(void *ctx, enum av_log_level level, const char *msg)
+{
+	size_t n = strlen(console_log);
+
+	(void)ctx;
+	if (level == AV_LOG_INFO && n + strlen(msg) + 2 < sizeof(console_log))
+		snprintf(console_log + n, sizeof(console_log) - n, "%s\n", msg);
+}
+
+/* The workload alone: its results, and its console, prove the code really ran. */
+static void test_workload_runs(void)
+{
+	AV_OPTS(av_open_opts, o, .log = console_capture, .log_level = AV_LOG_INFO);
+	struct av_domain_info info = { .sz = sizeof(info) };
+	char spec[512];
+	uint64_t secret[4];
+	av_domain *dom;
+	av_hv *hv;
+
+	snprintf(spec, sizeof(spec), "{\"memory_mib\": 2, \"vcpus\": 1, \"engine\": \"x86\", "
+		 "\"program\": \"%s/workload.elf\"}", GUESTS_DIR);
+	CHECK_EQ(av_open("hv:", &o, &hv), 0);
+	CHECK_EQ(av_domain_create_json(hv, spec, &dom), 0);
+	CHECK_EQ(av_domain_unpause(dom), 0);
+	CHECK_EQ(av_domain_wait_idle(dom, 10000), 0);
+	CHECK_EQ(av_domain_get_info(dom, &info), 0);
+	CHECK_EQ(info.state, AV_DOMAIN_RUNNING);
+	CHECK_EQ(result(dom, 0), 22);                    /* sum of 3i + 1 over four rounds */
+	CHECK(result(dom, 1) > 0);                       /* CPUID leaf 0: the highest leaf */
+	CHECK_EQ(av_read(dom, GUEST_SECRET, secret, sizeof(secret)), 0);
+	CHECK_EQ(secret[3], 0x5ec7e7 + 3);
+	CHECK(strstr(console_log, "console: workload: start\n"));
+	CHECK(strstr(console_log, "console: workload: done\n"));
+	av_close(hv);
+}
+
+/* Writes to a write-protected page: emulated (they land) or denied (they do not). */
+static void writes_answered(uint32_t flags, uint64_t expect_last)
+{
+	av_domain *dom = guest("workload", 1, NULL);
+	av_monitor *mon = dom ? monitor(dom, AV_EVENT_BIT(AV_EVENT_MEM_ACCESS)) : NULL;
+	AV_OPTS(av_response, rsp, .flags = flags);
+	AV_OPTS(av_event, ev);
+	uint64_t last = ~0ull;
+
+	CHECK(mon);
+	CHECK_EQ(av_view_set_access(dom, 0, SECRET_GFN, 1, AV_ACCESS_RX), 0);
+	CHECK_EQ(av_domain_unpause(dom), 0);
+	for (int i = 0; i < WORKLOAD_ROUNDS; i++) {
+		CHECK_EQ(av_monitor_wait(mon, 0, 5000, &ev), 0);
+		CHECK_EQ(ev.kind, AV_EVENT_MEM_ACCESS);
+		CHECK_EQ(ev.u.mem.gfn, SECRET_GFN);
+		CHECK_EQ(ev.u.mem.offset, (uint64_t)i * 8);
+		CHECK_EQ(ev.u.mem.access & AV_MEM_W, AV_MEM_W);
+		CHECK(ev.regs.rip >= GUEST_LOAD && ev.regs.rip < GUEST_TARGET);
+		CHECK_EQ(av_monitor_respond(mon, &ev, &rsp), 0);
+	}
+	CHECK_EQ(av_domain_wait_idle(dom, 10000), 0);
+	CHECK_EQ(av_read(dom, GUEST_SECRET + 3 * 8, &last, 8), 0);
+	CHECK_EQ(last, expect_last);
+	CHECK_EQ(result(dom, 0), 22);                    /* the rest of the program ran */
+	av_monitor_close(mon);
+	av_domain_close(dom);
+}
+
+static void test_write_emulated(void)
+{
+	writes_answered(AV_RESPONSE_EMULATE, 0x5ec7e7 + 3);
+}
+
+static void test_write_denied(void)
+{
+	writes_answered(AV_RESPONSE_DENY, 0);
+}
+
+/* Fetches from a non-executable page, opened up at the first event. */
+static void test_exec_trap(void)
+{
+	av_domain *dom = guest("workload", 1, NULL);
+	av_monitor *mon = dom ? monitor(dom, AV_EVENT_BIT(AV_EVENT_MEM_ACCESS)) : NULL;
+	AV_OPTS(av_event, ev);
+
+	CHECK(mon);
+	CHECK_EQ(av_view_set_access(dom, 0, TARGET_GFN, 1, AV_ACCESS_RW), 0);
+	CHECK_EQ(av_domain_unpause(dom), 0);
+	CHECK_EQ(av_monitor_wait(mon, 0, 5000, &ev), 0);
+	CHECK_EQ(ev.u.mem.gfn, TARGET_GFN);
+	CHECK_EQ(ev.u.mem.access & AV_MEM_X, AV_MEM_X);
+	CHECK_EQ(ev.regs.rip, GUEST_TARGET);
+	CHECK_EQ(av_view_set_access(dom, 0, TARGET_GFN, 1, AV_ACCESS_RWX), 0);
+	CHECK_EQ(av_monitor_respond(mon, &ev, NULL), 0);
+	CHECK_EQ(av_domain_wait_idle(dom, 10000), 0);
+	CHECK_EQ(av_monitor_wait(mon, 0, 0, &ev), -ETIMEDOUT);
+	CHECK_EQ(result(dom, 0), 22);
+	av_monitor_close(mon);
+	av_domain_close(dom);
+}
+
+/* CPUID answered by the monitor, and a guest request. */
+static void test_cpuid_and_request(void)
+{
+	av_domain *dom = guest("workload", 1, NULL);
+	av_monitor *mon = dom ? monitor(dom, AV_EVENT_BIT(AV_EVENT_CPUID) |
+					     AV_EVENT_BIT(AV_EVENT_GUEST_REQUEST)) : NULL;
+	AV_OPTS(av_response, rsp, .flags = AV_RESPONSE_SET_REGS);
+	AV_OPTS(av_event, ev);
+
+	CHECK(mon);
+	CHECK_EQ(av_domain_unpause(dom), 0);
+	CHECK_EQ(av_monitor_wait(mon, 0, 5000, &ev), 0);
+	CHECK_EQ(ev.kind, AV_EVENT_CPUID);
+	CHECK_EQ(ev.u.cpuid.leaf, 0);
+	CHECK_EQ(ev.u.cpuid.insn_length, 2);
+	rsp.regs = ev.regs;
+	rsp.regs.rip += ev.u.cpuid.insn_length;
+	rsp.regs.rax = 0x77;
+	rsp.regs.rbx = 0x1234;
+	CHECK_EQ(av_monitor_respond(mon, &ev, &rsp), 0);
+	CHECK_EQ(av_monitor_wait(mon, 0, 5000, &ev), 0);
+	CHECK_EQ(ev.kind, AV_EVENT_GUEST_REQUEST);
+	CHECK_EQ(result(dom, 1), 0x77);                  /* the monitor's answer, not Unicorn's */
+	CHECK_EQ(result(dom, 2), 0x1234);
+	CHECK_EQ(av_monitor_respond(mon, &ev, NULL), 0);
+	CHECK_EQ(av_domain_wait_idle(dom, 10000), 0);
+	av_monitor_close(mon);
+	av_domain_close(dom);
+}
+
+/*
+ * DRAKVUF's stealth breakpoint.  View X runs a shadow copy of the target
+ * page with an int3 on its first instruction (change_gfn), the page
+ * execute-only there; view R has the original.  A breakpoint is answered
+ * by a fast single step of the original instruction in view R, back to X
+ * without an event; a read of the page in X is answered the same way, so
+ * the guest never sees the int3.
+ */
+static void test_stealth_breakpoint(void)
+{
+	av_domain *dom = guest("workload", 1, NULL);
+	av_monitor *mon = dom ? monitor(dom, AV_EVENT_BIT(AV_EVENT_BREAKPOINT) |
+					     AV_EVENT_BIT(AV_EVENT_MEM_ACCESS)) : NULL;
+	AV_OPTS(av_event, ev);
+	uint8_t page[4096];
+	uint32_t x, r;
+	int breakpoints = 0, reads = 0;
+
+	CHECK(mon);
+	CHECK_EQ(av_read(dom, GUEST_TARGET, page, sizeof(page)), 0);
+	page[0] = 0xcc;
+	CHECK_EQ(av_write(dom, SHADOW_GFN << 12, page, sizeof(page)), 0);
+	CHECK_EQ(av_views_enable(dom, 0), 0);
+	CHECK_EQ(av_view_create(dom, AV_ACCESS_RWX, &x), 0);
+	CHECK_EQ(av_view_create(dom, AV_ACCESS_RWX, &r), 0);
+	CHECK_EQ(av_view_change_gfn(dom, x, TARGET_GFN, SHADOW_GFN), 0);
+	CHECK_EQ(av_view_set_access(dom, x, TARGET_GFN, 1, AV_ACCESS_X), 0);
+	CHECK_EQ(av_view_switch(dom, x), 0);
+	CHECK_EQ(av_domain_unpause(dom), 0);
+	while (av_monitor_wait(mon, 0, 2000, &ev) == 0) {
+		AV_OPTS(av_response, rsp, .flags = AV_RESPONSE_SWITCH_VIEW | AV_RESPONSE_FAST_SINGLESTEP,
+			.view = r, .step_view = x);
+
+		CHECK_EQ(ev.view, x);
+		if (ev.kind == AV_EVENT_BREAKPOINT) {
+			CHECK_EQ(ev.regs.rip, GUEST_TARGET);
+			breakpoints++;
+		} else {
+			CHECK_EQ(ev.u.mem.gfn, TARGET_GFN);
+			reads++;
+		}
+		/* Step the original in R; the fast single step comes back to X by itself. */
+		CHECK_EQ(av_monitor_respond(mon, &ev, &rsp), 0);
+	}
+	CHECK_EQ(av_domain_wait_idle(dom, 10000), 0);
+	CHECK_EQ(breakpoints, WORKLOAD_ROUNDS);
+	CHECK_EQ(reads, 0);
+	CHECK_EQ(result(dom, 0), 22);                    /* the original code ran every time */
+	av_monitor_close(mon);
+	av_domain_close(dom);
+}
+
+/* A guest grants dom0 a page and fills it; dom0 maps the grant. */
+static void test_grant_guest(void)
+{
+	av_domain *dom = guest("grant", 1, NULL);
+	uint32_t handle;
+	uint8_t *page;
+
+	CHECK(dom);
+	CHECK_EQ(av_domain_unpause(dom), 0);
+	CHECK_EQ(av_domain_wait_idle(dom, 10000), 0);
+	CHECK_EQ(result(dom, 0), 0);                     /* GNTST_okay from setup_table */
+	CHECK_EQ(av_grant_map(t_hv, av_domain_id(dom), GRANT_REF, AV_GRANT_READONLY, (void **)&page,
+			      &handle), 0);
+	for (int i = 0; i < 4096; i++)
+		if (page[i] != GRANT_BYTE(i)) {
+			t_fail(__FILE__, __LINE__, "byte %d of the grant is %#x", i, page[i]);
+			return;
+		}
+	CHECK_EQ(av_grant_unmap(t_hv, handle), 0);
+	av_domain_close(dom);
+}
+
+static void multi(const char *extra, bool serialized)
+{
+	av_domain *dom = guest("multi", 4, extra);
+
+	CHECK(dom);
+	CHECK_EQ(av_domain_unpause(dom), 0);
+	CHECK_EQ(av_domain_wait_idle(dom, 60000), 0);
+	for (unsigned int v = 0; v < 4; v++)
+		CHECK_EQ(result(dom, 8 + v * 8), MULTI_ROUNDS);
+	/* LOCK is atomic across vCPUs only when they take turns. */
+	if (serialized)
+		CHECK_EQ(result(dom, 0), 4 * MULTI_ROUNDS);
+	else
+		CHECK(result(dom, 0) <= 4 * MULTI_ROUNDS);
+	av_domain_close(dom);
+}
+
+static void test_multi_serialized(void)
+{
+	multi(NULL, true);
+}
+
+static void test_multi_parallel(void)
+{
+	multi(", \"parallel\": true", false);
+}
+
+/* ---- what cannot run ---------------------------------------------------------------- */
+
+static char *elf_copy(const char *name, size_t *size)
+{
+	char path[512];
+	FILE *f;
+	char *buf = malloc(1 << 20);
+
+	snprintf(path, sizeof(path), "%s/%s.elf", GUESTS_DIR, name);
+	f = fopen(path, "rb");
+	if (!f || !buf) {
+		free(buf);
+		if (f)
+			fclose(f);
+		return NULL;
+	}
+	*size = fread(buf, 1, 1 << 20, f);
+	fclose(f);
+	return buf;
+}
+
+static bool bad_image(const char *image, size_t size, const char *mem, const char *why)
+{
+	char path[] = "/tmp/altview-bad-elf-XXXXXX", spec[512];
+	int fd = mkstemp(path);
+	av_domain *dom = NULL;
+	bool ok;
+
+	if (fd < 0 || write(fd, image, size) != (ssize_t)size) {
+		close(fd);
+		return false;
+	}
+	close(fd);
+	snprintf(spec, sizeof(spec), "{\"memory_mib\": %s, \"vcpus\": 1, \"engine\": \"x86\", "
+		 "\"program\": \"%s\"}", mem, path);
+	/* Created, crashed with the reason, and starting it runs nothing. */
+	ok = av_domain_create_json(t_hv, spec, &dom) == 0 && crashed(dom, why);
+	if (ok) {
+		av_domain_unpause(dom);
+		ok = av_domain_wait_idle(dom, 1000) == 0 && crashed(dom, why);
+	}
+	unlink(path);
+	if (dom)
+		av_domain_close(dom);
+	return ok;
+}
+
+static void test_bad_images(void)
+{
+	size_t size = 0;
+	char *img = elf_copy("workload", &size);
+
+	CHECK(img);
+	CHECK(bad_image(img, 40, "2", "not an ELF image"));
+	CHECK(bad_image(img, 200, "2", "outside the image"));
+	img[18] = 3;    /* e_machine: EM_386 */
+	CHECK(bad_image(img, size, "2", "not a little-endian x86-64"));
+	img[18] = 62;
+	CHECK(bad_image(img, size, "1", "outside guest memory"));
+	memset(img, 0x90, 64);
+	CHECK(bad_image(img, size, "2", "not an ELF image"));
+	free(img);
+}
+
+/* Garbage to execute, and a hypercall with a bad pointer: the domain dies, nothing else. */
+static void test_bad_code(void)
+{
+	av_domain *dom = guest("workload", 1, NULL), *other = guest("workload", 1, NULL);
+	struct av_regs_x86 regs;
+	uint8_t junk[64];
+
+	CHECK(dom && other);
+	memset(junk, 0xff, sizeof(junk));
+	CHECK_EQ(av_write(dom, GUEST_SECRET, junk, sizeof(junk)), 0);
+	CHECK_EQ(av_vcpu_get_regs(dom, 0, &regs), 0);
+	regs.rip = GUEST_SECRET;
+	CHECK_EQ(av_vcpu_set_regs(dom, 0, &regs), 0);
+	CHECK_EQ(av_domain_unpause(dom), 0);
+	CHECK_EQ(av_domain_wait_idle(dom, 10000), 0);
+	CHECK(crashed(dom, "invalid instruction at rip 0x111000"));
+	av_domain_close(dom);
+
+	/* console_io(write, 10 bytes, from nowhere), run from _start's vmcall. */
+	dom = guest("workload", 1, NULL);
+	CHECK(dom);
+	CHECK_EQ(av_vcpu_get_regs(dom, 0, &regs), 0);
+	regs.rip = GUEST_LOAD + 0x15;
+	regs.rax = 18;
+	regs.rdi = 0;
+	regs.rsi = 10;
+	regs.rdx = 0xdead0000;
+	CHECK_EQ(av_vcpu_set_regs(dom, 0, &regs), 0);
+	CHECK_EQ(av_domain_unpause(dom), 0);
+	CHECK_EQ(av_domain_wait_idle(dom, 10000), 0);
+	CHECK(crashed(dom, "bad console pointer 0xdead0000"));
+	av_domain_close(dom);
+
+	/* The other domain never noticed. */
+	CHECK_EQ(av_domain_unpause(other), 0);
+	CHECK_EQ(av_domain_wait_idle(other, 10000), 0);
+	CHECK_EQ(result(other, 0), 22);
+	av_domain_close(other);
+}
+
+T_MAIN(T_CASE(t_setup), T_CASE(test_workload_runs), T_CASE(test_write_emulated),
+       T_CASE(test_write_denied), T_CASE(test_exec_trap), T_CASE(test_cpuid_and_request),
+       T_CASE(test_stealth_breakpoint), T_CASE(test_grant_guest), T_CASE(test_multi_serialized),
+       T_CASE(test_multi_parallel), T_CASE(test_bad_images), T_CASE(test_bad_code),
+       T_CASE(t_teardown))

@@ -68,7 +68,7 @@ struct runs {
 	size_t nr, cap;
 };
 
-enum trap { TRAP_NONE, TRAP_MEM, TRAP_BREAKPOINT, TRAP_DEBUG, TRAP_CPUID, TRAP_OTHER_INTR };
+enum trap { TRAP_NONE, TRAP_MEM, TRAP_BREAKPOINT, TRAP_DEBUG, TRAP_OTHER_INTR };
 
 struct x86_vcpu {
 	struct hv_vcpu *v;
@@ -94,7 +94,6 @@ struct x86_vcpu {
 	int trap_size;
 	unsigned int trap_kind;     /* HV_ACCESS_* */
 	uint32_t intno;
-	bool cpuid_native;          /* let the next CPUID run: its event was raised */
 	bool set_tf;                /* TF is ours, not the guest's */
 	uint8_t scratch[HV_PAGE_SIZE] __attribute__((aligned(HV_PAGE_SIZE)));
 };
@@ -452,6 +451,20 @@ static void regs_to_engine(struct x86_vcpu *xv, bool step)
 	}
 }
 
+/* From inside a hook: rip must not be written there, the engine leaves the block. */
+static void regs_to_engine_gprs(struct x86_vcpu *xv)
+{
+	struct vm_event_regs_x86 *r = hv_vcpu_regs(xv->v);
+	uint64_t vals[NR_REGS];
+	void *ptrs[NR_REGS];
+	size_t i = 0;
+
+#define X(uc, f) vals[i] = r->f; ptrs[i] = &vals[i]; i++;
+	GPRS(X)
+#undef X
+	uc_reg_write_batch(xv->uc, (int *)reg_ids, ptrs, 16);
+}
+
 static void regs_from_engine(struct x86_vcpu *xv)
 {
 	struct vm_event_regs_x86 *r = hv_vcpu_regs(xv->v);
@@ -513,18 +526,41 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ctx)
 	}
 }
 
+/*
+ * CPUID is answered inside its hook: a stop from an instruction hook only
+ * takes effect at the end of the block (the instructions behind it would
+ * run first), and rewriting rip from there derails the engine.  So the
+ * event is raised here, with the domain's run lock released meanwhile;
+ * a view switch or single-step toggle in the answer applies from the next
+ * block on.
+ */
 static int hook_cpuid(uc_engine *uc, void *ctx)
 {
 	struct x86_vcpu *xv = ctx;
+	struct vm_event_regs_x86 *regs = hv_vcpu_regs(xv->v);
+	struct hv_event ev = { .reason = VM_EVENT_REASON_CPUID, .sync = true };
+	struct hv_response resp = { 0 };
+	int r;
 
-	if (xv->cpuid_native) {
-		xv->cpuid_native = false;
-		return 0;
+	regs_from_engine(xv);
+	ev.u.cpuid.leaf = (uint32_t)regs->rax;
+	ev.u.cpuid.subleaf = (uint32_t)regs->rcx;
+	ev.u.cpuid.insn_length = 2;
+	leave(xv);
+	r = hv_vcpu_raise(xv->v, &ev, &resp);
+	enter(xv);
+	if (r < 0) {
+		/* Being stopped: out at the end of this block, CPUID not run. */
+		atomic_store(&xv->stop_req, true);
+		xv->stopped = true;
+		uc_emu_stop(uc);
+		return 1;
 	}
-	uc_reg_read(uc, UC_X86_REG_RIP, &xv->trap_addr);
-	xv->trap = TRAP_CPUID;
-	uc_emu_stop(uc);
-	return 1;   /* skipped: it runs again once its event is answered */
+	if (r == 0 || !(resp.flags & VM_EVENT_FLAG_SET_REGISTERS))
+		return 0;       /* the instruction runs */
+	/* The monitor's registers are the answer (rip goes past CPUID as it would). */
+	regs_to_engine_gprs(xv);
+	return 1;
 }
 
 /* ---- vCPUs -------------------------------------------------------------------------------- */
@@ -688,26 +724,6 @@ static enum step breakpoint_trap(struct x86_vcpu *xv)
 	return STEP_ON;
 }
 
-static enum step cpuid_trap(struct x86_vcpu *xv)
-{
-	struct vm_event_regs_x86 *regs = hv_vcpu_regs(xv->v);
-	struct hv_event ev = { .reason = VM_EVENT_REASON_CPUID, .sync = true };
-	struct hv_response resp = { 0 };
-	int r;
-
-	regs->rip = xv->trap_addr;
-	ev.u.cpuid.leaf = (uint32_t)regs->rax;
-	ev.u.cpuid.subleaf = (uint32_t)regs->rcx;
-	ev.u.cpuid.insn_length = 2;
-	r = hv_vcpu_raise(xv->v, &ev, &resp);
-	if (r < 0)
-		return STEP_STOP;
-	/* The monitor's registers are the answer; without them the instruction runs. */
-	if (r == 0 || !(resp.flags & VM_EVENT_FLAG_SET_REGISTERS))
-		xv->cpuid_native = true;
-	return STEP_ON;
-}
-
 /* ---- hypercalls ---------------------------------------------------------------------------- */
 
 static void console_write(struct x86_domain *xd, const char *s, size_t n)
@@ -855,8 +871,6 @@ static enum step exit_reason(struct x86_vcpu *xv, uc_err e)
 		return mem_trap(xv);
 	case TRAP_BREAKPOINT:
 		return breakpoint_trap(xv);
-	case TRAP_CPUID:
-		return cpuid_trap(xv);
 	case TRAP_DEBUG:
 		regs->rip = xv->trap_addr;
 		return hv_vcpu_step_done(v, regs->rip >> HV_PAGE_SHIFT) < 0 ? STEP_STOP : STEP_ON;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The monitoring workload: each round writes the "secret" page and calls
- * the function alone on the target page; then CPUID, a breakpoint the
- * guest does not know about is the monitor's business, and a guest
+ * the function alone on the target page; then CPUID, one int3 of its own
+ * (a debugger's business; with nobody listening it goes on), and a guest
  * request says "done".
  */
 #include "guest.h"
@@ -28,6 +28,7 @@ void main(uint64_t vcpu)
 		acc += target(i);
 	}
 	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
+	__asm__ volatile("int3");
 	result[vcpu * 4 + 0] = acc;
 	result[vcpu * 4 + 1] = a;
 	result[vcpu * 4 + 2] = b;

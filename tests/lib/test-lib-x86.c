@@ -158,6 +158,61 @@ static void test_exec_trap(void)
 	av_domain_close(dom);
 }
 
+/*
+ * Taking execute away from a page the guest has run already: its
+ * translated code must not run on.  The third secret write is answered
+ * after the target ran twice.
+ */
+static void test_exec_removed_after_run(void)
+{
+	av_domain *dom = guest("workload", 1, NULL);
+	av_monitor *mon = dom ? monitor(dom, AV_EVENT_BIT(AV_EVENT_MEM_ACCESS)) : NULL;
+	AV_OPTS(av_response, emulate, .flags = AV_RESPONSE_EMULATE);
+	AV_OPTS(av_event, ev);
+	int fetches = 0;
+
+	CHECK(mon);
+	CHECK_EQ(av_view_set_access(dom, 0, SECRET_GFN, 1, AV_ACCESS_RX), 0);
+	CHECK_EQ(av_domain_unpause(dom), 0);
+	while (av_monitor_wait(mon, 0, 2000, &ev) == 0) {
+		if (ev.u.mem.gfn == SECRET_GFN && ev.u.mem.offset == 16)
+			CHECK_EQ(av_view_set_access(dom, 0, TARGET_GFN, 1, AV_ACCESS_RW), 0);
+		if (ev.u.mem.gfn == TARGET_GFN) {
+			CHECK_EQ(ev.u.mem.access & AV_MEM_X, AV_MEM_X);
+			fetches++;
+		}
+		CHECK_EQ(av_monitor_respond(mon, &ev, &emulate), 0);
+	}
+	CHECK_EQ(av_domain_wait_idle(dom, 10000), 0);
+	CHECK_EQ(fetches, 2 * 2);                        /* lea and ret, in the last two rounds */
+	CHECK_EQ(result(dom, 0), 22);
+	av_monitor_close(mon);
+	av_domain_close(dom);
+}
+
+/* The guest's own int3, reported where it is and passed over when answered plainly. */
+static void test_breakpoint(void)
+{
+	av_domain *dom = guest("workload", 1, NULL);
+	av_monitor *mon = dom ? monitor(dom, AV_EVENT_BIT(AV_EVENT_BREAKPOINT)) : NULL;
+	AV_OPTS(av_event, ev);
+	uint8_t insn = 0;
+
+	CHECK(mon);
+	CHECK_EQ(av_domain_unpause(dom), 0);
+	CHECK_EQ(av_monitor_wait(mon, 0, 5000, &ev), 0);
+	CHECK_EQ(ev.kind, AV_EVENT_BREAKPOINT);
+	CHECK_EQ(ev.u.breakpoint.insn_length, 1);
+	CHECK_EQ(av_read(dom, ev.regs.rip, &insn, 1), 0);
+	CHECK_EQ(insn, 0xcc);
+	CHECK_EQ(av_monitor_respond(mon, &ev, NULL), 0);
+	CHECK_EQ(av_monitor_wait(mon, 0, 500, &ev), -ETIMEDOUT);   /* once */
+	CHECK_EQ(av_domain_wait_idle(dom, 10000), 0);
+	CHECK_EQ(result(dom, 0), 22);
+	av_monitor_close(mon);
+	av_domain_close(dom);
+}
+
 /* CPUID answered by the monitor, and a guest request. */
 static void test_cpuid_and_request(void)
 {
@@ -221,6 +276,11 @@ static void test_stealth_breakpoint(void)
 		AV_OPTS(av_response, rsp, .flags = AV_RESPONSE_SWITCH_VIEW | AV_RESPONSE_FAST_SINGLESTEP,
 			.view = r, .step_view = x);
 
+		if (ev.kind == AV_EVENT_BREAKPOINT && ev.regs.rip != GUEST_TARGET) {
+			/* The guest's own int3: not ours, it goes on. */
+			CHECK_EQ(av_monitor_respond(mon, &ev, NULL), 0);
+			continue;
+		}
 		CHECK_EQ(ev.view, x);
 		if (ev.kind == AV_EVENT_BREAKPOINT) {
 			CHECK_EQ(ev.regs.rip, GUEST_TARGET);
@@ -394,7 +454,8 @@ static void test_bad_code(void)
 }
 
 T_MAIN(T_CASE(t_setup), T_CASE(test_workload_runs), T_CASE(test_write_emulated),
-       T_CASE(test_write_denied), T_CASE(test_exec_trap), T_CASE(test_cpuid_and_request),
+       T_CASE(test_write_denied), T_CASE(test_exec_trap), T_CASE(test_exec_removed_after_run),
+       T_CASE(test_breakpoint), T_CASE(test_cpuid_and_request),
        T_CASE(test_stealth_breakpoint), T_CASE(test_grant_guest), T_CASE(test_multi_serialized),
        T_CASE(test_multi_parallel), T_CASE(test_bad_images), T_CASE(test_bad_code),
        T_CASE(t_teardown))

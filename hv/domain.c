@@ -105,6 +105,7 @@ static void domain_free(struct hv_domain *d)
 	hv_rwlock_deinit(&d->listener_lock);
 	pthread_cond_destroy(&d->state_cond);
 	hv_mutex_deinit(&d->state_lock);
+	pthread_mutex_destroy(&d->pokes_lock);
 	hv_mutex_deinit(&d->page_alloc_lock);
 	free(d);
 }
@@ -168,6 +169,7 @@ int hv_domain_create(struct hv *hv, const struct hv_domain_opts *opts, struct hv
 	hv_mutex_init(&d->page_alloc_lock, HV_LOCK_PAGE_ALLOC, "page_alloc");
 	hv_mutex_init(&d->state_lock, HV_LOCK_DOMSTATE, "domain state");
 	hv_cond_init(&d->state_cond);
+	pthread_mutex_init(&d->pokes_lock, NULL);
 	hv_rwlock_init(&d->listener_lock, HV_LOCK_LISTENER, "listener");
 	altp2m_init(d);
 	r = p2m_init(&d->p2m);
@@ -247,6 +249,20 @@ struct hv_domain *domain_lookup_locked(struct hv *hv, domid_t id)
 	if (d && atomic_load_explicit(&d->live, memory_order_acquire) && !atomic_load(&d->dying))
 		return d;
 	return NULL;
+}
+
+void hv_domain_code_written(struct hv_domain *d, uint64_t gfn, uint64_t nr)
+{
+	uint64_t seq;
+
+	if (!d || !nr)
+		return;
+	pthread_mutex_lock(&d->pokes_lock);
+	seq = atomic_load(&d->poke_seq);
+	d->pokes[seq % 16].gfn = gfn;
+	d->pokes[seq % 16].nr = nr;
+	atomic_store_explicit(&d->poke_seq, seq + 1, memory_order_release);
+	pthread_mutex_unlock(&d->pokes_lock);
 }
 
 void hv_domain_put(struct hv_domain *d)

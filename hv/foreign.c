@@ -29,6 +29,7 @@ struct hv_mapping {
 	struct hv_mapping *next;
 	struct hv_domain *d;                  /* holds a domain reference */
 	uint8_t *addr;
+	uint64_t gfn;
 	size_t nr;
 	unsigned int flags;
 	struct segment *segs;
@@ -254,6 +255,7 @@ int hv_foreign_map(struct hv *hv, domid_t domid, uint64_t gfn, size_t nr,
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
+	m->gfn = gfn;
 	m->nr = nr;
 	m->flags = flags;
 	r = hv_domain_get(hv, domid, &m->d);
@@ -298,6 +300,9 @@ int hv_foreign_unmap(struct hv *hv, void *addr)
 	if (!m)
 		return -ENOENT;
 	munmap(m->addr, m->nr << HV_PAGE_SHIFT);
+	/* What dom0 may have written through it may be code an engine translated. */
+	if (m->flags & HV_MAP_WRITE)
+		hv_domain_code_written(m->d, m->gfn, m->nr);
 	mapping_free(hv, m);
 	return 0;
 }

@@ -144,6 +144,11 @@ int hv_domain_create(struct hv *hv, const struct hv_domain_opts *opts, struct hv
 /* Looks a live domain up and takes a reference. */
 int hv_domain_get(struct hv *hv, domid_t id, struct hv_domain **out);
 void hv_domain_put(struct hv_domain *d);
+/*
+ * dom0 wrote [gfn, gfn + nr) of the guest (a breakpoint, a patch): an engine
+ * that translates guest code drops what it made from those pages.
+ */
+void hv_domain_code_written(struct hv_domain *d, uint64_t gfn, uint64_t nr);
 /* Ids of the live domains, ascending, up to @max; returns how many there are. */
 int hv_domain_list(struct hv *hv, domid_t *ids, size_t max);
 /*

@@ -240,6 +240,14 @@ struct hv_domain {
 	struct hv_block *blocks;              /* the domain's page list, by block */
 	size_t nr_blocks, blocks_cap;
 	uint64_t tot_pages;
+	/*
+	 * Guest memory dom0 wrote that may hold code (a breakpoint, a patch):
+	 * engines that translate code drop what they made from it.  A ring of
+	 * the last writes; an engine that fell further behind drops all.
+	 */
+	pthread_mutex_t pokes_lock;
+	_Atomic uint64_t poke_seq;
+	struct { uint64_t gfn, nr; } pokes[16];
 
 	struct evtchn_table *evtchn;
 	struct grant_table *grant;

@@ -7,7 +7,8 @@
  * same permissions and contiguous frames become regions, rebuilt from the
  * view whenever the domain's p2m generation or the vCPU's view changed, by
  * unmapping the runs that differ and mapping their replacements (never
- * inside emulation).  Translated code of every changed run is dropped.
+ * inside emulation; unmapping drops their translated code).  Code
+ * translated from pages dom0 wrote is dropped before the next start.
  *
  * Everything that may wait — events, answers, hypercalls, the domain's
  * run lock — happens between emulation calls: hooks only record what
@@ -88,6 +89,7 @@ struct x86_vcpu {
 	_Atomic bool stop_req;
 	bool stopped;               /* the block hook stopped the engine */
 	bool must_step;             /* one instruction that must run (EMULATE, DENY) */
+	uint64_t poke_seq;          /* dom0's writes to guest memory seen so far */
 
 	enum trap trap;
 	uint64_t trap_addr;
@@ -340,12 +342,12 @@ static void drop_code(struct x86_vcpu *xv, const struct run *r)
 	uc_ctl_remove_cache(xv->uc, r->gfn << HV_PAGE_SHIFT, (r->gfn + r->nr) << HV_PAGE_SHIFT);
 }
 
+/* Unicorn drops a region's translated code when it is unmapped: remaps need nothing more. */
 static int map_at(struct x86_vcpu *xv, const struct run *r, void *host)
 {
 	uc_err e = uc_mem_map_ptr(xv->uc, r->gfn << HV_PAGE_SHIFT, r->nr << HV_PAGE_SHIFT, r->perms,
 				  host);
 
-	drop_code(xv, r);
 	return e == UC_ERR_OK ? 0 : -EIO;
 }
 
@@ -356,7 +358,6 @@ static int map_run(struct x86_vcpu *xv, const struct run *r)
 
 static void unmap_run(struct x86_vcpu *xv, const struct run *r)
 {
-	drop_code(xv, r);
 	uc_mem_unmap(xv->uc, r->gfn << HV_PAGE_SHIFT, r->nr << HV_PAGE_SHIFT);
 }
 
@@ -405,6 +406,28 @@ static int sync_map(struct x86_vcpu *xv)
 	xv->view = view;
 	xv->synced = true;
 	return 0;
+}
+
+/* Drops the code translated from pages dom0 wrote since last time. */
+static void drop_poked_code(struct x86_vcpu *xv)
+{
+	struct hv_domain *d = xv->v->d;
+	uint64_t seq = atomic_load_explicit(&d->poke_seq, memory_order_acquire);
+
+	if (seq == xv->poke_seq)
+		return;
+	pthread_mutex_lock(&d->pokes_lock);
+	seq = atomic_load(&d->poke_seq);
+	if (seq - xv->poke_seq > 16) {
+		for (size_t i = 0; i < xv->map.nr; i++)
+			drop_code(xv, &xv->map.r[i]);
+	} else {
+		for (uint64_t s = xv->poke_seq; s < seq; s++)
+			uc_ctl_remove_cache(xv->uc, d->pokes[s % 16].gfn << HV_PAGE_SHIFT,
+					    (d->pokes[s % 16].gfn + d->pokes[s % 16].nr) << HV_PAGE_SHIFT);
+	}
+	pthread_mutex_unlock(&d->pokes_lock);
+	xv->poke_seq = seq;
 }
 
 /* The run holding @gfn, or NULL. */
@@ -916,6 +939,7 @@ static enum hv_run x86_run(struct hv_vcpu *v, void *state)
 			return v->d->crashed ? HV_RUN_CRASH : HV_RUN_YIELD;
 		if (sync_map(xv) < 0)
 			return HV_RUN_CRASH;
+		drop_poked_code(xv);
 		regs_to_engine(xv, false);
 		xv->trap = TRAP_NONE;
 		xv->stopped = false;

@@ -190,6 +190,48 @@ static void test_exec_removed_after_run(void)
 	av_domain_close(dom);
 }
 
+/*
+ * dom0 pokes code the guest has run already: a breakpoint into the target
+ * after two calls, taken out again at the breakpoint.  Both writes must
+ * reach the guest although the engine translated that code before.
+ */
+static void test_poked_code(void)
+{
+	av_domain *dom = guest("workload", 1, NULL);
+	av_monitor *mon = dom ? monitor(dom, AV_EVENT_BIT(AV_EVENT_MEM_ACCESS) |
+					     AV_EVENT_BIT(AV_EVENT_BREAKPOINT)) : NULL;
+	AV_OPTS(av_response, emulate, .flags = AV_RESPONSE_EMULATE);
+	AV_OPTS(av_event, ev);
+	uint8_t orig, int3 = 0xcc;
+	int breakpoints = 0;
+
+	CHECK(mon);
+	CHECK_EQ(av_read(dom, GUEST_TARGET, &orig, 1), 0);
+	CHECK_EQ(av_view_set_access(dom, 0, SECRET_GFN, 1, AV_ACCESS_RX), 0);
+	CHECK_EQ(av_domain_unpause(dom), 0);
+	while (av_monitor_wait(mon, 0, 2000, &ev) == 0) {
+		AV_OPTS(av_response, again, .flags = AV_RESPONSE_SET_REGS, .regs = ev.regs);
+
+		if (ev.kind == AV_EVENT_MEM_ACCESS) {
+			if (ev.u.mem.offset == 16)
+				CHECK_EQ(av_write(dom, GUEST_TARGET, &int3, 1), 0);
+			CHECK_EQ(av_monitor_respond(mon, &ev, &emulate), 0);
+		} else if (ev.regs.rip == GUEST_TARGET) {
+			/* Ours: put the byte back and run the instruction it belongs to. */
+			breakpoints++;
+			CHECK_EQ(av_write(dom, GUEST_TARGET, &orig, 1), 0);
+			CHECK_EQ(av_monitor_respond(mon, &ev, &again), 0);
+		} else {
+			CHECK_EQ(av_monitor_respond(mon, &ev, NULL), 0);
+		}
+	}
+	CHECK_EQ(av_domain_wait_idle(dom, 10000), 0);
+	CHECK_EQ(breakpoints, 1);
+	CHECK_EQ(result(dom, 0), 22);
+	av_monitor_close(mon);
+	av_domain_close(dom);
+}
+
 /* The guest's own int3, reported where it is and passed over when answered plainly. */
 static void test_breakpoint(void)
 {
@@ -455,7 +497,7 @@ static void test_bad_code(void)
 
 T_MAIN(T_CASE(t_setup), T_CASE(test_workload_runs), T_CASE(test_write_emulated),
        T_CASE(test_write_denied), T_CASE(test_exec_trap), T_CASE(test_exec_removed_after_run),
-       T_CASE(test_breakpoint), T_CASE(test_cpuid_and_request),
+       T_CASE(test_poked_code), T_CASE(test_breakpoint), T_CASE(test_cpuid_and_request),
        T_CASE(test_stealth_breakpoint), T_CASE(test_grant_guest), T_CASE(test_multi_serialized),
        T_CASE(test_multi_parallel), T_CASE(test_bad_images), T_CASE(test_bad_code),
        T_CASE(t_teardown))

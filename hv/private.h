@@ -349,6 +349,8 @@ int altp2m_vcpu_effective(struct hv_vcpu *v, unsigned int idx, uint64_t gfn, uin
  * word: what an engine that keeps its own copy of the map rebuilds from.
  */
 typedef void altp2m_scan_fn(void *ctx, uint64_t gfn, uint64_t raw);
+/* The gfns some view changed, ascending, no repeats (the caller frees *gfns). */
+int altp2m_changed_gfns(struct hv_domain *d, uint64_t **gfns, size_t *n);
 void altp2m_vcpu_scan(struct hv_vcpu *v, unsigned int idx, altp2m_scan_fn *fn, void *ctx);
 /* With the list lock held: switch @v, keeping the views' vCPU counts. */
 void vcpu_switch_view_locked(struct hv_vcpu *v, unsigned int idx);

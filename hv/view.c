@@ -314,6 +314,56 @@ void altp2m_vcpu_scan(struct hv_vcpu *v, unsigned int idx, altp2m_scan_fn *fn, v
 	hv_prw_read_unlock(&d->p2m.lock);
 }
 
+static int cmp_gfn(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int altp2m_changed_gfns(struct hv_domain *d, uint64_t **out, size_t *n)
+{
+	uint64_t *gfns = NULL;
+	size_t nr = 0, cap = 0;
+	int r = 0;
+
+	hv_read_lock(&d->altp2m.list_lock);
+	for (unsigned int i = 1; d->altp2m.enabled && i < d->altp2m.max_views && r == 0; i++) {
+		struct hv_view *vw = d->altp2m.views[i];
+
+		if (!vw)
+			continue;
+		hv_read_lock(&vw->lock);
+		for (size_t j = 0; vw->bits && j < (size_t)1 << vw->bits; j++) {
+			if (vw->slots[j].gfn == SLOT_EMPTY)
+				continue;
+			if (nr == cap) {
+				uint64_t *g = realloc(gfns, (cap = cap ? cap * 2 : 64) * sizeof(*g));
+
+				if (!g) {
+					r = -ENOMEM;
+					break;
+				}
+				gfns = g;
+			}
+			gfns[nr++] = vw->slots[j].gfn;
+		}
+		hv_read_unlock(&vw->lock);
+	}
+	hv_read_unlock(&d->altp2m.list_lock);
+	if (r < 0) {
+		free(gfns);
+		return r;
+	}
+	qsort(gfns, nr, sizeof(*gfns), cmp_gfn);
+	*n = 0;
+	for (size_t i = 0; i < nr; i++)
+		if (!*n || gfns[*n - 1] != gfns[i])
+			gfns[(*n)++] = gfns[i];
+	*out = gfns;
+	return 0;
+}
+
 int hv_view_get_entry(struct hv_domain *d, unsigned int idx, uint64_t gfn, struct hv_p2m_entry *e)
 {
 	uint64_t raw;

@@ -90,6 +90,9 @@ struct x86_vcpu {
 	bool stopped;               /* the block hook stopped the engine */
 	bool must_step;             /* one instruction that must run (EMULATE, DENY) */
 	uint64_t poke_seq;          /* dom0's writes to guest memory seen so far */
+	bool decided;               /* the fault hook resolved the fault already: */
+	int decision;               /* HV_ACCESS_*, or -errno */
+	uint64_t decided_raw;
 
 	enum trap trap;
 	uint64_t trap_addr;
@@ -295,23 +298,37 @@ static int runs_push(struct runs *rs, const struct run *r)
 struct build {
 	struct runs *rs;
 	int err;
+	/* Pages some view changes: a run of their own in every view (see sync_map). */
+	const uint64_t *alone;
+	size_t nr_alone, next_alone;
+	bool last_alone;
 };
+
+static bool alone(struct build *b, uint64_t gfn)
+{
+	while (b->next_alone < b->nr_alone && b->alone[b->next_alone] < gfn)
+		b->next_alone++;
+	return b->next_alone < b->nr_alone && b->alone[b->next_alone] == gfn;
+}
 
 /* Coalesces the view's entries, in gfn order, into runs. */
 static void build_entry(void *ctx, uint64_t gfn, uint64_t raw)
 {
 	struct build *b = ctx;
 	struct run *last = b->rs->nr ? &b->rs->r[b->rs->nr - 1] : NULL;
+	bool own = alone(b, gfn);
 	enum hv_p2m_type type = (enum hv_p2m_type)((raw >> P2M_TYPE_SHIFT) & 0xf);
 	uint32_t perms = access_prot(p2m_raw_access(raw));
 	uint64_t mfn = raw >> HV_PAGE_SHIFT;
 
 	if (type == HV_P2M_RAM_RO)
 		perms &= ~(uint32_t)UC_PROT_WRITE;
-	if (last && last->gfn + last->nr == gfn && last->mfn + last->nr == mfn && last->perms == perms) {
+	if (last && !own && !b->last_alone && last->gfn + last->nr == gfn &&
+	    last->mfn + last->nr == mfn && last->perms == perms) {
 		last->nr++;
 		return;
 	}
+	b->last_alone = own;
 	if (b->err == 0)
 		b->err = runs_push(b->rs, &(struct run){ .gfn = gfn, .nr = 1, .mfn = mfn, .perms = perms });
 }
@@ -363,8 +380,11 @@ static void unmap_run(struct x86_vcpu *xv, const struct run *r)
 
 /*
  * Makes the engine's map the vCPU's view again, touching only the runs that
- * differ.  The generation is read first: a change during the scan leaves it
- * stale, so the next start scans again.
+ * differ.  Every page some view changes is a run of its own in every view,
+ * so switching views remaps those pages only: the large runs around them
+ * stay, and so does the code translated from them (unmapping drops it).
+ * The generation is read first: a change during the scan leaves it stale,
+ * so the next start scans again.
  */
 static int sync_map(struct x86_vcpu *xv)
 {
@@ -374,11 +394,16 @@ static int sync_map(struct x86_vcpu *xv)
 	unsigned int view = atomic_load_explicit(&v->active_view, memory_order_acquire);
 	struct runs want = { 0 };
 	struct build b = { .rs = &want };
+	uint64_t *changed = NULL;
 	int r = 0;
 
 	if (xv->synced && gen == xv->gen && view == xv->view)
 		return 0;
-	altp2m_vcpu_scan(v, view, build_entry, &b);
+	b.err = altp2m_changed_gfns(d, &changed, &b.nr_alone);
+	b.alone = changed;
+	if (b.err == 0)
+		altp2m_vcpu_scan(v, view, build_entry, &b);
+	free(changed);
 	if (b.err) {
 		free(want.r);
 		hv_domain_crash(d, "vCPU %u: no memory for the engine's map", v->id);
@@ -512,16 +537,51 @@ static void hook_rw(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, in
 	/* Present only so that protection faults stop at the faulting instruction. */
 }
 
+/*
+ * A read or write fault is resolved inside its hook (events and answers,
+ * with the run lock released): when the page may now be accessed through
+ * the frame the engine maps, the hook lets the access go on (that is also
+ * how EMULATE performs it once), and nothing is remapped.  Anything else —
+ * a map or code the answer changed, a denied write, a stop — faults out,
+ * and the run loop finishes the decision already taken (mem_trap()).
+ */
 static bool hook_prot(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
 		      void *ctx)
 {
 	struct x86_vcpu *xv = ctx;
+	struct hv_vcpu *v = xv->v;
+	uint64_t gfn = addr >> HV_PAGE_SHIFT, raw = 0;
+	struct run *cur = run_of(xv, gfn);
+	int r;
 
 	xv->trap = TRAP_MEM;
 	xv->trap_addr = addr;
 	xv->trap_size = size;
 	xv->trap_kind = type == UC_MEM_WRITE_PROT ? HV_ACCESS_W :
 			type == UC_MEM_FETCH_PROT ? HV_ACCESS_X : HV_ACCESS_R;
+	xv->decided = false;
+	/*
+	 * Out without deciding: the one instruction of one_instruction_with(),
+	 * and fetches (a fetch let through here is fetched again, and faults
+	 * again, when its block is translated).
+	 */
+	if (xv->must_step || !cur || xv->trap_kind == HV_ACCESS_X)
+		return false;
+	regs_from_engine(xv);
+	leave(xv);
+	r = hv_vcpu_access_resolve(v, gfn, addr & (HV_PAGE_SIZE - 1), xv->trap_kind, &raw);
+	enter(xv);
+	xv->decided = true;
+	xv->decision = r;
+	xv->decided_raw = raw;
+	/* Done here, unless the answer changed the map or dom0's code: then out, exactly. */
+	if ((r == HV_ACCESS_ALLOWED || r == HV_ACCESS_EMULATE) &&
+	    raw >> HV_PAGE_SHIFT == cur->mfn + (gfn - cur->gfn) &&
+	    atomic_load(&v->d->p2m_gen) == xv->gen && atomic_load(&v->active_view) == xv->view &&
+	    atomic_load(&v->d->poke_seq) == xv->poke_seq) {
+		xv->trap = TRAP_NONE;
+		return true;
+	}
 	return false;
 }
 
@@ -645,28 +705,11 @@ static void x86_kick(void *state)
 
 enum step { STEP_ON, STEP_DONE, STEP_CRASH, STEP_STOP };
 
-/*
- * Runs one instruction with page @gfn mapped rwx from @host in place of its
- * usual run (EMULATE: the frame itself; DENY: a scratch copy).
- */
-static enum step one_instruction_with(struct x86_vcpu *xv, uint64_t gfn, void *host)
+/* Runs the instruction at rip, and only it, whatever else is asked meanwhile. */
+static uc_err step_one(struct x86_vcpu *xv)
 {
-	struct run *cur = run_of(xv, gfn);
-	struct run page = { .gfn = gfn, .nr = 1, .perms = UC_PROT_ALL }, before, after;
-	const struct run *r = &page;
 	uc_err e;
 
-	if (!cur)
-		return STEP_ON;
-	before = (struct run){ cur->gfn, r->gfn - cur->gfn, cur->mfn, cur->perms };
-	after = (struct run){ r->gfn + 1, cur->gfn + cur->nr - r->gfn - 1,
-			      cur->mfn + (r->gfn - cur->gfn) + 1, cur->perms };
-	unmap_run(xv, cur);
-	if (before.nr)
-		map_run(xv, &before);
-	map_at(xv, r, host);
-	if (after.nr)
-		map_run(xv, &after);
 	/* TF, not a counted run: after a counted run Unicorn flushes all translated code. */
 	regs_to_engine(xv, true);
 	xv->trap = TRAP_NONE;
@@ -676,12 +719,45 @@ static enum step one_instruction_with(struct x86_vcpu *xv, uint64_t gfn, void *h
 	leave(xv);
 	xv->must_step = false;
 	regs_from_engine(xv);
-	if (before.nr)
-		unmap_run(xv, &before);
-	unmap_run(xv, r);
-	if (after.nr)
-		unmap_run(xv, &after);
-	map_run(xv, cur);
+	return e;
+}
+
+/*
+ * Runs one instruction with page @gfn rwx (EMULATE), or backed by @scratch
+ * (DENY: a copy that takes the write and is thrown away).  Permissions
+ * alone change in place; another frame needs the page's run split.
+ */
+static enum step one_instruction_with(struct x86_vcpu *xv, uint64_t gfn, void *scratch)
+{
+	struct run *cur = run_of(xv, gfn);
+	struct run page = { .gfn = gfn, .nr = 1, .perms = UC_PROT_ALL }, before, after;
+	uint64_t addr = gfn << HV_PAGE_SHIFT;
+	uc_err e;
+
+	if (!cur)
+		return STEP_ON;
+	if (!scratch) {
+		uc_mem_protect(xv->uc, addr, HV_PAGE_SIZE, UC_PROT_ALL);
+		e = step_one(xv);
+		uc_mem_protect(xv->uc, addr, HV_PAGE_SIZE, cur->perms);
+	} else {
+		before = (struct run){ cur->gfn, gfn - cur->gfn, cur->mfn, cur->perms };
+		after = (struct run){ gfn + 1, cur->gfn + cur->nr - gfn - 1,
+				      cur->mfn + (gfn - cur->gfn) + 1, cur->perms };
+		unmap_run(xv, cur);
+		if (before.nr)
+			map_run(xv, &before);
+		map_at(xv, &page, scratch);
+		if (after.nr)
+			map_run(xv, &after);
+		e = step_one(xv);
+		if (before.nr)
+			unmap_run(xv, &before);
+		unmap_run(xv, &page);
+		if (after.nr)
+			unmap_run(xv, &after);
+		map_run(xv, cur);
+	}
 	if (xv->trap != TRAP_DEBUG) {
 		/* It did not complete (another fault): the main loop sees it again. */
 		return STEP_ON;
@@ -699,23 +775,28 @@ static enum step one_instruction_with(struct x86_vcpu *xv, uint64_t gfn, void *h
 	return STEP_ON;
 }
 
+/* A fault's decision (the hook's, or taken now), finished with the map made current. */
 static enum step mem_trap(struct x86_vcpu *xv)
 {
 	struct hv_vcpu *v = xv->v;
-	uint64_t gfn = xv->trap_addr >> HV_PAGE_SHIFT, raw;
-	int r = hv_vcpu_access_resolve(v, gfn, xv->trap_addr & (HV_PAGE_SIZE - 1), xv->trap_kind, &raw);
+	uint64_t gfn = xv->trap_addr >> HV_PAGE_SHIFT;
 
-	if (r == -EINTR)
+	if (!xv->decided)
+		xv->decision = hv_vcpu_access_resolve(v, gfn, xv->trap_addr & (HV_PAGE_SIZE - 1),
+						      xv->trap_kind, &xv->decided_raw);
+	if (xv->decision == -EINTR)
 		return STEP_STOP;
-	if (r < 0)
+	if (xv->decision < 0)
 		return STEP_CRASH;
 	if (sync_map(xv) < 0)
 		return STEP_CRASH;
-	if (r == HV_ACCESS_EMULATE)
-		return one_instruction_with(xv, gfn, machine_ptr(v->d, raw >> HV_PAGE_SHIFT));
-	if (r == HV_ACCESS_DENIED) {
+	drop_poked_code(xv);
+	/* Once, through the entry the view has now (the map holds it: just synced). */
+	if (xv->decision == HV_ACCESS_EMULATE)
+		return one_instruction_with(xv, gfn, NULL);
+	if (xv->decision == HV_ACCESS_DENIED) {
 		/* The write lands on a scratch copy of the page and is thrown away. */
-		memcpy(xv->scratch, machine_ptr(v->d, raw >> HV_PAGE_SHIFT), HV_PAGE_SIZE);
+		memcpy(xv->scratch, machine_ptr(v->d, xv->decided_raw >> HV_PAGE_SHIFT), HV_PAGE_SIZE);
 		return one_instruction_with(xv, gfn, xv->scratch);
 	}
 	return STEP_ON;     /* allowed now: the map was stale, or the monitor changed it */

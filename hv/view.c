@@ -355,7 +355,8 @@ int altp2m_changed_gfns(struct hv_domain *d, uint64_t **out, size_t *n)
 		free(gfns);
 		return r;
 	}
-	qsort(gfns, nr, sizeof(*gfns), cmp_gfn);
+	if (nr > 1)
+		qsort(gfns, nr, sizeof(*gfns), cmp_gfn);
 	*n = 0;
 	for (size_t i = 0; i < nr; i++)
 		if (!*n || gfns[*n - 1] != gfns[i])

@@ -71,15 +71,32 @@ struct runs {
 
 enum trap { TRAP_NONE, TRAP_MEM, TRAP_BREAKPOINT, TRAP_DEBUG, TRAP_OTHER_INTR };
 
-struct x86_vcpu {
-	struct hv_vcpu *v;
-	struct x86_domain *xd;
+/*
+ * One Unicorn engine and the view it maps.  A vCPU keeps an engine per view
+ * it visits (up to X86_ENGINES), so that switching views — DRAKVUF does it
+ * twice per breakpoint — is a register copy, not a remap, and each engine
+ * keeps the code it translated.
+ */
+struct engine {
 	uc_engine *uc;
 	uc_hook hooks[5];
 	struct runs map;            /* what the engine has mapped */
 	uint64_t gen;               /* p2m generation and view it was built from */
 	unsigned int view;
 	bool synced;
+	uint64_t poke_seq;          /* dom0's writes to guest memory seen so far */
+	uint64_t used;              /* when it last ran, for eviction */
+};
+
+#define X86_ENGINES 4
+
+struct x86_vcpu {
+	struct hv_vcpu *v;
+	struct x86_domain *xd;
+	struct engine *e;           /* the one that runs the active view */
+	struct engine *engines[X86_ENGINES];
+	uc_context *context;        /* carries the CPU from one engine to another */
+	uint64_t clock;
 	/*
 	 * Asked to come out (pause, stop, another vCPU's turn).  Only the block
 	 * hook acts on it, at a block boundary: a uc_emu_stop() from another
@@ -89,7 +106,6 @@ struct x86_vcpu {
 	_Atomic bool stop_req;
 	bool stopped;               /* the block hook stopped the engine */
 	bool must_step;             /* one instruction that must run (EMULATE, DENY) */
-	uint64_t poke_seq;          /* dom0's writes to guest memory seen so far */
 	bool decided;               /* the fault hook resolved the fault already: */
 	int decision;               /* HV_ACCESS_*, or -errno */
 	uint64_t decided_raw;
@@ -356,13 +372,13 @@ static bool runs_has(const struct runs *rs, const struct run *r)
 
 static void drop_code(struct x86_vcpu *xv, const struct run *r)
 {
-	uc_ctl_remove_cache(xv->uc, r->gfn << HV_PAGE_SHIFT, (r->gfn + r->nr) << HV_PAGE_SHIFT);
+	uc_ctl_remove_cache(xv->e->uc, r->gfn << HV_PAGE_SHIFT, (r->gfn + r->nr) << HV_PAGE_SHIFT);
 }
 
 /* Unicorn drops a region's translated code when it is unmapped: remaps need nothing more. */
 static int map_at(struct x86_vcpu *xv, const struct run *r, void *host)
 {
-	uc_err e = uc_mem_map_ptr(xv->uc, r->gfn << HV_PAGE_SHIFT, r->nr << HV_PAGE_SHIFT, r->perms,
+	uc_err e = uc_mem_map_ptr(xv->e->uc, r->gfn << HV_PAGE_SHIFT, r->nr << HV_PAGE_SHIFT, r->perms,
 				  host);
 
 	return e == UC_ERR_OK ? 0 : -EIO;
@@ -375,8 +391,10 @@ static int map_run(struct x86_vcpu *xv, const struct run *r)
 
 static void unmap_run(struct x86_vcpu *xv, const struct run *r)
 {
-	uc_mem_unmap(xv->uc, r->gfn << HV_PAGE_SHIFT, r->nr << HV_PAGE_SHIFT);
+	uc_mem_unmap(xv->e->uc, r->gfn << HV_PAGE_SHIFT, r->nr << HV_PAGE_SHIFT);
 }
+
+static int select_engine(struct x86_vcpu *xv, unsigned int view);
 
 /*
  * Makes the engine's map the vCPU's view again, touching only the runs that
@@ -397,7 +415,11 @@ static int sync_map(struct x86_vcpu *xv)
 	uint64_t *changed = NULL;
 	int r = 0;
 
-	if (xv->synced && gen == xv->gen && view == xv->view)
+	if (select_engine(xv, view) < 0) {
+		hv_domain_crash(d, "vCPU %u: no engine for view %u", v->id, view);
+		return -EFAULT;
+	}
+	if (xv->e->synced && gen == xv->e->gen && view == xv->e->view)
 		return 0;
 	b.err = altp2m_changed_gfns(d, &changed, &b.nr_alone);
 	b.alone = changed;
@@ -415,21 +437,21 @@ static int sync_map(struct x86_vcpu *xv)
 				   "(max_regions)", v->id, view, want.nr, xv->xd->max_regions);
 		return -EFAULT;
 	}
-	for (size_t i = 0; i < xv->map.nr; i++)
-		if (!runs_has(&want, &xv->map.r[i]))
-			unmap_run(xv, &xv->map.r[i]);
+	for (size_t i = 0; i < xv->e->map.nr; i++)
+		if (!runs_has(&want, &xv->e->map.r[i]))
+			unmap_run(xv, &xv->e->map.r[i]);
 	for (size_t i = 0; i < want.nr && r == 0; i++)
-		if (!runs_has(&xv->map, &want.r[i]))
+		if (!runs_has(&xv->e->map, &want.r[i]))
 			r = map_run(xv, &want.r[i]);
-	free(xv->map.r);
-	xv->map = want;
+	free(xv->e->map.r);
+	xv->e->map = want;
 	if (r < 0) {
 		hv_domain_crash(d, "vCPU %u: the engine refused a memory region", v->id);
 		return -EFAULT;
 	}
-	xv->gen = gen;
-	xv->view = view;
-	xv->synced = true;
+	xv->e->gen = gen;
+	xv->e->view = view;
+	xv->e->synced = true;
 	return 0;
 }
 
@@ -439,28 +461,28 @@ static void drop_poked_code(struct x86_vcpu *xv)
 	struct hv_domain *d = xv->v->d;
 	uint64_t seq = atomic_load_explicit(&d->poke_seq, memory_order_acquire);
 
-	if (seq == xv->poke_seq)
+	if (seq == xv->e->poke_seq)
 		return;
 	pthread_mutex_lock(&d->pokes_lock);
 	seq = atomic_load(&d->poke_seq);
-	if (seq - xv->poke_seq > 16) {
-		for (size_t i = 0; i < xv->map.nr; i++)
-			drop_code(xv, &xv->map.r[i]);
+	if (seq - xv->e->poke_seq > 16) {
+		for (size_t i = 0; i < xv->e->map.nr; i++)
+			drop_code(xv, &xv->e->map.r[i]);
 	} else {
-		for (uint64_t s = xv->poke_seq; s < seq; s++)
-			uc_ctl_remove_cache(xv->uc, d->pokes[s % 16].gfn << HV_PAGE_SHIFT,
+		for (uint64_t s = xv->e->poke_seq; s < seq; s++)
+			uc_ctl_remove_cache(xv->e->uc, d->pokes[s % 16].gfn << HV_PAGE_SHIFT,
 					    (d->pokes[s % 16].gfn + d->pokes[s % 16].nr) << HV_PAGE_SHIFT);
 	}
 	pthread_mutex_unlock(&d->pokes_lock);
-	xv->poke_seq = seq;
+	xv->e->poke_seq = seq;
 }
 
 /* The run holding @gfn, or NULL. */
 static struct run *run_of(struct x86_vcpu *xv, uint64_t gfn)
 {
-	for (size_t i = 0; i < xv->map.nr; i++)
-		if (gfn - xv->map.r[i].gfn < xv->map.r[i].nr)
-			return &xv->map.r[i];
+	for (size_t i = 0; i < xv->e->map.nr; i++)
+		if (gfn - xv->e->map.r[i].gfn < xv->e->map.r[i].nr)
+			return &xv->e->map.r[i];
 	return NULL;
 }
 
@@ -490,12 +512,12 @@ static void regs_to_engine(struct x86_vcpu *xv, bool step)
 	GPRS(X)
 #undef X
 	/* Unicorn runs flat: its own control registers stand (no paging). */
-	uc_reg_write_batch(xv->uc, (int *)reg_ids, ptrs, (int)NR_REGS - 6);
+	uc_reg_write_batch(xv->e->uc, (int *)reg_ids, ptrs, (int)NR_REGS - 6);
 	xv->set_tf = (step || hv_vcpu_stepping(xv->v)) && !(r->rflags & RFLAGS_TF);
 	if (xv->set_tf) {
 		uint64_t fl = r->rflags | RFLAGS_TF;
 
-		uc_reg_write(xv->uc, UC_X86_REG_RFLAGS, &fl);
+		uc_reg_write(xv->e->uc, UC_X86_REG_RFLAGS, &fl);
 	}
 }
 
@@ -510,7 +532,7 @@ static void regs_to_engine_gprs(struct x86_vcpu *xv)
 #define X(uc, f) vals[i] = r->f; ptrs[i] = &vals[i]; i++;
 	GPRS(X)
 #undef X
-	uc_reg_write_batch(xv->uc, (int *)reg_ids, ptrs, 16);
+	uc_reg_write_batch(xv->e->uc, (int *)reg_ids, ptrs, 16);
 }
 
 static void regs_from_engine(struct x86_vcpu *xv)
@@ -521,7 +543,7 @@ static void regs_from_engine(struct x86_vcpu *xv)
 
 	for (size_t i = 0; i < NR_REGS; i++)
 		ptrs[i] = &vals[i];
-	uc_reg_read_batch(xv->uc, (int *)reg_ids, ptrs, (int)NR_REGS);
+	uc_reg_read_batch(xv->e->uc, (int *)reg_ids, ptrs, (int)NR_REGS);
 	size_t i = 0;
 #define X(uc, f) r->f = vals[i++];
 	GPRS(X)
@@ -577,8 +599,8 @@ static bool hook_prot(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, 
 	/* Done here, unless the answer changed the map or dom0's code: then out, exactly. */
 	if ((r == HV_ACCESS_ALLOWED || r == HV_ACCESS_EMULATE) &&
 	    raw >> HV_PAGE_SHIFT == cur->mfn + (gfn - cur->gfn) &&
-	    atomic_load(&v->d->p2m_gen) == xv->gen && atomic_load(&v->active_view) == xv->view &&
-	    atomic_load(&v->d->poke_seq) == xv->poke_seq) {
+	    atomic_load(&v->d->p2m_gen) == xv->e->gen && atomic_load(&v->active_view) == xv->e->view &&
+	    atomic_load(&v->d->poke_seq) == xv->e->poke_seq) {
 		xv->trap = TRAP_NONE;
 		return true;
 	}
@@ -648,6 +670,75 @@ static int hook_cpuid(uc_engine *uc, void *ctx)
 
 /* ---- vCPUs -------------------------------------------------------------------------------- */
 
+static void engine_free(struct engine *e)
+{
+	if (!e)
+		return;
+	uc_close(e->uc);
+	free(e->map.r);
+	free(e);
+}
+
+static struct engine *engine_new(struct x86_vcpu *xv)
+{
+	struct engine *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	if (uc_open(UC_ARCH_X86, UC_MODE_64, &e->uc) != UC_ERR_OK) {
+		free(e);
+		return NULL;
+	}
+	if (uc_hook_add(e->uc, &e->hooks[0], UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, hook_rw, xv, 1, 0) ||
+	    uc_hook_add(e->uc, &e->hooks[1], UC_HOOK_MEM_PROT, hook_prot, xv, 1, 0) ||
+	    uc_hook_add(e->uc, &e->hooks[2], UC_HOOK_INTR, hook_intr, xv, 1, 0) ||
+	    uc_hook_add(e->uc, &e->hooks[3], UC_HOOK_INSN, hook_cpuid, xv, 1, 0, UC_X86_INS_CPUID) ||
+	    uc_hook_add(e->uc, &e->hooks[4], UC_HOOK_BLOCK, hook_block, xv, 1, 0)) {
+		engine_free(e);
+		return NULL;
+	}
+	/* Unicorn's own CPU state (segments, FPU/SSE) goes along on a switch. */
+	if (!xv->context && uc_context_alloc(e->uc, &xv->context) != UC_ERR_OK) {
+		engine_free(e);
+		return NULL;
+	}
+	e->poke_seq = atomic_load(&xv->v->d->poke_seq);
+	return e;
+}
+
+/*
+ * Makes xv->e the engine for @view: the one that has it, else a new one
+ * while there is room, else the one unused longest (remapped by sync_map).
+ */
+static int select_engine(struct x86_vcpu *xv, unsigned int view)
+{
+	struct engine *to = NULL;
+	size_t slot = X86_ENGINES;
+
+	xv->e->used = ++xv->clock;
+	if (xv->e->view == view)
+		return 0;
+	for (size_t i = 0; i < X86_ENGINES && !to; i++) {
+		if (xv->engines[i] && xv->engines[i]->synced && xv->engines[i]->view == view)
+			to = xv->engines[i];
+		else if (!xv->engines[i] && slot == X86_ENGINES)
+			slot = i;
+	}
+	if (!to && slot < X86_ENGINES)
+		to = xv->engines[slot] = engine_new(xv);
+	for (size_t i = 0; i < X86_ENGINES && !to; i++)
+		if (xv->engines[i] != xv->e && (!to || xv->engines[i]->used < to->used))
+			to = xv->engines[i];
+	if (!to)
+		return -ENOMEM;
+	if (uc_context_save(xv->e->uc, xv->context) != UC_ERR_OK ||
+	    uc_context_restore(to->uc, xv->context) != UC_ERR_OK)
+		return -EIO;
+	xv->e = to;
+	xv->e->used = ++xv->clock;
+	return 0;
+}
+
 static int x86_vcpu_init(struct hv_vcpu *v, const void *config, void **state)
 {
 	struct x86_domain *xd = hv_domain_engine_state(v->d);
@@ -662,19 +753,12 @@ static int x86_vcpu_init(struct hv_vcpu *v, const void *config, void **state)
 	memset(xv, 0, sizeof(*xv));
 	xv->v = v;
 	xv->xd = xd;
-	if (uc_open(UC_ARCH_X86, UC_MODE_64, &xv->uc) != UC_ERR_OK) {
+	xv->e = xv->engines[0] = engine_new(xv);
+	if (!xv->e) {
+		if (xv->context)
+			uc_context_free(xv->context);
 		free(xv);
 		return -ENOMEM;
-	}
-	if (uc_hook_add(xv->uc, &xv->hooks[0], UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, hook_rw, xv,
-			1, 0) ||
-	    uc_hook_add(xv->uc, &xv->hooks[1], UC_HOOK_MEM_PROT, hook_prot, xv, 1, 0) ||
-	    uc_hook_add(xv->uc, &xv->hooks[2], UC_HOOK_INTR, hook_intr, xv, 1, 0) ||
-	    uc_hook_add(xv->uc, &xv->hooks[3], UC_HOOK_INSN, hook_cpuid, xv, 1, 0, UC_X86_INS_CPUID) ||
-	    uc_hook_add(xv->uc, &xv->hooks[4], UC_HOOK_BLOCK, hook_block, xv, 1, 0)) {
-		uc_close(xv->uc);
-		free(xv);
-		return -EIO;
 	}
 	/* The ABI of our guests: entry(vcpu id in rdi) on a stack of its own, at the top of RAM. */
 	memset(r, 0, sizeof(*r));
@@ -691,8 +775,9 @@ static void x86_vcpu_deinit(void *state)
 {
 	struct x86_vcpu *xv = state;
 
-	uc_close(xv->uc);
-	free(xv->map.r);
+	for (size_t i = 0; i < X86_ENGINES; i++)
+		engine_free(xv->engines[i]);
+	uc_context_free(xv->context);
 	free(xv);
 }
 
@@ -715,7 +800,7 @@ static uc_err step_one(struct x86_vcpu *xv)
 	xv->trap = TRAP_NONE;
 	xv->must_step = true;
 	enter(xv);
-	e = uc_emu_start(xv->uc, hv_vcpu_regs(xv->v)->rip, 0, 0, 0);
+	e = uc_emu_start(xv->e->uc, hv_vcpu_regs(xv->v)->rip, 0, 0, 0);
 	leave(xv);
 	xv->must_step = false;
 	regs_from_engine(xv);
@@ -737,9 +822,9 @@ static enum step one_instruction_with(struct x86_vcpu *xv, uint64_t gfn, void *s
 	if (!cur)
 		return STEP_ON;
 	if (!scratch) {
-		uc_mem_protect(xv->uc, addr, HV_PAGE_SIZE, UC_PROT_ALL);
+		uc_mem_protect(xv->e->uc, addr, HV_PAGE_SIZE, UC_PROT_ALL);
 		e = step_one(xv);
-		uc_mem_protect(xv->uc, addr, HV_PAGE_SIZE, cur->perms);
+		uc_mem_protect(xv->e->uc, addr, HV_PAGE_SIZE, cur->perms);
 	} else {
 		before = (struct run){ cur->gfn, gfn - cur->gfn, cur->mfn, cur->perms };
 		after = (struct run){ gfn + 1, cur->gfn + cur->nr - gfn - 1,
@@ -990,7 +1075,7 @@ static enum step exit_reason(struct x86_vcpu *xv, uc_err e)
 		/* Stopped at a block because someone asked, or the guest halted. */
 		return xv->stopped ? STEP_ON : STEP_DONE;
 	case UC_ERR_INSN_INVALID:
-		if (uc_mem_read(xv->uc, regs->rip, insn, sizeof(insn)) == UC_ERR_OK &&
+		if (uc_mem_read(xv->e->uc, regs->rip, insn, sizeof(insn)) == UC_ERR_OK &&
 		    insn[0] == 0x0f && insn[1] == 0x01 && insn[2] == 0xc1)
 			return hypercall(xv);
 		hv_domain_crash(v->d, "vCPU %u: invalid instruction at rip %#" PRIx64, v->id, regs->rip);
@@ -1025,7 +1110,7 @@ static enum hv_run x86_run(struct hv_vcpu *v, void *state)
 		xv->trap = TRAP_NONE;
 		xv->stopped = false;
 		enter(xv);
-		e = uc_emu_start(xv->uc, hv_vcpu_regs(v)->rip, 0, 0, 0);
+		e = uc_emu_start(xv->e->uc, hv_vcpu_regs(v)->rip, 0, 0, 0);
 		/* Whoever asked has been served; one who asks later asks again. */
 		atomic_store(&xv->stop_req, false);
 		leave(xv);

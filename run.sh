@@ -81,7 +81,11 @@ cmd_demo() {
 	# Figures come from a release build: no debug lock-order checks.
 	build build-release -Dbuildtype=release
 	local bench=$BUILD_ROOT/build-release/tests/bench
-	log "altview-access: a guest's writes trapped in a view and stepped in the host view"
+	log "altview-access: a real x86 guest's writes trapped in a view and stepped in the host view"
+	"$BUILD_ROOT/build-release/tools/altview-access" --spec "$BUILD_ROOT/build-release/tests/access/x86-one.json" altp2m_write
+	log "altview-access: four x86 vCPUs, a thread each, breakpoints"
+	"$BUILD_ROOT/build-release/tools/altview-access" --threads --spec "$BUILD_ROOT/build-release/tests/access/x86-four.json" breakpoint
+	log "altview-access: a script guest under altp2m_write"
 	"$BUILD_ROOT/build-release/tools/altview-access" --spec tests/access/one-vcpu.json altp2m_write
 	log "superpage vs 4 KiB foreign mapping of 1 GiB (JSON lines)"
 	"$bench/bench-superpage" 1 15
@@ -93,6 +97,8 @@ cmd_demo() {
 	"$bench/bench-grant" 1
 	log "monitor round trip: libaltview vs the core's consumer API (JSON lines)"
 	"$bench/bench-libaltview" 20000 5
+	log "x86 engine: guest MIPS, trap round trips, view switches (JSON lines)"
+	"$bench/bench-x86" 1
 }
 
 cmd_test() {

@@ -1,13 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The grant guest: sets up a one-frame grant table, grants dom0 its buffer
- * page under GRANT_REF, fills it, and tells the host with a guest request.
+ * page under GRANT_REF, opens an event channel for dom0 (its port in
+ * result[2]) and stops at a guest request so dom0 can bind it; then fills
+ * the buffer and notifies dom0 on the channel.
  */
 #include "guest.h"
 
 struct grant_entry {
 	uint16_t flags, domid;
 	uint32_t frame;
+};
+
+struct alloc_unbound {
+	uint16_t dom, remote_dom;
+	uint32_t port;
 };
 
 struct setup_table {
@@ -35,6 +42,12 @@ void main(uint64_t vcpu)
 	result[1] = frames[0];
 	if (op.status)
 		return;
+	struct alloc_unbound ch = { .dom = 0x7ff0, .remote_dom = 0 };
+
+	if (hypercall3(HC_event_channel_op, EVTCHNOP_alloc_unbound, (long)&ch, 0))
+		return;
+	result[2] = ch.port;
+	guest_request();        /* dom0 binds the port meanwhile */
 	for (int i = 0; i < 4096; i++)
 		buffer[i] = GRANT_BYTE(i);
 	/* The table is guest memory at the frame the hypervisor gave: write the entry as Linux does. */
@@ -44,5 +57,5 @@ void main(uint64_t vcpu)
 	__asm__ volatile("" ::: "memory");
 	table[GRANT_REF].flags = 1;     /* GTF_permit_access */
 	console("grant: shared\n");
-	guest_request();
+	hypercall3(HC_event_channel_op, EVTCHNOP_send, (long)&ch.port, 0);
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include "layout.h"
@@ -299,12 +300,13 @@ static void test_stealth_breakpoint(void)
 	av_monitor *mon = dom ? monitor(dom, AV_EVENT_BIT(AV_EVENT_BREAKPOINT) |
 					     AV_EVENT_BIT(AV_EVENT_MEM_ACCESS)) : NULL;
 	AV_OPTS(av_event, ev);
-	uint8_t page[4096];
+	uint8_t page[4096], orig;
 	uint32_t x, r;
 	int breakpoints = 0, reads = 0;
 
 	CHECK(mon);
 	CHECK_EQ(av_read(dom, GUEST_TARGET, page, sizeof(page)), 0);
+	orig = page[0];
 	page[0] = 0xcc;
 	CHECK_EQ(av_write(dom, SHADOW_GFN << 12, page, sizeof(page)), 0);
 	CHECK_EQ(av_views_enable(dom, 0), 0);
@@ -336,22 +338,42 @@ static void test_stealth_breakpoint(void)
 	}
 	CHECK_EQ(av_domain_wait_idle(dom, 10000), 0);
 	CHECK_EQ(breakpoints, WORKLOAD_ROUNDS);
-	CHECK_EQ(reads, 0);
+	CHECK_EQ(reads, 1);                              /* the guest read its own code once */
 	CHECK_EQ(result(dom, 0), 22);                    /* the original code ran every time */
+	CHECK_EQ(result(dom, 3), orig);                  /* and read the original, not the int3 */
 	av_monitor_close(mon);
 	av_domain_close(dom);
 }
 
-/* A guest grants dom0 a page and fills it; dom0 maps the grant. */
+/*
+ * A guest grants dom0 a page, opens an event channel to dom0, fills the
+ * page and notifies; dom0 binds the port at the guest's request, sees the
+ * notification and maps the grant.
+ */
 static void test_grant_guest(void)
 {
 	av_domain *dom = guest("grant", 1, NULL);
+	av_monitor *mon = dom ? monitor(dom, AV_EVENT_BIT(AV_EVENT_GUEST_REQUEST)) : NULL;
+	AV_OPTS(av_event, ev);
+	struct pollfd pfd = { .events = POLLIN };
+	av_evtchn *xce;
 	uint32_t handle;
 	uint8_t *page;
+	int local;
 
-	CHECK(dom);
+	CHECK(mon);
+	CHECK_EQ(av_evtchn_open(t_hv, NULL, &xce), 0);
 	CHECK_EQ(av_domain_unpause(dom), 0);
+	CHECK_EQ(av_monitor_wait(mon, 0, 5000, &ev), 0);
+	local = av_evtchn_bind_interdomain(xce, av_domain_id(dom), (uint32_t)result(dom, 2));
+	CHECK(local > 0);
+	CHECK_EQ(av_monitor_respond(mon, &ev, NULL), 0);
+	pfd.fd = av_evtchn_fd(xce);
+	CHECK_EQ(poll(&pfd, 1, 5000), 1);
+	CHECK_EQ(av_evtchn_pending(xce), local);
 	CHECK_EQ(av_domain_wait_idle(dom, 10000), 0);
+	av_evtchn_close(xce);
+	av_monitor_close(mon);
 	CHECK_EQ(result(dom, 0), 0);                     /* GNTST_okay from setup_table */
 	CHECK_EQ(av_grant_map(t_hv, av_domain_id(dom), GRANT_REF, AV_GRANT_READONLY, (void **)&page,
 			      &handle), 0);

@@ -500,8 +500,8 @@ static const int reg_ids[] = {
 };
 #define NR_REGS (sizeof(reg_ids) / sizeof(reg_ids[0]))
 
-/* @step: run one instruction only (TF), whatever the monitor asked. */
-static void regs_to_engine(struct x86_vcpu *xv, bool step)
+/* The first @n of the vCPU's registers into the engine (GPRS order). */
+static void write_regs(struct x86_vcpu *xv, int n)
 {
 	struct vm_event_regs_x86 *r = hv_vcpu_regs(xv->v);
 	uint64_t vals[NR_REGS];
@@ -511,8 +511,16 @@ static void regs_to_engine(struct x86_vcpu *xv, bool step)
 #define X(uc, f) vals[i] = r->f; ptrs[i] = &vals[i]; i++;
 	GPRS(X)
 #undef X
+	uc_reg_write_batch(xv->e->uc, (int *)reg_ids, ptrs, n);
+}
+
+/* @step: run one instruction only (TF), whatever the monitor asked. */
+static void regs_to_engine(struct x86_vcpu *xv, bool step)
+{
+	struct vm_event_regs_x86 *r = hv_vcpu_regs(xv->v);
+
 	/* Unicorn runs flat: its own control registers stand (no paging). */
-	uc_reg_write_batch(xv->e->uc, (int *)reg_ids, ptrs, (int)NR_REGS - 6);
+	write_regs(xv, (int)NR_REGS - 6);
 	xv->set_tf = (step || hv_vcpu_stepping(xv->v)) && !(r->rflags & RFLAGS_TF);
 	if (xv->set_tf) {
 		uint64_t fl = r->rflags | RFLAGS_TF;
@@ -521,18 +529,10 @@ static void regs_to_engine(struct x86_vcpu *xv, bool step)
 	}
 }
 
-/* From inside a hook: rip must not be written there, the engine leaves the block. */
+/* From inside a hook the 16 GPRs only: writing rip there derails the engine. */
 static void regs_to_engine_gprs(struct x86_vcpu *xv)
 {
-	struct vm_event_regs_x86 *r = hv_vcpu_regs(xv->v);
-	uint64_t vals[NR_REGS];
-	void *ptrs[NR_REGS];
-	size_t i = 0;
-
-#define X(uc, f) vals[i] = r->f; ptrs[i] = &vals[i]; i++;
-	GPRS(X)
-#undef X
-	uc_reg_write_batch(xv->e->uc, (int *)reg_ids, ptrs, 16);
+	write_regs(xv, 16);
 }
 
 static void regs_from_engine(struct x86_vcpu *xv)

@@ -550,6 +550,10 @@ static void regs_from_engine(struct x86_vcpu *xv)
 #undef X
 	if (xv->set_tf)
 		r->rflags &= ~RFLAGS_TF;
+	/* Read only: the monitor sees long mode; it cannot take the engine out of it. */
+	uc_x86_msr efer = { .rid = 0xc0000080 };
+	if (uc_reg_read(xv->e->uc, UC_X86_REG_MSR, &efer) == UC_ERR_OK)
+		r->msr_efer = efer.value;
 }
 
 /* ---- hooks: record, stop, never wait ----------------------------------------------------- */

@@ -270,6 +270,7 @@ static void test_cpuid_and_request(void)
 	CHECK_EQ(av_monitor_wait(mon, 0, 5000, &ev), 0);
 	CHECK_EQ(ev.kind, AV_EVENT_CPUID);
 	CHECK_EQ(ev.u.cpuid.leaf, 0);
+	CHECK(ev.regs.msr_efer & (1u << 10));            /* EFER.LMA: a 64-bit guest */
 	CHECK_EQ(ev.u.cpuid.insn_length, 2);
 	rsp.regs = ev.regs;
 	rsp.regs.rip += ev.u.cpuid.insn_length;

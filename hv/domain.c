@@ -259,8 +259,8 @@ void hv_domain_code_written(struct hv_domain *d, uint64_t gfn, uint64_t nr)
 		return;
 	pthread_mutex_lock(&d->pokes_lock);
 	seq = atomic_load(&d->poke_seq);
-	d->pokes[seq % 16].gfn = gfn;
-	d->pokes[seq % 16].nr = nr;
+	d->pokes[seq % DOMAIN_POKES].gfn = gfn;
+	d->pokes[seq % DOMAIN_POKES].nr = nr;
 	atomic_store_explicit(&d->poke_seq, seq + 1, memory_order_release);
 	pthread_mutex_unlock(&d->pokes_lock);
 }

@@ -229,6 +229,8 @@ struct hv_vcpu {
 	_Atomic uint64_t singlesteps;
 };
 
+#define DOMAIN_POKES 16
+
 struct hv_domain {
 	struct hv *hv;
 	domid_t id;
@@ -247,7 +249,7 @@ struct hv_domain {
 	 */
 	pthread_mutex_t pokes_lock;
 	_Atomic uint64_t poke_seq;
-	struct { uint64_t gfn, nr; } pokes[16];
+	struct { uint64_t gfn, nr; } pokes[DOMAIN_POKES];
 
 	struct evtchn_table *evtchn;
 	struct grant_table *grant;

@@ -112,7 +112,6 @@ struct x86_vcpu {
 
 	enum trap trap;
 	uint64_t trap_addr;
-	int trap_size;
 	unsigned int trap_kind;     /* HV_ACCESS_* */
 	uint32_t intno;
 	bool set_tf;                /* TF is ours, not the guest's */
@@ -370,9 +369,9 @@ static bool runs_has(const struct runs *rs, const struct run *r)
 	return lo < rs->nr && run_equal(&rs->r[lo], r);
 }
 
-static void drop_code(struct x86_vcpu *xv, const struct run *r)
+static void drop_code(struct x86_vcpu *xv, uint64_t gfn, uint64_t nr)
 {
-	uc_ctl_remove_cache(xv->e->uc, r->gfn << HV_PAGE_SHIFT, (r->gfn + r->nr) << HV_PAGE_SHIFT);
+	uc_ctl_remove_cache(xv->e->uc, gfn << HV_PAGE_SHIFT, (gfn + nr) << HV_PAGE_SHIFT);
 }
 
 /* Unicorn drops a region's translated code when it is unmapped: remaps need nothing more. */
@@ -465,13 +464,12 @@ static void drop_poked_code(struct x86_vcpu *xv)
 		return;
 	pthread_mutex_lock(&d->pokes_lock);
 	seq = atomic_load(&d->poke_seq);
-	if (seq - xv->e->poke_seq > 16) {
+	if (seq - xv->e->poke_seq > DOMAIN_POKES) {
 		for (size_t i = 0; i < xv->e->map.nr; i++)
-			drop_code(xv, &xv->e->map.r[i]);
+			drop_code(xv, xv->e->map.r[i].gfn, xv->e->map.r[i].nr);
 	} else {
 		for (uint64_t s = xv->e->poke_seq; s < seq; s++)
-			uc_ctl_remove_cache(xv->e->uc, d->pokes[s % 16].gfn << HV_PAGE_SHIFT,
-					    (d->pokes[s % 16].gfn + d->pokes[s % 16].nr) << HV_PAGE_SHIFT);
+			drop_code(xv, d->pokes[s % DOMAIN_POKES].gfn, d->pokes[s % DOMAIN_POKES].nr);
 	}
 	pthread_mutex_unlock(&d->pokes_lock);
 	xv->e->poke_seq = seq;
@@ -578,11 +576,11 @@ static bool hook_prot(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, 
 	struct hv_vcpu *v = xv->v;
 	uint64_t gfn = addr >> HV_PAGE_SHIFT, raw = 0;
 	struct run *cur = run_of(xv, gfn);
+	struct vm_event_regs_x86 before;
 	int r;
 
 	xv->trap = TRAP_MEM;
 	xv->trap_addr = addr;
-	xv->trap_size = size;
 	xv->trap_kind = type == UC_MEM_WRITE_PROT ? HV_ACCESS_W :
 			type == UC_MEM_FETCH_PROT ? HV_ACCESS_X : HV_ACCESS_R;
 	xv->decided = false;
@@ -594,14 +592,20 @@ static bool hook_prot(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, 
 	if (xv->must_step || !cur || xv->trap_kind == HV_ACCESS_X)
 		return false;
 	regs_from_engine(xv);
+	before = *hv_vcpu_regs(v);
 	leave(xv);
 	r = hv_vcpu_access_resolve(v, gfn, addr & (HV_PAGE_SIZE - 1), xv->trap_kind, &raw);
 	enter(xv);
 	xv->decided = true;
 	xv->decision = r;
 	xv->decided_raw = raw;
-	/* Done here, unless the answer changed the map or dom0's code: then out, exactly. */
+	/*
+	 * Done here, unless the answer set registers (they cannot all be written
+	 * from a hook) or changed the map or dom0's code: then out, exactly, and
+	 * the registers as the answer left them are the vCPU's.
+	 */
 	if ((r == HV_ACCESS_ALLOWED || r == HV_ACCESS_EMULATE) &&
+	    !memcmp(&before, hv_vcpu_regs(v), sizeof(before)) &&
 	    raw >> HV_PAGE_SHIFT == cur->mfn + (gfn - cur->gfn) &&
 	    atomic_load(&v->d->p2m_gen) == xv->e->gen && atomic_load(&v->active_view) == xv->e->view &&
 	    atomic_load(&v->d->poke_seq) == xv->e->poke_seq) {
@@ -716,23 +720,28 @@ static struct engine *engine_new(struct x86_vcpu *xv)
  */
 static int select_engine(struct x86_vcpu *xv, unsigned int view)
 {
-	struct engine *to = NULL;
-	size_t slot = X86_ENGINES;
+	struct engine *to = NULL, *lru = NULL;
+	size_t free_slot = X86_ENGINES;
 
 	xv->e->used = ++xv->clock;
 	if (xv->e->view == view)
 		return 0;
-	for (size_t i = 0; i < X86_ENGINES && !to; i++) {
-		if (xv->engines[i] && xv->engines[i]->synced && xv->engines[i]->view == view)
-			to = xv->engines[i];
-		else if (!xv->engines[i] && slot == X86_ENGINES)
-			slot = i;
+	for (size_t i = 0; i < X86_ENGINES; i++) {
+		struct engine *e = xv->engines[i];
+
+		if (!e) {
+			if (free_slot == X86_ENGINES)
+				free_slot = i;
+		} else if (e->synced && e->view == view) {
+			to = e;
+		} else if (e != xv->e && (!lru || e->used < lru->used)) {
+			lru = e;
+		}
 	}
-	if (!to && slot < X86_ENGINES)
-		to = xv->engines[slot] = engine_new(xv);
-	for (size_t i = 0; i < X86_ENGINES && !to; i++)
-		if (xv->engines[i] != xv->e && (!to || xv->engines[i]->used < to->used))
-			to = xv->engines[i];
+	if (!to && free_slot < X86_ENGINES)
+		to = xv->engines[free_slot] = engine_new(xv);
+	if (!to)
+		to = lru;
 	if (!to)
 		return -ENOMEM;
 	if (uc_context_save(xv->e->uc, xv->context) != UC_ERR_OK ||
@@ -1118,7 +1127,9 @@ static enum hv_run x86_run(struct hv_vcpu *v, void *state)
 		/* Whoever asked has been served; one who asks later asks again. */
 		atomic_store(&xv->stop_req, false);
 		leave(xv);
-		regs_from_engine(xv);
+		/* A fault the hook decided left the registers as the answer set them. */
+		if (xv->trap != TRAP_MEM || !xv->decided)
+			regs_from_engine(xv);
 		if (e == UC_ERR_OK && xv->trap == TRAP_NONE && xv->stopped)
 			continue;
 		s = exit_reason(xv, e);

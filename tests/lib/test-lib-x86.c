@@ -126,6 +126,44 @@ static void writes_answered(uint32_t flags, uint64_t expect_last)
 	av_domain_close(dom);
 }
 
+/*
+ * An answer may also set registers: here the register holding the value
+ * being written (whichever the compiler chose), so the emulated write
+ * stores the monitor's value.
+ */
+static void test_write_answer_sets_registers(void)
+{
+	av_domain *dom = guest("workload", 1, NULL);
+	av_monitor *mon = dom ? monitor(dom, AV_EVENT_BIT(AV_EVENT_MEM_ACCESS)) : NULL;
+	AV_OPTS(av_event, ev);
+	uint64_t secret[WORKLOAD_ROUNDS];
+
+	CHECK(mon);
+	CHECK_EQ(av_view_set_access(dom, 0, SECRET_GFN, 1, AV_ACCESS_RX), 0);
+	CHECK_EQ(av_domain_unpause(dom), 0);
+	for (int i = 0; i < WORKLOAD_ROUNDS; i++) {
+		AV_OPTS(av_response, rsp, .flags = AV_RESPONSE_EMULATE | AV_RESPONSE_SET_REGS);
+		uint64_t *gpr = &rsp.regs.rax;
+		int found = 0;
+
+		CHECK_EQ(av_monitor_wait(mon, 0, 5000, &ev), 0);
+		rsp.regs = ev.regs;
+		for (int g = 0; g < 16; g++)
+			if (gpr[g] == 0x5ec7e7 + (uint64_t)i) {
+				gpr[g] = 0xabc0 + (uint64_t)i;
+				found++;
+			}
+		CHECK(found >= 1);
+		CHECK_EQ(av_monitor_respond(mon, &ev, &rsp), 0);
+	}
+	CHECK_EQ(av_domain_wait_idle(dom, 10000), 0);
+	CHECK_EQ(av_read(dom, GUEST_SECRET, secret, sizeof(secret)), 0);
+	for (int i = 0; i < WORKLOAD_ROUNDS; i++)
+		CHECK_EQ(secret[i], 0xabc0 + (uint64_t)i);
+	av_monitor_close(mon);
+	av_domain_close(dom);
+}
+
 static void test_write_emulated(void)
 {
 	writes_answered(AV_RESPONSE_EMULATE, 0x5ec7e7 + 3);
@@ -194,9 +232,11 @@ static void test_exec_removed_after_run(void)
 /*
  * dom0 pokes code the guest has run already: a breakpoint into the target
  * after two calls, taken out again at the breakpoint.  Both writes must
- * reach the guest although the engine translated that code before.
+ * reach the guest although the engine translated that code before.  With
+ * @pad more writes after the first, the engine has lost track of which
+ * pages changed and must drop all its code.
  */
-static void test_poked_code(void)
+static void poked_code(int pad)
 {
 	av_domain *dom = guest("workload", 1, NULL);
 	av_monitor *mon = dom ? monitor(dom, AV_EVENT_BIT(AV_EVENT_MEM_ACCESS) |
@@ -214,8 +254,11 @@ static void test_poked_code(void)
 		AV_OPTS(av_response, again, .flags = AV_RESPONSE_SET_REGS, .regs = ev.regs);
 
 		if (ev.kind == AV_EVENT_MEM_ACCESS) {
-			if (ev.u.mem.offset == 16)
+			if (ev.u.mem.offset == 16) {
 				CHECK_EQ(av_write(dom, GUEST_TARGET, &int3, 1), 0);
+				for (int i = 0; i < pad; i++)
+					CHECK_EQ(av_write(dom, GUEST_BUFFER + i, &int3, 1), 0);
+			}
 			CHECK_EQ(av_monitor_respond(mon, &ev, &emulate), 0);
 		} else if (ev.regs.rip == GUEST_TARGET) {
 			/* Ours: put the byte back and run the instruction it belongs to. */
@@ -231,6 +274,16 @@ static void test_poked_code(void)
 	CHECK_EQ(result(dom, 0), 22);
 	av_monitor_close(mon);
 	av_domain_close(dom);
+}
+
+static void test_poked_code(void)
+{
+	poked_code(0);
+}
+
+static void test_poked_code_beyond_the_log(void)
+{
+	poked_code(20);
 }
 
 /* The guest's own int3, reported where it is and passed over when answered plainly. */
@@ -518,9 +571,11 @@ static void test_bad_code(void)
 	av_domain_close(other);
 }
 
-T_MAIN(T_CASE(t_setup), T_CASE(test_workload_runs), T_CASE(test_write_emulated),
+T_MAIN(T_CASE(t_setup), T_CASE(test_workload_runs), T_CASE(test_write_answer_sets_registers),
+       T_CASE(test_write_emulated),
        T_CASE(test_write_denied), T_CASE(test_exec_trap), T_CASE(test_exec_removed_after_run),
-       T_CASE(test_poked_code), T_CASE(test_breakpoint), T_CASE(test_cpuid_and_request),
+       T_CASE(test_poked_code),
+       T_CASE(test_poked_code_beyond_the_log), T_CASE(test_breakpoint), T_CASE(test_cpuid_and_request),
        T_CASE(test_stealth_breakpoint), T_CASE(test_grant_guest), T_CASE(test_multi_serialized),
        T_CASE(test_multi_parallel), T_CASE(test_bad_images), T_CASE(test_bad_code),
        T_CASE(t_teardown))

@@ -400,6 +400,49 @@ static void test_stealth_breakpoint(void)
 }
 
 /*
+ * More views than a vCPU keeps engines for: each guest request is answered
+ * by a switch to the next of six views, so engines are taken over for
+ * other views and rebuilt.  Each event must come from the view the last
+ * answer named, and the guest must run to its end.
+ */
+static void test_more_views_than_engines(void)
+{
+	struct av_domain_info info = { .sz = sizeof(info) };
+	uint64_t rounds = 30, mode = 2;
+	uint32_t views[6], want = 0;
+	AV_OPTS(av_event, ev);
+	av_monitor *mon;
+	av_domain *dom;
+	char spec[512];
+	int events = 0;
+
+	snprintf(spec, sizeof(spec), "{\"memory_mib\": 2, \"vcpus\": 1, \"engine\": \"x86\", "
+		 "\"program\": \"%s/calls.elf\"}", GUESTS_DIR);
+	dom = t_domain(t_hv, spec);
+	CHECK(dom);
+	CHECK_EQ(av_write(dom, GUEST_RESULT, &rounds, 8), 0);
+	CHECK_EQ(av_write(dom, GUEST_RESULT + 16, &mode, 8), 0);
+	CHECK((mon = monitor(dom, AV_EVENT_BIT(AV_EVENT_GUEST_REQUEST))));
+	CHECK_EQ(av_views_enable(dom, 8), 0);
+	for (int i = 0; i < 6; i++)
+		CHECK_EQ(av_view_create(dom, AV_ACCESS_RWX, &views[i]), 0);
+	CHECK_EQ(av_domain_unpause(dom), 0);
+	while (av_monitor_wait(mon, 0, 2000, &ev) == 0) {
+		AV_OPTS(av_response, rsp, .flags = AV_RESPONSE_SWITCH_VIEW);
+
+		CHECK_EQ(ev.view, want);
+		want = rsp.view = views[events++ % 6];
+		CHECK_EQ(av_monitor_respond(mon, &ev, &rsp), 0);
+	}
+	CHECK_EQ(av_domain_wait_idle(dom, 10000), 0);
+	CHECK_EQ(events, 30);
+	CHECK_EQ(av_domain_get_info(dom, &info), 0);
+	CHECK_EQ(info.state, AV_DOMAIN_RUNNING);
+	av_monitor_close(mon);
+	av_domain_close(dom);
+}
+
+/*
  * A guest grants dom0 a page, opens an event channel to dom0, fills the
  * page and notifies; dom0 binds the port at the guest's request, sees the
  * notification and maps the grant.
@@ -576,6 +619,7 @@ T_MAIN(T_CASE(t_setup), T_CASE(test_workload_runs), T_CASE(test_write_answer_set
        T_CASE(test_write_denied), T_CASE(test_exec_trap), T_CASE(test_exec_removed_after_run),
        T_CASE(test_poked_code),
        T_CASE(test_poked_code_beyond_the_log), T_CASE(test_breakpoint), T_CASE(test_cpuid_and_request),
-       T_CASE(test_stealth_breakpoint), T_CASE(test_grant_guest), T_CASE(test_multi_serialized),
+       T_CASE(test_stealth_breakpoint), T_CASE(test_more_views_than_engines),
+       T_CASE(test_grant_guest), T_CASE(test_multi_serialized),
        T_CASE(test_multi_parallel), T_CASE(test_bad_images), T_CASE(test_bad_code),
        T_CASE(t_teardown))

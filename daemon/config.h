@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * config.h — /etc/altview/altviewd.json, parsed and checked as a whole
+ * before anything uses it, so a bad file changes nothing.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <json-c/json.h>
+
+#define CONFIG_DEFAULT_PATH "/etc/altview/altviewd.json"
+#define CONFIG_DEFAULT_GROUP "altview"
+
+struct config_limits {
+	uint32_t max_domains;
+	uint32_t max_vcpus;         /* per domain */
+	uint64_t max_memory_mib;    /* per domain */
+	uint32_t max_views;         /* per domain, view 0 included */
+	uint32_t max_read_bytes;    /* one ReadMemory call */
+};
+
+struct config {
+	char *backend;              /* a libaltview URI: "hv:", ... */
+	uint64_t machine_mib;       /* hv: only */
+	char *group;                /* may call mutating methods besides root; NULL: root only */
+	gid_t gid;
+	struct config_limits limits;
+	json_object *domains;       /* array of domain specs to boot; each has a unique "name" */
+};
+
+/*
+ * Reads @path into @cfg.  A missing file is no error when @optional (the
+ * defaults apply).  On failure @cfg is untouched and @err says which key or
+ * which line and column is wrong.
+ */
+int config_load(struct config *cfg, const char *path, bool optional, char *err, size_t errsz);
+void config_deinit(struct config *cfg);
+
+/* The spec of @name in cfg->domains, or NULL. */
+json_object *config_find_domain(const struct config *cfg, const char *name);
+const char *config_domain_name(json_object *spec);

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * creds.c — who may change things: root, and members of the configured
+ * group.  The policy file already keeps others out, but the daemon does not
+ * rely on it (a bus may run without it, as the tests' does).
+ *
+ * The uid is the effective uid the bus driver vouches for (its UnixUserID,
+ * SO_PEERCRED when the client connected).  Credentials sd-bus would "augment" from /proc are
+ * refused: the process may have exec'd something else or its pid been
+ * reused since.  Group membership comes from the user database for that
+ * uid — the same answer dbus-daemon's <policy group=...> gives.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus-error.h"
+#include "daemon.h"
+
+static bool uid_in_group(uid_t uid, gid_t gid)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	gid_t *groups = NULL;
+	int n = 32;
+	bool found = false;
+
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) || !res)
+		return false;
+	if (pw.pw_gid == gid)
+		return true;
+	for (;;) {
+		gid_t *more = realloc(groups, n * sizeof(*groups));
+		int want = n;
+
+		if (!more)
+			break;
+		groups = more;
+		if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &want) >= 0) {
+			for (int i = 0; i < want && !found; i++)
+				found = groups[i] == gid;
+			break;
+		}
+		if (want <= n || want > 65536)
+			break;
+		n = want;
+	}
+	free(groups);
+	return found;
+}
+
+int caller_check(struct daemon *d, sd_bus_message *m, uid_t *ret_uid, sd_bus_error *error)
+{
+	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+	uid_t uid;
+	int r;
+
+	r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds);
+	if (r >= 0 && (sd_bus_creds_get_augmented_mask(creds) & SD_BUS_CREDS_EUID))
+		r = -EPERM;
+	if (r >= 0)
+		r = sd_bus_creds_get_euid(creds, &uid);
+	if (r < 0)
+		return av_bus_error_set(error, -EACCES, "the bus does not vouch for the caller's uid"
+					" (%s)", strerror(-r));
+	if (uid != 0 && !(d->config.group && uid_in_group(uid, d->config.gid)))
+		return av_bus_error_set(error, -EACCES, "uid %u may not do this: only root%s%s",
+					(unsigned int)uid,
+					d->config.group ? " and group " : "",
+					d->config.group ? d->config.group : "");
+	if (ret_uid)
+		*ret_uid = uid;
+	return 0;
+}

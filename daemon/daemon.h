@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon.h — altviewd's one context struct and what its parts (the bus
+ * objects, the domain table, the lifecycle) share.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <altview/altview.h>
+#include <event2/event.h>
+#include <systemd/sd-bus.h>
+
+#include "bus-loop.h"
+#include "config.h"
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+
+#define BUS_NAME "org.altview1"
+#define MANAGER_PATH "/org/altview1"
+#define DOMAIN_PREFIX "/org/altview1/domain"
+#define MANAGER_IFACE "org.altview1.Manager"
+#define DOMAIN_IFACE "org.altview1.Domain"
+#define VIEW_IFACE "org.altview1.View"
+
+/* Object paths: DOMAIN_PREFIX "/<id>" and DOMAIN_PREFIX "/<id>/view/<index>". */
+#define PATH_MAX_LEN 64
+
+struct view {
+	struct dom *dom;
+	uint32_t index;
+	bool exists;
+	bool visible;
+	enum av_access default_access;
+	uid_t owner;                /* who created it; view 0 belongs to root */
+};
+
+/* A domain the daemon has open, with what it last told the bus about it. */
+struct dom {
+	struct daemon *d;
+	struct dom *next;
+	av_domain *handle;
+	uint32_t id;
+	char name[64];
+	uint32_t nr_vcpus;
+	uint64_t memory_bytes;
+	enum av_domain_state state;
+	char crash_reason[128];
+	bool paused;                /* by a Pause call: one level, undone at shutdown */
+	uint32_t *active_views;     /* per vCPU */
+	uint32_t max_views;         /* 0: views disabled */
+	struct view *views;         /* max_views entries */
+	char path[PATH_MAX_LEN];
+};
+
+struct daemon {
+	const char *config_path;
+	bool config_optional;
+	struct config config;
+	av_hv *hv;
+	struct av_hv_info hv_info;
+	bool owns_domains;          /* the embedded backend: domains live and die with the daemon */
+
+	sd_bus *bus;
+	struct event_base *base;
+	struct bus_loop loop;
+	struct event *sigterm, *sigint, *sighup;
+	struct event *refresh;      /* picks up state the guest changes by itself */
+	struct event *watchdog;
+
+	struct dom *domains;        /* ascending ids */
+	unsigned int nr_domains;
+	bool stopping;
+};
+
+/* What libaltview last logged as an error on this thread: the detail for a D-Bus error. */
+const char *daemon_last_error(void);
+void daemon_clear_error(void);
+/* Sets @error from libaltview's failure @r of "@what"; returns @r. */
+int daemon_reply_error(sd_bus_error *error, int r, const char *what);
+
+/* Checks the caller of @m may change things; its uid in *@uid (may be NULL). */
+int caller_check(struct daemon *d, sd_bus_message *m, uid_t *uid, sd_bus_error *error);
+
+/* manager.c */
+int manager_register(struct daemon *d);
+void manager_status(struct daemon *d);
+
+/* domain.c */
+int domains_register(struct daemon *d);
+int dom_add(struct daemon *d, av_domain *handle, struct dom **out);
+void dom_remove(struct dom *dom, bool destroy);
+struct dom *dom_find(struct daemon *d, uint32_t id);
+struct dom *dom_find_name(struct daemon *d, const char *name);
+int dom_create(struct daemon *d, const char *spec_json, struct dom **out, sd_bus_error *error);
+void domains_refresh(struct daemon *d);
+void dom_refresh(struct dom *dom);
+void dom_release(struct dom *dom);
+
+/* view.c */
+int views_register(struct daemon *d, sd_bus_object_find_t find);
+void view_path(const struct view *v, char *buf);
+int access_from_name(const char *name, enum av_access *out);
+const char *access_name(enum av_access a);

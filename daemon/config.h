@@ -11,7 +11,8 @@
 
 #include <json-c/json.h>
 
-#define CONFIG_DEFAULT_PATH "/etc/altview/altviewd.json"
+/* SYSCONFDIR "/altview/altviewd.json", from the build (meson's sysconfdir). */
+#define CONFIG_DEFAULT_PATH SYSCONFDIR "/altview/altviewd.json"
 #define CONFIG_DEFAULT_GROUP "altview"
 
 struct config_limits {

@@ -1,0 +1,130 @@
+# Shared by the altviewd tests: a private dbus-daemon, altviewd on it, TAP.
+#
+#   . lib.sh; bus_start [policy]; daemon_start CONFIG [args...]; ...; (cleanup on exit)
+#
+# Everything lives in $T, a directory removed on exit; processes started
+# here are killed on exit, so a failing test leaves nothing behind.
+set -u
+
+T=$(mktemp -d /tmp/altviewd-test.XXXXXX)
+chmod 755 "$T"      # the second uid's busctl must reach the socket
+ADDR="unix:path=$T/bus"
+BUS_PID= DAEMON_PID=
+TESTS=0 FAILURES=0
+
+cleanup() {
+	[ -n "$DAEMON_PID" ] && kill -KILL "$DAEMON_PID" 2>/dev/null
+	[ -n "$BUS_PID" ] && kill "$BUS_PID" 2>/dev/null
+	wait 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+ok() {
+	TESTS=$((TESTS + 1))
+	echo "ok $TESTS - $*"
+}
+
+not_ok() {
+	TESTS=$((TESTS + 1))
+	FAILURES=$((FAILURES + 1))
+	echo "not ok $TESTS - $*"
+}
+
+# check "description" command...: ok when the command succeeds.
+check() {
+	local what=$1; shift
+	if "$@" >"$T/out" 2>&1; then ok "$what"; else not_ok "$what"; sed 's/^/# /' "$T/out"; fi
+}
+
+# expect_eq "description" expected actual
+expect_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; echo "# expected: $2"; echo "#      got: $3"; fi
+}
+
+# expect_match "description" regex text
+expect_match() {
+	if printf '%s' "$3" | grep -Eq -- "$2"; then ok "$1"; else not_ok "$1"; echo "# expected /$2/ in:"; printf '%s\n' "$3" | sed 's/^/#   /'; fi
+}
+
+finish() {
+	echo "1..$TESTS"
+	[ "$FAILURES" -eq 0 ]
+}
+
+# bus_start [POLICY_FILE]: a dbus-daemon where everyone may connect and, unless
+# POLICY_FILE is included, send to anyone (the daemon's own checks are then
+# all that guards it).
+bus_start() {
+	local include=""
+	[ $# -gt 0 ] && include="<include>$1</include>"
+	cat >"$T/bus.conf" <<CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>$ADDR</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <allow own="*"/>
+    <allow send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus"/>
+  </policy>
+  $include
+</busconfig>
+CONF
+	dbus-daemon --config-file="$T/bus.conf" --nofork --nopidfile --nosyslog 2>"$T/bus.log" &
+	BUS_PID=$!
+	for _ in $(seq 100); do
+		[ -S "$T/bus" ] && return 0
+		sleep 0.05
+	done
+	echo "Bail out! dbus-daemon did not start"; cat "$T/bus.log"; exit 1
+}
+
+# daemon_start CONFIG [ARGS...]: altviewd on the bus, waits until it owns org.altview1.
+daemon_start() {
+	local config=$1; shift
+	${DAEMON_WRAPPER:-} "$ALTVIEWD" --bus-address="$ADDR" --config="$config" "$@" \
+		>>"$T/daemon.log" 2>&1 &
+	DAEMON_PID=$!
+	for _ in $(seq 600); do
+		busctl --address="$ADDR" status org.altview1 >/dev/null 2>&1 && return 0
+		kill -0 "$DAEMON_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "Bail out! altviewd did not start"; cat "$T/daemon.log"; exit 1
+}
+
+# daemon_stop [SIGNAL]: stops it and waits; its exit status in DAEMON_STATUS.
+daemon_stop() {
+	kill -"${1:-TERM}" "$DAEMON_PID"
+	DAEMON_STATUS=0
+	wait "$DAEMON_PID" || DAEMON_STATUS=$?
+	DAEMON_PID=
+}
+
+bctl() {
+	busctl --address="$ADDR" "$@"
+}
+
+dom_path() { echo "/org/altview1/domain/$1"; }
+view_path() { echo "/org/altview1/domain/$1/view/$2"; }
+
+# prop PATH IFACE NAME: a property's value as busctl prints it (type first).
+prop() {
+	bctl get-property org.altview1 "$1" "$2" "$3"
+}
+
+# The x86 workload of tests/guests as a spec, with a name.
+x86_spec() {
+	sed "s/\"x86-workload\"/\"${1:-x86-workload}\"/" "$X86_SPEC"
+}

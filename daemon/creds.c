@@ -4,6 +4,9 @@
  * group.  The policy file already keeps others out, but the daemon does not
  * rely on it (a bus may run without it, as the tests' does).
  *
+ * Every method is SD_BUS_VTABLE_UNPRIVILEGED, which turns off sd-bus's own
+ * check (CAP_SYS_ADMIN, nobody else): this file is the check instead.
+ *
  * The uid is the effective uid the bus driver vouches for (its UnixUserID,
  * SO_PEERCRED when the client connected).  Credentials sd-bus would "augment" from /proc are
  * refused: the process may have exec'd something else or its pid been

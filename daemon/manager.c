@@ -100,11 +100,11 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_PROPERTY("MaxViews", "u", property_manager, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("MaxVcpus", "u", property_manager, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_METHOD_WITH_ARGS("ListDomains", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(uso)", domains),
-				method_list_domains, 0),
+				method_list_domains, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("CreateDomain", SD_BUS_ARGS("s", spec),
-				SD_BUS_RESULT("u", id, "o", path), method_create_domain, 0),
+				SD_BUS_RESULT("u", id, "o", path), method_create_domain, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("DestroyDomain", SD_BUS_ARGS("u", id), SD_BUS_NO_RESULT,
-				method_destroy_domain, 0),
+				method_destroy_domain, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_VTABLE_END,
 };
 

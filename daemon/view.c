@@ -76,6 +76,18 @@ static int owner_check(struct view *v, sd_bus_message *m, sd_bus_error *error)
 	return 0;
 }
 
+/* Gfns [gfn, gfn + count) inside the guest: libaltview would only say ENOENT. */
+static int gfns_check(struct view *v, uint64_t gfn, uint64_t count, sd_bus_error *error,
+		      const char *prefix)
+{
+	uint64_t pages = v->dom->memory_bytes >> 12;
+
+	if (gfn < pages && count <= pages - gfn)
+		return 0;
+	return av_bus_error_set(error, -EFAULT, "%sgfn 0x%" PRIx64 "%s is outside the domain's %"
+				PRIu64 " pages", prefix, gfn, count > 1 ? " and on" : "", pages);
+}
+
 static int not_host_view(struct view *v, sd_bus_error *error, const char *what)
 {
 	if (v->index)
@@ -101,6 +113,9 @@ static int method_set_access(sd_bus_message *m, void *userdata, sd_bus_error *er
 		return unknown_access(error, name);
 	if (!count)
 		return av_bus_error_set(error, -EINVAL, "count must be at least 1");
+	r = gfns_check(v, gfn, count, error, "");
+	if (r < 0)
+		return r;
 	daemon_clear_error();
 	r = av_view_set_access(v->dom->handle, v->index, gfn, count, access);
 	if (r < 0)
@@ -150,6 +165,12 @@ static int method_set_access_multi(sd_bus_message *m, void *userdata, sd_bus_err
 		goto out;
 	}
 	r = owner_check(v, m, error);
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		char prefix[32];
+
+		snprintf(prefix, sizeof(prefix), "entry %zu: ", i);
+		r = gfns_check(v, gfns[i], 1, error, prefix);
+	}
 	if (r < 0)
 		goto out;
 	daemon_clear_error();
@@ -175,6 +196,9 @@ static int method_get_access(sd_bus_message *m, void *userdata, sd_bus_error *er
 	int r;
 
 	r = sd_bus_message_read(m, "t", &gfn);
+	if (r < 0)
+		return r;
+	r = gfns_check(v, gfn, 1, error, "");
 	if (r < 0)
 		return r;
 	daemon_clear_error();
@@ -222,6 +246,11 @@ static int method_change_gfn(sd_bus_message *m, void *userdata, sd_bus_error *er
 	if (r < 0)
 		return r;
 	r = not_host_view(v, error, "remap gfns");
+	if (r >= 0)
+		r = gfns_check(v, old_gfn, 1, error, "");
+	/* UINT64_MAX (AV_INVALID_GFN) gives old_gfn its host frame back. */
+	if (r >= 0 && new_gfn != AV_INVALID_GFN)
+		r = gfns_check(v, new_gfn, 1, error, "");
 	if (r < 0)
 		return r;
 	daemon_clear_error();
@@ -351,21 +380,21 @@ static const sd_bus_vtable view_vtable[] = {
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Visible", "b", property_view, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_METHOD_WITH_ARGS("SetAccess", SD_BUS_ARGS("t", gfn, "t", count, "s", access),
-				SD_BUS_NO_RESULT, method_set_access, 0),
+				SD_BUS_NO_RESULT, method_set_access, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("SetAccessMulti", SD_BUS_ARGS("at", gfns, "as", access),
-				SD_BUS_NO_RESULT, method_set_access_multi, 0),
+				SD_BUS_NO_RESULT, method_set_access_multi, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("GetAccess", SD_BUS_ARGS("t", gfn), SD_BUS_RESULT("s", access),
-				method_get_access, 0),
+				method_get_access, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("SetDefaultAccess", SD_BUS_ARGS("s", access), SD_BUS_NO_RESULT,
-				method_set_default_access, 0),
+				method_set_default_access, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("ChangeGfn", SD_BUS_ARGS("t", old_gfn, "t", new_gfn),
-				SD_BUS_NO_RESULT, method_change_gfn, 0),
-	SD_BUS_METHOD("Switch", "", "", method_switch, 0),
+				SD_BUS_NO_RESULT, method_change_gfn, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("Switch", "", "", method_switch, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("SwitchVcpu", SD_BUS_ARGS("u", vcpu), SD_BUS_NO_RESULT,
-				method_switch_vcpu, 0),
+				method_switch_vcpu, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("SetVisible", SD_BUS_ARGS("b", visible), SD_BUS_NO_RESULT,
-				method_set_visible, 0),
-	SD_BUS_METHOD("Destroy", "", "", method_destroy, 0),
+				method_set_visible, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("Destroy", "", "", method_destroy, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_VTABLE_END,
 };
 

@@ -128,3 +128,25 @@ prop() {
 x86_spec() {
 	sed "s/\"x86-workload\"/\"${1:-x86-workload}\"/" "$X86_SPEC"
 }
+
+# expect_error "description" ERROR_NAME MESSAGE_REGEX busctl-arguments...: the
+# call fails with that D-Bus error, and the daemon is still there after it.
+# $AS, when set, runs busctl as someone else (setpriv ...).
+expect_error() {
+	local what=$1 name=$2 re=$3 out got
+	shift 3
+	out=$(SYSTEMD_LOG_LEVEL=debug ${AS:-} busctl --address="$ADDR" "$@" 2>&1)
+	got=$(printf '%s\n' "$out" | grep -o 'type=error .*error-name=[^ ]*' | grep -o 'error-name=[^ ]*' | tail -1)
+	got=${got#error-name=}
+	if [ "$got" != "$name" ]; then
+		not_ok "$what"; echo "# expected error $name, got '${got:-none}'"
+		printf '%s\n' "$out" | grep -E 'Call failed|error-name' | sed 's/^/#   /'
+	elif [ -n "$re" ] && ! printf '%s\n' "$out" | grep -E 'Call failed: ' | grep -Eq -- "$re"; then
+		not_ok "$what"; echo "# the message does not match /$re/:"
+		printf '%s\n' "$out" | grep 'Call failed' | sed 's/^/#   /'
+	elif ! busctl --address="$ADDR" call org.altview1 /org/altview1 org.freedesktop.DBus.Peer Ping >/dev/null 2>&1; then
+		not_ok "$what: the daemon is gone"
+	else
+		ok "$what"
+	fi
+}

@@ -200,6 +200,7 @@ static int parse_root(struct parse *p, json_object *root, struct config *cfg)
 	json_object_object_foreach(root, key, val) {
 		if (!strcmp(key, "backend")) {
 			free(cfg->backend);
+			cfg->backend = NULL;
 			r = get_string(p, key, val, &cfg->backend);
 		} else if (!strcmp(key, "machine_mib")) {
 			r = get_uint(p, key, val, 16, 1u << 20, &v);

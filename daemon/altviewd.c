@@ -33,9 +33,9 @@ void daemon_clear_error(void)
 	last_error[0] = 0;
 }
 
-int daemon_reply_error(sd_bus_error *error, int r, const char *what)
+int daemon_reply_error(sd_bus_error *error, int r, const char *prefix)
 {
-	return av_bus_error_set(error, r, "%s: %s", what, last_error[0] ? last_error :
+	return av_bus_error_set(error, r, "%s%s", prefix, last_error[0] ? last_error :
 				av_strerror(r));
 }
 

@@ -78,8 +78,12 @@ struct daemon {
 /* What libaltview last logged as an error on this thread: the detail for a D-Bus error. */
 const char *daemon_last_error(void);
 void daemon_clear_error(void);
-/* Sets @error from libaltview's failure @r of "@what"; returns @r. */
-int daemon_reply_error(sd_bus_error *error, int r, const char *what);
+/*
+ * Sets @error from libaltview's failure @r: @prefix, then what the library
+ * logged about it (or strerror).  Clients say what failed ("Failed to pause
+ * the domain: ..."), so the message says only why.  Returns @r.
+ */
+int daemon_reply_error(sd_bus_error *error, int r, const char *prefix);
 
 /* Checks the caller of @m may change things; its uid in *@uid (may be NULL). */
 int caller_check(struct daemon *d, sd_bus_message *m, uid_t *uid, sd_bus_error *error);

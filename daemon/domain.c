@@ -298,12 +298,12 @@ int dom_create(struct daemon *d, const char *spec_json, struct dom **out, sd_bus
 	daemon_clear_error();
 	r = av_domain_create_json(d->hv, spec_json, &handle);
 	if (r < 0)
-		return daemon_reply_error(error, r, "Failed to create the domain");
+		return daemon_reply_error(error, r, "");
 	r = dom_add(d, handle, out);
 	if (r < 0) {
 		av_domain_destroy(handle);
 		av_domain_close(handle);
-		return daemon_reply_error(error, r, "Failed to track the domain");
+		return daemon_reply_error(error, r, "");
 	}
 	/* Created paused, as Xen's toolstack does for introspection: set up first, then Unpause. */
 	(*out)->paused = true;
@@ -390,7 +390,7 @@ static int method_pause(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	daemon_clear_error();
 	r = av_domain_pause(dom->handle);
 	if (r < 0)
-		return daemon_reply_error(error, r, "Failed to pause the domain");
+		return daemon_reply_error(error, r, "");
 	dom->paused = true;
 	sd_bus_emit_properties_changed(dom->d->bus, dom->path, DOMAIN_IFACE, "Paused", NULL);
 	dom_refresh(dom);
@@ -411,7 +411,7 @@ static int method_unpause(sd_bus_message *m, void *userdata, sd_bus_error *error
 	daemon_clear_error();
 	r = av_domain_unpause(dom->handle);
 	if (r < 0)
-		return daemon_reply_error(error, r, "Failed to unpause the domain");
+		return daemon_reply_error(error, r, "");
 	dom->paused = false;
 	sd_bus_emit_properties_changed(dom->d->bus, dom->path, DOMAIN_IFACE, "Paused", NULL);
 	dom_refresh(dom);
@@ -451,7 +451,7 @@ static int method_enable_views(sd_bus_message *m, void *userdata, sd_bus_error *
 	r = av_views_enable(dom->handle, max);
 	if (r < 0) {
 		free(views);
-		return daemon_reply_error(error, r, "Failed to enable views");
+		return daemon_reply_error(error, r, "");
 	}
 	for (uint32_t i = 0; i < max; i++)
 		views[i] = (struct view){ .dom = dom, .index = i };
@@ -484,7 +484,7 @@ static int method_disable_views(sd_bus_message *m, void *userdata, sd_bus_error 
 	daemon_clear_error();
 	r = av_views_disable(dom->handle);
 	if (r < 0)
-		return daemon_reply_error(error, r, "Failed to disable views");
+		return daemon_reply_error(error, r, "");
 	for (uint32_t i = 0; i < dom->max_views; i++) {
 		if (!dom->views[i].exists)
 			continue;
@@ -526,7 +526,7 @@ static int method_create_view(sd_bus_message *m, void *userdata, sd_bus_error *e
 	daemon_clear_error();
 	r = av_view_create(dom->handle, access, &index);
 	if (r < 0)
-		return daemon_reply_error(error, r, "Failed to create a view");
+		return daemon_reply_error(error, r, "");
 	dom->views[index] = (struct view){
 		.dom = dom, .index = index, .exists = true, .visible = true,
 		.default_access = access, .owner = uid,
@@ -569,7 +569,7 @@ static int method_read_memory(sd_bus_message *m, void *userdata, sd_bus_error *e
 	daemon_clear_error();
 	r = av_read(dom->handle, gpa, buf, size);
 	if (r < 0)
-		return daemon_reply_error(error, r, "Failed to read guest memory");
+		return daemon_reply_error(error, r, "");
 	return sd_bus_send(NULL, reply, NULL);
 }
 

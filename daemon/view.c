@@ -119,7 +119,7 @@ static int method_set_access(sd_bus_message *m, void *userdata, sd_bus_error *er
 	daemon_clear_error();
 	r = av_view_set_access(v->dom->handle, v->index, gfn, count, access);
 	if (r < 0)
-		return daemon_reply_error(error, r, "Failed to set access");
+		return daemon_reply_error(error, r, "");
 	return sd_bus_reply_method_return(m, NULL);
 }
 
@@ -176,10 +176,10 @@ static int method_set_access_multi(sd_bus_message *m, void *userdata, sd_bus_err
 	daemon_clear_error();
 	r = av_view_set_access_multi(v->dom->handle, v->index, gfns, access, n, &failed);
 	if (r < 0) {
-		char what[64];
+		char prefix[32];
 
-		snprintf(what, sizeof(what), "Failed to set access (entry %zu)", failed);
-		r = daemon_reply_error(error, r, what);
+		snprintf(prefix, sizeof(prefix), "entry %zu: ", failed);
+		r = daemon_reply_error(error, r, prefix);
 		goto out;
 	}
 	r = sd_bus_reply_method_return(m, NULL);
@@ -204,7 +204,7 @@ static int method_get_access(sd_bus_message *m, void *userdata, sd_bus_error *er
 	daemon_clear_error();
 	r = av_view_get_access(v->dom->handle, v->index, gfn, &access);
 	if (r < 0)
-		return daemon_reply_error(error, r, "Failed to get access");
+		return daemon_reply_error(error, r, "");
 	return sd_bus_reply_method_return(m, "s", access_name(access));
 }
 
@@ -226,7 +226,7 @@ static int method_set_default_access(sd_bus_message *m, void *userdata, sd_bus_e
 	daemon_clear_error();
 	r = av_view_set_default_access(v->dom->handle, v->index, access);
 	if (r < 0)
-		return daemon_reply_error(error, r, "Failed to set the default access");
+		return daemon_reply_error(error, r, "");
 	v->default_access = access;
 	sd_bus_emit_properties_changed(v->dom->d->bus, sd_bus_message_get_path(m), VIEW_IFACE,
 				       "DefaultAccess", NULL);
@@ -256,7 +256,7 @@ static int method_change_gfn(sd_bus_message *m, void *userdata, sd_bus_error *er
 	daemon_clear_error();
 	r = av_view_change_gfn(v->dom->handle, v->index, old_gfn, new_gfn);
 	if (r < 0)
-		return daemon_reply_error(error, r, "Failed to change the gfn");
+		return daemon_reply_error(error, r, "");
 	return sd_bus_reply_method_return(m, NULL);
 }
 
@@ -277,7 +277,7 @@ static int method_switch(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	daemon_clear_error();
 	r = av_view_switch(v->dom->handle, v->index);
 	if (r < 0)
-		return daemon_reply_error(error, r, "Failed to switch the domain's vCPUs");
+		return daemon_reply_error(error, r, "");
 	dom_refresh(v->dom);
 	return sd_bus_reply_method_return(m, NULL);
 }
@@ -300,7 +300,7 @@ static int method_switch_vcpu(sd_bus_message *m, void *userdata, sd_bus_error *e
 	daemon_clear_error();
 	r = av_vcpu_switch_view(v->dom->handle, vcpu, v->index);
 	if (r < 0)
-		return daemon_reply_error(error, r, "Failed to switch the vCPU");
+		return daemon_reply_error(error, r, "");
 	dom_refresh(v->dom);
 	return sd_bus_reply_method_return(m, NULL);
 }
@@ -322,7 +322,7 @@ static int method_set_visible(sd_bus_message *m, void *userdata, sd_bus_error *e
 	daemon_clear_error();
 	r = av_view_set_visible(v->dom->handle, v->index, visible);
 	if (r < 0)
-		return daemon_reply_error(error, r, "Failed to change visibility");
+		return daemon_reply_error(error, r, "");
 	v->visible = visible;
 	sd_bus_emit_properties_changed(v->dom->d->bus, sd_bus_message_get_path(m), VIEW_IFACE,
 				       "Visible", NULL);
@@ -348,7 +348,7 @@ static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error
 		return av_bus_error_set(error, r, "a vCPU of domain %" PRIu32 " is in view %" PRIu32
 					": switch it to another view first", dom->id, v->index);
 	if (r < 0)
-		return daemon_reply_error(error, r, "Failed to destroy the view");
+		return daemon_reply_error(error, r, "");
 	view_path(v, path);
 	sd_bus_emit_object_removed(dom->d->bus, path);
 	v->exists = false;

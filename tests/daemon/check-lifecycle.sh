@@ -38,7 +38,7 @@ bad_config "group that does not exist" '{"group": "no-such-group-here"}' 'group:
 bad_config "domains not an array" '{"domains": {}}' 'domains: expected an array'
 bad_config "domain without a name" '{"domains": [{"vcpus": 1}]}' 'domains\[0\]: needs a "name"'
 bad_config "two domains, one name" '{"domains": [{"name": "a"}, {"name": "a"}]}' 'domains\[1\]: name "a" is already used by domains\[0\]'
-bad_config "a domain that cannot boot" '{"domains": [{"name": "b", "vcpus": 1, "memory_mib": 2, "engine": "x86", "program": "/nonexistent.elf"}]}' 'domains\[0\] "b": Failed to create the domain: .*nonexistent.elf'
+bad_config "a domain that cannot boot" '{"domains": [{"name": "b", "vcpus": 1, "memory_mib": 2, "engine": "x86", "program": "/nonexistent.elf"}]}' 'domains\[0\] "b": .*nonexistent.elf: No such file'
 out=$("$ALTVIEWD" --config="$T/none.json" 2>&1); rc=$?
 expect_match "a config path given must exist" 'none.json: No such file' "$rc $out"
 out=$("$ALTVIEWD" --bogus 2>&1); rc=$?

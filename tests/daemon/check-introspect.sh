@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The committed interface XML (daemon/org.altview1.xml, what the man page
+# and clients are written against) against what the running daemon
+# introspects: any method, argument, property or annotation that differs
+# fails here.
+#
+#   check-introspect.sh ALTVIEWD X86_SPEC COMMITTED_XML
+. "$(dirname "$0")/lib.sh"
+ALTVIEWD=$1 X86_SPEC=$2 COMMITTED=$3
+here=$(dirname "$0")
+
+echo '{}' >"$T/altviewd.json"
+bus_start
+daemon_start "$T/altviewd.json"
+bctl call org.altview1 /org/altview1 org.altview1.Manager CreateDomain s "$(x86_spec)" >/dev/null
+bctl call org.altview1 /org/altview1/domain/1 org.altview1.Domain EnableViews u 2 >/dev/null
+for p in /org/altview1 /org/altview1/domain/1 /org/altview1/domain/1/view/0; do
+	bctl introspect --xml-interface org.altview1 "$p" >"$T/live-$(echo "$p" | tr / _).xml"
+done
+python3 "$here/introspect.py" "$T"/live-*.xml >"$T/live.txt"
+python3 "$here/introspect.py" "$COMMITTED" >"$T/committed.txt"
+expect_eq "the daemon introspects three org.altview1 interfaces" 3 "$(grep -c '^<interface' "$T/live.txt")"
+if diff -u "$T/committed.txt" "$T/live.txt" >"$T/diff"; then
+	ok "the committed interface XML is what the daemon introspects"
+else
+	not_ok "the committed interface XML is what the daemon introspects"
+	sed 's/^/# /' "$T/diff"
+fi
+for iface in Manager Domain View; do
+	expect_match "org.altview1.$iface is in the committed XML" "^<interface name=\"org.altview1.$iface\">" "$(cat "$T/committed.txt")"
+done
+daemon_stop TERM
+finish

@@ -349,6 +349,7 @@ int main(int argc, char **argv)
 	struct daemon d = { 0 };
 	int r;
 
+	log_init();
 	if (parse_args(argc, argv, &o) < 0)
 		return EXIT_FAILURE;
 	d.config_path = o.config_path ? o.config_path : CONFIG_DEFAULT_PATH;

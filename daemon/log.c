@@ -11,7 +11,14 @@
 
 #include "log.h"
 
+/* Both set in main() before any thread exists; only read after. */
 static int max_level = LOG_INFO;
+static bool journal;
+
+void log_init(void)
+{
+	journal = getenv("JOURNAL_STREAM") != NULL;
+}
 
 void log_set_max_level(int level)
 {
@@ -20,15 +27,12 @@ void log_set_max_level(int level)
 
 void log_full(int level, const char *fmt, ...)
 {
-	static int journal = -1;
 	char line[1024];
 	int n;
 	va_list ap;
 
 	if (level > max_level)
 		return;
-	if (journal < 0)
-		journal = getenv("JOURNAL_STREAM") != NULL;
 	n = journal ? snprintf(line, sizeof(line), "<%d>", level) : 0;
 	va_start(ap, fmt);
 	n += vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);

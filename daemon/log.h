@@ -8,6 +8,7 @@
 
 #include <syslog.h>
 
+void log_init(void);
 void log_set_max_level(int level);
 void log_full(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

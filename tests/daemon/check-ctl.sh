@@ -78,7 +78,9 @@ expect_eq "a spec that is not JSON" '1 Failed to create the domain: domain spec:
 expect_match "no such file" '^1 Failed to open /nonexistent.json' "$(err create /nonexistent.json)"
 expect_match "--help" 'Usage: altviewctl' "$(ctl --help)"
 
-daemon_stop TERM
+daemon_stop INT
+expect_eq "SIGINT: a clean exit" 0 "$DAEMON_STATUS"
+expect_match "SIGINT: the domain is handed back before it goes" 'domain 1 "ctl-guest": unpaused, destroyed' "$(cat "$T/daemon.log")"
 expect_match "no daemon on the bus" '^1 Failed to list domains: .*org.altview1' "$(err list)"
 expect_match "no bus at all" '^1 Failed to connect to the unix:path=.*/nobus bus' \
 	"$(out=$("$ALTVIEWCTL" --address="unix:path=$T/nobus" list 2>&1); echo "$? $out")"

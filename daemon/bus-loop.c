@@ -11,6 +11,10 @@
  * 2.1 has no prepare hook for that, hence the loop below runs one
  * iteration at a time (EVLOOP_ONCE) and re-arms in between.
  *
+ * Messages already read and queued (a synchronous call such as
+ * RequestName reads past its reply) need no dispatch of their own here:
+ * while the read queue is not empty, sd_bus_get_timeout() says "now".
+ *
  * Nothing is flushed with sd_bus_flush(), which would block the daemon on
  * a slow bus: sd_bus_send() writes at once what the socket takes, and what
  * it does not take keeps POLLOUT in the events armed here, so the queue
@@ -118,10 +122,6 @@ int bus_loop_run(struct bus_loop *loop)
 	int r;
 
 	while (!loop->error) {
-		/* Work queued while nothing was running the bus (at start, by a timer). */
-		bus_dispatch(loop);
-		if (loop->error)
-			break;
 		r = arm_io(loop);
 		if (r >= 0)
 			r = arm_timer(loop);

@@ -46,8 +46,7 @@ static int get_uint(struct parse *p, const char *key, json_object *v, uint64_t m
 	if (!json_object_is_type(v, json_type_int))
 		return fail(p, key, "expected an integer from %" PRIu64 " to %" PRIu64, min, max);
 	x = json_object_get_int64(v);
-	errno = 0;
-	/* json-c clamps what does not fit in int64 and says so in errno. */
+	/* json-c clamps what does not fit in int64: the uint64 reading then differs. */
 	if (x < 0 || (uint64_t)x < min || (uint64_t)x > max || json_object_get_uint64(v) != (uint64_t)x)
 		return fail(p, key, "%s is out of range %" PRIu64 "..%" PRIu64,
 			    json_object_get_string(v), min, max);

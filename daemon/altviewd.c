@@ -14,6 +14,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "bus-connect.h"
 #include "bus-error.h"
 #include "daemon.h"
 #include "log.h"
@@ -118,27 +119,6 @@ static int load_config(struct daemon *d, struct config *cfg)
 	if (r < 0)
 		log_error("%s: %s", d->config_path, err);
 	return r;
-}
-
-static int bus_connect(const struct options *o, sd_bus **out)
-{
-	_cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
-	int r;
-
-	if (!o->bus_address)
-		return o->user_bus ? sd_bus_open_user(out) : sd_bus_open_system(out);
-	r = sd_bus_new(&bus);
-	if (r >= 0)
-		r = sd_bus_set_address(bus, o->bus_address);
-	if (r >= 0)
-		r = sd_bus_set_bus_client(bus, true);
-	if (r >= 0)
-		r = sd_bus_start(bus);
-	if (r < 0)
-		return r;
-	*out = bus;
-	bus = NULL;
-	return 0;
 }
 
 /* Boots the configured domains not running yet (by name).  At start a failure is fatal. */
@@ -275,7 +255,7 @@ static int daemon_start(struct daemon *d, const struct options *o)
 	if (r < 0)
 		return r;
 
-	r = bus_connect(o, &d->bus);
+	r = av_bus_connect(o->bus_address, o->user_bus, &d->bus);
 	if (r < 0) {
 		log_error("Failed to connect to the %s bus: %s", o->bus_address ? o->bus_address :
 			  o->user_bus ? "user" : "system", strerror(-r));

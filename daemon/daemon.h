@@ -15,18 +15,9 @@
 
 #include "bus-loop.h"
 #include "config.h"
+#include "org-altview1.h"
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
-
-#define BUS_NAME "org.altview1"
-#define MANAGER_PATH "/org/altview1"
-#define DOMAIN_PREFIX "/org/altview1/domain"
-#define MANAGER_IFACE "org.altview1.Manager"
-#define DOMAIN_IFACE "org.altview1.Domain"
-#define VIEW_IFACE "org.altview1.View"
-
-/* Object paths: DOMAIN_PREFIX "/<id>" and DOMAIN_PREFIX "/<id>/view/<index>". */
-#define PATH_MAX_LEN 64
 
 struct view {
 	struct dom *dom;
@@ -52,7 +43,7 @@ struct dom {
 	uint32_t *active_views;     /* per vCPU */
 	uint32_t max_views;         /* 0: views disabled */
 	struct view *views;         /* max_views entries */
-	char path[PATH_MAX_LEN];
+	char path[OBJECT_PATH_MAX];
 };
 
 struct daemon {

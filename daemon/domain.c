@@ -126,7 +126,7 @@ static int enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***no
 		if (!list[n++])
 			goto oom;
 		for (uint32_t i = 0; i < dom->max_views; i++) {
-			char path[PATH_MAX_LEN];
+			char path[OBJECT_PATH_MAX];
 
 			if (!dom->views[i].exists)
 				continue;
@@ -191,7 +191,7 @@ int dom_add(struct daemon *d, av_domain *handle, struct dom **out)
 	};
 	snprintf(dom->name, sizeof(dom->name), "%s", info.name);
 	snprintf(dom->crash_reason, sizeof(dom->crash_reason), "%s", info.crash_reason);
-	snprintf(dom->path, sizeof(dom->path), DOMAIN_PREFIX "/%" PRIu32, dom->id);
+	snprintf(dom->path, sizeof(dom->path), DOMAIN_PATH_FMT, dom->id);
 	dom->active_views = calloc(dom->nr_vcpus ? dom->nr_vcpus : 1, sizeof(uint32_t));
 	if (!dom->active_views) {
 		dom->handle = NULL;
@@ -234,7 +234,7 @@ void dom_remove(struct dom *dom, bool destroy)
 {
 	struct daemon *d = dom->d;
 	struct dom **pos;
-	char path[PATH_MAX_LEN];
+	char path[OBJECT_PATH_MAX];
 	int r;
 
 	for (uint32_t i = 0; i < dom->max_views; i++) {
@@ -423,7 +423,7 @@ static int method_enable_views(sd_bus_message *m, void *userdata, sd_bus_error *
 	struct dom *dom = userdata;
 	struct daemon *d = dom->d;
 	uint32_t max, limit = d->config.limits.max_views;
-	char path[PATH_MAX_LEN];
+	char path[OBJECT_PATH_MAX];
 	struct view *views;
 	int r;
 
@@ -472,7 +472,7 @@ static int method_disable_views(sd_bus_message *m, void *userdata, sd_bus_error 
 {
 	struct dom *dom = userdata;
 	struct daemon *d = dom->d;
-	char path[PATH_MAX_LEN];
+	char path[OBJECT_PATH_MAX];
 	int r;
 
 	r = caller_check(d, m, NULL, error);
@@ -503,7 +503,7 @@ static int method_create_view(sd_bus_message *m, void *userdata, sd_bus_error *e
 {
 	struct dom *dom = userdata;
 	struct daemon *d = dom->d;
-	char path[PATH_MAX_LEN];
+	char path[OBJECT_PATH_MAX];
 	enum av_access access;
 	const char *name;
 	uint32_t index;
@@ -608,7 +608,7 @@ static int property_views(sd_bus *bus, const char *path, const char *iface, cons
 			  sd_bus_message *reply, void *userdata, sd_bus_error *error)
 {
 	struct dom *dom = userdata;
-	char vpath[PATH_MAX_LEN];
+	char vpath[OBJECT_PATH_MAX];
 	int r;
 
 	r = sd_bus_message_open_container(reply, 'a', "o");

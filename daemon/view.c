@@ -57,7 +57,7 @@ static int unknown_access(sd_bus_error *error, const char *name)
 
 void view_path(const struct view *v, char *buf)
 {
-	snprintf(buf, PATH_MAX_LEN, DOMAIN_PREFIX "/%" PRIu32 "/view/%" PRIu32, v->dom->id, v->index);
+	snprintf(buf, OBJECT_PATH_MAX, VIEW_PATH_FMT, v->dom->id, v->index);
 }
 
 /* Changing a view: a permitted caller who owns it, or root. */
@@ -333,7 +333,7 @@ static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error
 {
 	struct view *v = userdata;
 	struct dom *dom = v->dom;
-	char path[PATH_MAX_LEN];
+	char path[OBJECT_PATH_MAX];
 	int r;
 
 	r = owner_check(v, m, error);

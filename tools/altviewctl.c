@@ -18,15 +18,12 @@
 #include <json-c/json.h>
 #include <systemd/sd-bus.h>
 
+#include "bus-connect.h"
 #include "bus-error.h"
+#include "org-altview1.h"
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
-#define BUS_NAME "org.altview1"
-#define MANAGER_PATH "/org/altview1"
-#define MANAGER_IFACE "org.altview1.Manager"
-#define DOMAIN_IFACE "org.altview1.Domain"
-#define VIEW_IFACE "org.altview1.View"
 
 static struct {
 	const char *address;
@@ -82,12 +79,12 @@ static int parse_u32(const char *s, const char *what, uint32_t *out)
 
 static void domain_path(uint32_t id, char *buf, size_t size)
 {
-	snprintf(buf, size, MANAGER_PATH "/domain/%" PRIu32, id);
+	snprintf(buf, size, DOMAIN_PATH_FMT, id);
 }
 
 static void view_path(uint32_t id, uint32_t view, char *buf, size_t size)
 {
-	snprintf(buf, size, MANAGER_PATH "/domain/%" PRIu32 "/view/%" PRIu32, id, view);
+	snprintf(buf, size, VIEW_PATH_FMT, id, view);
 }
 
 /* ---- calls ----------------------------------------------------------------------- */
@@ -297,7 +294,7 @@ static int read_domain_prop(sd_bus_message *m, const char *name, struct domain_p
 static int domain_props_get(uint32_t id, struct domain_props *p)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	char path[64];
+	char path[OBJECT_PATH_MAX];
 	const char *name;
 	int r;
 
@@ -573,7 +570,7 @@ static int verb_destroy(int argc, char **argv)
 static int verb_pause(int argc, char **argv)
 {
 	bool pause = !strcmp(argv[0], "pause");
-	char path[64];
+	char path[OBJECT_PATH_MAX];
 
 	if (domain_target(argv[1], path, sizeof(path)) < 0)
 		return -EINVAL;
@@ -584,7 +581,7 @@ static int verb_pause(int argc, char **argv)
 static int verb_enable_views(int argc, char **argv)
 {
 	uint32_t max = 0;
-	char path[64];
+	char path[OBJECT_PATH_MAX];
 
 	if (domain_target(argv[1], path, sizeof(path)) < 0 ||
 	    (argc > 2 && parse_u32(argv[2], "view count", &max) < 0))
@@ -594,7 +591,7 @@ static int verb_enable_views(int argc, char **argv)
 
 static int verb_disable_views(int argc, char **argv)
 {
-	char path[64];
+	char path[OBJECT_PATH_MAX];
 
 	if (domain_target(argv[1], path, sizeof(path)) < 0)
 		return -EINVAL;
@@ -606,7 +603,7 @@ static int verb_create_view(int argc, char **argv)
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	const char *access = argc > 2 ? argv[2] : "rwx", *path;
 	uint32_t index;
-	char p[64];
+	char p[OBJECT_PATH_MAX];
 	int r;
 
 	if (domain_target(argv[1], p, sizeof(p)) < 0)
@@ -703,7 +700,7 @@ static int verb_views(int argc, char **argv)
 
 static int verb_destroy_view(int argc, char **argv)
 {
-	char path[96];
+	char path[OBJECT_PATH_MAX];
 
 	if (view_target(argv, path, sizeof(path)) < 0)
 		return -EINVAL;
@@ -713,7 +710,7 @@ static int verb_destroy_view(int argc, char **argv)
 static int verb_set_access(int argc, char **argv)
 {
 	uint64_t first, last;
-	char path[96], *dash;
+	char path[OBJECT_PATH_MAX], *dash;
 
 	if (view_target(argv, path, sizeof(path)) < 0)
 		return -EINVAL;
@@ -738,7 +735,7 @@ static int verb_get_access(int argc, char **argv)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	const char *access;
-	char path[96];
+	char path[OBJECT_PATH_MAX];
 	uint64_t gfn;
 	int r;
 
@@ -758,7 +755,7 @@ static int verb_get_access(int argc, char **argv)
 
 static int verb_set_visible(int argc, char **argv)
 {
-	char path[96];
+	char path[OBJECT_PATH_MAX];
 	int visible;
 
 	if (view_target(argv, path, sizeof(path)) < 0)
@@ -777,7 +774,7 @@ static int verb_set_visible(int argc, char **argv)
 static int verb_change_gfn(int argc, char **argv)
 {
 	uint64_t old_gfn, new_gfn = UINT64_MAX;
-	char path[96];
+	char path[OBJECT_PATH_MAX];
 
 	if (view_target(argv, path, sizeof(path)) < 0 || parse_u64(argv[3], "gfn", &old_gfn) < 0)
 		return -EINVAL;
@@ -789,7 +786,7 @@ static int verb_change_gfn(int argc, char **argv)
 
 static int verb_switch(int argc, char **argv)
 {
-	char path[96];
+	char path[OBJECT_PATH_MAX];
 
 	if (view_target(argv, path, sizeof(path)) < 0)
 		return -EINVAL;
@@ -823,7 +820,7 @@ static int verb_read(int argc, char **argv)
 	const void *data;
 	uint64_t address;
 	uint32_t size;
-	char path[64];
+	char path[OBJECT_PATH_MAX];
 	size_t len;
 	int r;
 
@@ -948,22 +945,6 @@ static int parse_args(int argc, char **argv)
 	return 0;
 }
 
-static int connect_bus(void)
-{
-	int r;
-
-	if (!arg.address)
-		return arg.user ? sd_bus_open_user(&bus) : sd_bus_open_system(&bus);
-	r = sd_bus_new(&bus);
-	if (r >= 0)
-		r = sd_bus_set_address(bus, arg.address);
-	if (r >= 0)
-		r = sd_bus_set_bus_client(bus, true);
-	if (r >= 0)
-		r = sd_bus_start(bus);
-	return r;
-}
-
 int main(int argc, char **argv)
 {
 	const struct verb *verb = NULL;
@@ -996,7 +977,7 @@ int main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	av_bus_error_register();
-	r = connect_bus();
+	r = av_bus_connect(arg.address, arg.user, &bus);
 	if (r < 0) {
 		fprintf(stderr, "Failed to connect to the %s bus: %s\n",
 			arg.address ? arg.address : arg.user ? "user" : "system", strerror(-r));

@@ -293,12 +293,12 @@ static void daemon_stop(struct daemon *d)
 	manager_status(d);
 	while (d->domains) {
 		struct dom *dom = d->domains;
-		bool paused = dom->paused;
-		uint32_t views = dom->max_views;
+		/* Handed back before it goes, even where it goes with the daemon. */
+		unsigned int done = dom_release(dom);
 
-		dom_release(dom);
 		log_info("domain %" PRIu32 " \"%s\": %s%s%s", dom->id, dom->name,
-			 views ? "views dropped, " : "", paused ? "unpaused, " : "",
+			 done & RELEASED_VIEWS ? "views dropped, " : "",
+			 done & RELEASED_UNPAUSED ? "unpaused, " : "",
 			 d->owns_domains ? "destroyed" : "left running");
 		dom_remove(dom, d->owns_domains);
 	}

@@ -92,7 +92,9 @@ struct dom *dom_find_name(struct daemon *d, const char *name);
 int dom_create(struct daemon *d, const char *spec_json, struct dom **out, sd_bus_error *error);
 void domains_refresh(struct daemon *d);
 void dom_refresh(struct dom *dom);
-void dom_release(struct dom *dom);
+#define RELEASED_VIEWS    (1u << 0)
+#define RELEASED_UNPAUSED (1u << 1)
+unsigned int dom_release(struct dom *dom);
 
 /* view.c */
 int views_register(struct daemon *d, sd_bus_object_find_t find);

@@ -210,9 +210,29 @@ int dom_add(struct daemon *d, av_domain *handle, struct dom **out)
 	return 0;
 }
 
-/* Hands the domain back as it found it: no views, not paused by the daemon. */
-void dom_release(struct dom *dom)
+/* The views are gone from the hypervisor: gone from the bus and the table too. */
+static void views_forget(struct dom *dom)
 {
+	char path[OBJECT_PATH_MAX];
+
+	for (uint32_t i = 0; i < dom->max_views; i++) {
+		if (!dom->views[i].exists)
+			continue;
+		view_path(&dom->views[i], path);
+		sd_bus_emit_object_removed(dom->d->bus, path);
+	}
+	free(dom->views);
+	dom->views = NULL;
+	dom->max_views = 0;
+}
+
+/*
+ * Hands the domain back as it found it: no views, not paused by the daemon.
+ * Returns what it undid (RELEASED_*); a second call finds nothing to undo.
+ */
+unsigned int dom_release(struct dom *dom)
+{
+	unsigned int done = 0;
 	int r;
 
 	if (dom->max_views) {
@@ -220,38 +240,38 @@ void dom_release(struct dom *dom)
 		if (r < 0 && r != -ESRCH)
 			log_warning("domain %" PRIu32 ": failed to drop its views: %s", dom->id,
 				    av_strerror(r));
+		else
+			done |= RELEASED_VIEWS;
+		views_forget(dom);
 	}
 	if (dom->paused) {
 		r = av_domain_unpause(dom->handle);
 		if (r < 0 && r != -ESRCH)
 			log_warning("domain %" PRIu32 ": failed to unpause it: %s", dom->id,
 				    av_strerror(r));
+		else
+			done |= RELEASED_UNPAUSED;
 		dom->paused = false;
 	}
+	return done;
 }
 
 void dom_remove(struct dom *dom, bool destroy)
 {
 	struct daemon *d = dom->d;
 	struct dom **pos;
-	char path[OBJECT_PATH_MAX];
 	int r;
 
-	for (uint32_t i = 0; i < dom->max_views; i++) {
-		if (!dom->views[i].exists)
-			continue;
-		view_path(&dom->views[i], path);
-		sd_bus_emit_object_removed(d->bus, path);
-	}
-	sd_bus_emit_object_removed(d->bus, dom->path);
 	if (destroy) {
 		r = av_domain_destroy(dom->handle);
 		if (r < 0 && r != -ESRCH)
 			log_warning("domain %" PRIu32 ": failed to destroy it: %s", dom->id,
 				    av_strerror(r));
+		views_forget(dom);
 	} else {
 		dom_release(dom);
 	}
+	sd_bus_emit_object_removed(d->bus, dom->path);
 	for (pos = &d->domains; *pos != dom; pos = &(*pos)->next)
 		;
 	*pos = dom->next;
@@ -376,43 +396,24 @@ void domains_refresh(struct daemon *d)
 
 /* ---- org.altview1.Domain ---------------------------------------------------------- */
 
+/* Pause and Unpause: the daemon holds one pause level, so each is only valid in one state. */
 static int method_pause(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct dom *dom = userdata;
+	bool pause = !strcmp(sd_bus_message_get_member(m), "Pause");
 	int r;
 
 	r = caller_check(dom->d, m, NULL, error);
 	if (r < 0)
 		return r;
-	if (dom->paused)
-		return av_bus_error_set(error, -EALREADY, "domain %" PRIu32 " is already paused",
-					dom->id);
+	if (dom->paused == pause)
+		return av_bus_error_set(error, -EALREADY, "domain %" PRIu32 " is %s paused",
+					dom->id, pause ? "already" : "not");
 	daemon_clear_error();
-	r = av_domain_pause(dom->handle);
+	r = pause ? av_domain_pause(dom->handle) : av_domain_unpause(dom->handle);
 	if (r < 0)
 		return daemon_reply_error(error, r, "");
-	dom->paused = true;
-	sd_bus_emit_properties_changed(dom->d->bus, dom->path, DOMAIN_IFACE, "Paused", NULL);
-	dom_refresh(dom);
-	return sd_bus_reply_method_return(m, NULL);
-}
-
-static int method_unpause(sd_bus_message *m, void *userdata, sd_bus_error *error)
-{
-	struct dom *dom = userdata;
-	int r;
-
-	r = caller_check(dom->d, m, NULL, error);
-	if (r < 0)
-		return r;
-	if (!dom->paused)
-		return av_bus_error_set(error, -EALREADY, "domain %" PRIu32 " is not paused",
-					dom->id);
-	daemon_clear_error();
-	r = av_domain_unpause(dom->handle);
-	if (r < 0)
-		return daemon_reply_error(error, r, "");
-	dom->paused = false;
+	dom->paused = pause;
 	sd_bus_emit_properties_changed(dom->d->bus, dom->path, DOMAIN_IFACE, "Paused", NULL);
 	dom_refresh(dom);
 	return sd_bus_reply_method_return(m, NULL);
@@ -472,7 +473,6 @@ static int method_disable_views(sd_bus_message *m, void *userdata, sd_bus_error 
 {
 	struct dom *dom = userdata;
 	struct daemon *d = dom->d;
-	char path[OBJECT_PATH_MAX];
 	int r;
 
 	r = caller_check(d, m, NULL, error);
@@ -485,15 +485,7 @@ static int method_disable_views(sd_bus_message *m, void *userdata, sd_bus_error 
 	r = av_views_disable(dom->handle);
 	if (r < 0)
 		return daemon_reply_error(error, r, "");
-	for (uint32_t i = 0; i < dom->max_views; i++) {
-		if (!dom->views[i].exists)
-			continue;
-		view_path(&dom->views[i], path);
-		sd_bus_emit_object_removed(d->bus, path);
-	}
-	free(dom->views);
-	dom->views = NULL;
-	dom->max_views = 0;
+	views_forget(dom);
 	sd_bus_emit_properties_changed(d->bus, dom->path, DOMAIN_IFACE, "MaxViews", "Views", NULL);
 	dom_refresh(dom);
 	return sd_bus_reply_method_return(m, NULL);
@@ -639,7 +631,7 @@ static const sd_bus_vtable domain_vtable[] = {
 	SD_BUS_PROPERTY("ActiveViews", "au", property_active_views, 0,
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_METHOD("Pause", "", "", method_pause, SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD("Unpause", "", "", method_unpause, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("Unpause", "", "", method_pause, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("EnableViews", SD_BUS_ARGS("u", max_views), SD_BUS_NO_RESULT,
 				method_enable_views, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("DisableViews", "", "", method_disable_views, SD_BUS_VTABLE_UNPRIVILEGED),

@@ -121,24 +121,49 @@ static int call(const char *what, const char *path, const char *iface, const cha
 	return 0;
 }
 
-static int get_property(const char *path, const char *iface, const char *name, char type,
-			void *out)
+/* Takes one property (a variant) it knows into @obj, skips the others. */
+typedef int prop_reader_t(sd_bus_message *m, const char *name, void *obj);
+
+/* All properties of @iface at @path in one GetAll. */
+static int get_all(const char *path, const char *iface, const char *what, prop_reader_t *read,
+		   void *obj)
 {
-	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	const char *name;
+	char action[96];
 	int r;
 
-	if (type == 's')
-		r = sd_bus_get_property_string(bus, BUS_NAME, path, iface, name, &error, out);
-	else
-		r = sd_bus_get_property_trivial(bus, BUS_NAME, path, iface, name, &error, type,
-						out);
+	snprintf(action, sizeof(action), "read %s", what);
+	r = call(action, path, "org.freedesktop.DBus.Properties", "GetAll", &reply, "s", iface);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+	while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+		r = sd_bus_message_read(reply, "s", &name);
+		if (r >= 0)
+			r = read(reply, name, obj);
+		if (r >= 0)
+			r = sd_bus_message_exit_container(reply);
+	}
 	if (r < 0) {
-		char what[128];
-
-		snprintf(what, sizeof(what), "read %s", name);
-		return failed(what, &error, r);
+		snprintf(action, sizeof(action), "parse %s", what);
+		return failed(action, NULL, r);
 	}
 	return 0;
+}
+
+/* A string in a variant, into *@out (replacing what was there). */
+static int read_variant_string(sd_bus_message *m, char **out)
+{
+	const char *s;
+	int r;
+
+	r = sd_bus_message_read(m, "v", "s", &s);
+	if (r < 0)
+		return r;
+	free(*out);
+	*out = strdup(s);
+	return *out ? 0 : -ENOMEM;
 }
 
 /* ---- tables ------------------------------------------------------------------------ */
@@ -232,20 +257,9 @@ static void domain_props_free(struct domain_props *p)
 	free(p->views);
 }
 
-static int read_string(sd_bus_message *m, char **out)
+static int read_domain_prop(sd_bus_message *m, const char *name, void *obj)
 {
-	const char *s;
-	int r = sd_bus_message_read(m, "s", &s);
-
-	if (r >= 0) {
-		free(*out);
-		*out = strdup(s);
-	}
-	return r < 0 ? r : *out ? 0 : -ENOMEM;
-}
-
-static int read_domain_prop(sd_bus_message *m, const char *name, struct domain_props *p)
-{
+	struct domain_props *p = obj;
 	const void *data;
 	size_t size;
 	int r;
@@ -260,15 +274,12 @@ static int read_domain_prop(sd_bus_message *m, const char *name, struct domain_p
 		return sd_bus_message_read(m, "v", "t", &p->memory);
 	if (!strcmp(name, "Paused"))
 		return sd_bus_message_read(m, "v", "b", &p->paused);
-	if (!strcmp(name, "Name") || !strcmp(name, "State") || !strcmp(name, "CrashReason")) {
-		char **out = name[0] == 'N' ? &p->name : name[0] == 'S' ? &p->state :
-			     &p->crash_reason;
-
-		r = sd_bus_message_enter_container(m, 'v', "s");
-		if (r >= 0)
-			r = read_string(m, out);
-		return r < 0 ? r : sd_bus_message_exit_container(m);
-	}
+	if (!strcmp(name, "Name"))
+		return read_variant_string(m, &p->name);
+	if (!strcmp(name, "State"))
+		return read_variant_string(m, &p->state);
+	if (!strcmp(name, "CrashReason"))
+		return read_variant_string(m, &p->crash_reason);
 	if (!strcmp(name, "ActiveViews")) {
 		r = sd_bus_message_enter_container(m, 'v', "au");
 		if (r >= 0)
@@ -293,30 +304,15 @@ static int read_domain_prop(sd_bus_message *m, const char *name, struct domain_p
 
 static int domain_props_get(uint32_t id, struct domain_props *p)
 {
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	char path[OBJECT_PATH_MAX];
-	const char *name;
 	int r;
 
 	*p = (struct domain_props){ 0 };
 	domain_path(id, path, sizeof(path));
-	r = call("read the domain's properties", path, "org.freedesktop.DBus.Properties",
-		 "GetAll", &reply, "s", DOMAIN_IFACE);
+	r = get_all(path, DOMAIN_IFACE, "the domain's properties", read_domain_prop, p);
 	if (r < 0)
-		return r;
-	r = sd_bus_message_enter_container(reply, 'a', "{sv}");
-	while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
-		r = sd_bus_message_read(reply, "s", &name);
-		if (r >= 0)
-			r = read_domain_prop(reply, name, p);
-		if (r >= 0)
-			r = sd_bus_message_exit_container(reply);
-	}
-	if (r < 0) {
 		domain_props_free(p);
-		return failed("parse the domain's properties", NULL, r);
-	}
-	return 0;
+	return r;
 }
 
 static void format_bytes(uint64_t n, char *buf, size_t size)
@@ -417,38 +413,52 @@ static int verb_list(int argc, char **argv)
 	return r;
 }
 
+struct manager_props {
+	char *version, *backend;
+	uint32_t max_views, max_vcpus;
+};
+
+static int read_manager_prop(sd_bus_message *m, const char *name, void *obj)
+{
+	struct manager_props *p = obj;
+
+	if (!strcmp(name, "Version"))
+		return read_variant_string(m, &p->version);
+	if (!strcmp(name, "Backend"))
+		return read_variant_string(m, &p->backend);
+	if (!strcmp(name, "MaxViews"))
+		return sd_bus_message_read(m, "v", "u", &p->max_views);
+	if (!strcmp(name, "MaxVcpus"))
+		return sd_bus_message_read(m, "v", "u", &p->max_vcpus);
+	return sd_bus_message_skip(m, "v");
+}
+
 static int status_daemon(void)
 {
 	_cleanup_(json_free) json_object *out = NULL;
-	char *version = NULL, *backend = NULL;
-	uint32_t max_views = 0, max_vcpus = 0, *ids = NULL;
+	struct manager_props p = { 0 };
+	uint32_t *ids = NULL;
 	size_t n = 0;
 	int r;
 
-	r = get_property(MANAGER_PATH, MANAGER_IFACE, "Version", 's', &version);
-	if (r >= 0)
-		r = get_property(MANAGER_PATH, MANAGER_IFACE, "Backend", 's', &backend);
-	if (r >= 0)
-		r = get_property(MANAGER_PATH, MANAGER_IFACE, "MaxViews", 'u', &max_views);
-	if (r >= 0)
-		r = get_property(MANAGER_PATH, MANAGER_IFACE, "MaxVcpus", 'u', &max_vcpus);
+	r = get_all(MANAGER_PATH, MANAGER_IFACE, "the daemon's properties", read_manager_prop, &p);
 	if (r >= 0)
 		r = list_ids(&ids, &n);
 	if (r >= 0 && arg.json) {
 		out = json_object_new_object();
-		json_object_object_add(out, "version", json_object_new_string(version));
-		json_object_object_add(out, "backend", json_object_new_string(backend));
-		json_object_object_add(out, "max_views", json_object_new_int64(max_views));
-		json_object_object_add(out, "max_vcpus", json_object_new_int64(max_vcpus));
+		json_object_object_add(out, "version", json_object_new_string(p.version));
+		json_object_object_add(out, "backend", json_object_new_string(p.backend));
+		json_object_object_add(out, "max_views", json_object_new_int64(p.max_views));
+		json_object_object_add(out, "max_vcpus", json_object_new_int64(p.max_vcpus));
 		json_object_object_add(out, "domains", json_object_new_int64((int64_t)n));
 		json_print(out);
 	} else if (r >= 0) {
 		printf("  Version: %s\n  Backend: %s\n   Limits: %" PRIu32 " views, %" PRIu32
-		       " vCPUs per domain\n  Domains: %zu\n", version, backend, max_views,
-		       max_vcpus, n);
+		       " vCPUs per domain\n  Domains: %zu\n", p.version, p.backend, p.max_views,
+		       p.max_vcpus, n);
 	}
-	free(version);
-	free(backend);
+	free(p.version);
+	free(p.backend);
 	free(ids);
 	return r;
 }
@@ -510,14 +520,29 @@ static int verb_status(int argc, char **argv)
 	return 0;
 }
 
+/* A "uo" reply (the new object's number and path): the number, or JSON with @key. */
+static int print_created(sd_bus_message *reply, const char *key)
+{
+	const char *path;
+	uint32_t n;
+	int r;
+
+	r = sd_bus_message_read(reply, "uo", &n, &path);
+	if (r < 0)
+		return failed("parse the reply", NULL, r);
+	if (arg.json)
+		printf("{\"%s\":%" PRIu32 ",\"path\":\"%s\"}\n", key, n, path);
+	else
+		printf("%" PRIu32 "\n", n);
+	return 0;
+}
+
 static int verb_create(int argc, char **argv)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	FILE *f = strcmp(argv[1], "-") ? fopen(argv[1], "re") : stdin;
 	char *spec = NULL;
 	size_t len = 0;
-	const char *path;
-	uint32_t id;
 	int r;
 
 	if (!f) {
@@ -535,15 +560,7 @@ static int verb_create(int argc, char **argv)
 		r = call("create the domain", MANAGER_PATH, MANAGER_IFACE, "CreateDomain", &reply,
 			 "s", spec);
 	free(spec);
-	if (r >= 0)
-		r = sd_bus_message_read(reply, "uo", &id, &path);
-	if (r < 0)
-		return r;
-	if (arg.json)
-		printf("{\"id\":%" PRIu32 ",\"path\":\"%s\"}\n", id, path);
-	else
-		printf("%" PRIu32 "\n", id);
-	return 0;
+	return r < 0 ? r : print_created(reply, "id");
 }
 
 /* A verb on a domain: argv[1] is its id. */
@@ -601,23 +618,14 @@ static int verb_disable_views(int argc, char **argv)
 static int verb_create_view(int argc, char **argv)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	const char *access = argc > 2 ? argv[2] : "rwx", *path;
-	uint32_t index;
-	char p[OBJECT_PATH_MAX];
+	const char *access = argc > 2 ? argv[2] : "rwx";
+	char path[OBJECT_PATH_MAX];
 	int r;
 
-	if (domain_target(argv[1], p, sizeof(p)) < 0)
+	if (domain_target(argv[1], path, sizeof(path)) < 0)
 		return -EINVAL;
-	r = call("create a view", p, DOMAIN_IFACE, "CreateView", &reply, "s", access);
-	if (r >= 0)
-		r = sd_bus_message_read(reply, "uo", &index, &path);
-	if (r < 0)
-		return r;
-	if (arg.json)
-		printf("{\"view\":%" PRIu32 ",\"path\":\"%s\"}\n", index, path);
-	else
-		printf("%" PRIu32 "\n", index);
-	return 0;
+	r = call("create a view", path, DOMAIN_IFACE, "CreateView", &reply, "s", access);
+	return r < 0 ? r : print_created(reply, "view");
 }
 
 /* A verb on a view: argv[1] the domain, argv[2] the view. */
@@ -629,6 +637,27 @@ static int view_target(char **argv, char *path, size_t size)
 		return -EINVAL;
 	view_path(id, view, path, size);
 	return 0;
+}
+
+struct view_props {
+	uint32_t index, owner;
+	int visible;
+	char *default_access;
+};
+
+static int read_view_prop(sd_bus_message *m, const char *name, void *obj)
+{
+	struct view_props *p = obj;
+
+	if (!strcmp(name, "Index"))
+		return sd_bus_message_read(m, "v", "u", &p->index);
+	if (!strcmp(name, "Owner"))
+		return sd_bus_message_read(m, "v", "u", &p->owner);
+	if (!strcmp(name, "Visible"))
+		return sd_bus_message_read(m, "v", "b", &p->visible);
+	if (!strcmp(name, "DefaultAccess"))
+		return read_variant_string(m, &p->default_access);
+	return sd_bus_message_skip(m, "v");
 }
 
 static int verb_views(int argc, char **argv)
@@ -645,24 +674,19 @@ static int verb_views(int argc, char **argv)
 	if (r < 0)
 		return r;
 	for (char **v = p.views; r >= 0 && v && *v; v++) {
-		uint32_t index = 0, owner = 0;
-		char *access = NULL, sindex[16], sowner[16], vcpus[256] = "";
+		struct view_props vp = { 0 };
+		char sindex[16], sowner[16], vcpus[256] = "";
 		size_t len = 0;
-		int visible = 0;
 
-		r = get_property(*v, VIEW_IFACE, "Index", 'u', &index);
-		if (r >= 0)
-			r = get_property(*v, VIEW_IFACE, "Owner", 'u', &owner);
-		if (r >= 0)
-			r = get_property(*v, VIEW_IFACE, "Visible", 'b', &visible);
-		if (r >= 0)
-			r = get_property(*v, VIEW_IFACE, "DefaultAccess", 's', &access);
-		if (r < 0)
+		r = get_all(*v, VIEW_IFACE, "the view's properties", read_view_prop, &vp);
+		if (r < 0) {
+			free(vp.default_access);
 			break;
+		}
 		json_object *in = json_object_new_array();
 
 		for (size_t i = 0; i < p.nr_active; i++) {
-			if (p.active_views[i] != index)
+			if (p.active_views[i] != vp.index)
 				continue;
 			json_object_array_add(in, json_object_new_int64((int64_t)i));
 			if (len < sizeof(vcpus) - 12)
@@ -672,20 +696,21 @@ static int verb_views(int argc, char **argv)
 		if (arg.json) {
 			json_object *o = json_object_new_object();
 
-			json_object_object_add(o, "view", json_object_new_int64(index));
-			json_object_object_add(o, "default_access", json_object_new_string(access));
-			json_object_object_add(o, "visible", json_object_new_boolean(visible));
-			json_object_object_add(o, "owner", json_object_new_int64(owner));
+			json_object_object_add(o, "view", json_object_new_int64(vp.index));
+			json_object_object_add(o, "default_access",
+					       json_object_new_string(vp.default_access));
+			json_object_object_add(o, "visible", json_object_new_boolean(vp.visible));
+			json_object_object_add(o, "owner", json_object_new_int64(vp.owner));
 			json_object_object_add(o, "vcpus", json_object_get(in));
 			json_object_array_add(out, o);
 		} else {
-			snprintf(sindex, sizeof(sindex), "%" PRIu32, index);
-			snprintf(sowner, sizeof(sowner), "%" PRIu32, owner);
-			r = table_add(&t, sindex, access, visible ? "yes" : "no", sowner,
-				      len ? vcpus : "-");
+			snprintf(sindex, sizeof(sindex), "%" PRIu32, vp.index);
+			snprintf(sowner, sizeof(sowner), "%" PRIu32, vp.owner);
+			r = table_add(&t, sindex, vp.default_access, vp.visible ? "yes" : "no",
+				      sowner, len ? vcpus : "-");
 		}
 		json_object_put(in);
-		free(access);
+		free(vp.default_access);
 	}
 	if (r >= 0) {
 		if (arg.json)

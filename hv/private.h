@@ -13,6 +13,7 @@
 #include "hv.h"
 #include "lock.h"
 #include "prwlock.h"
+#include "slot-sync.h"
 
 #define HV_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define HV_FREE_LINK     UINT32_MAX
@@ -369,106 +370,6 @@ void vm_event_kick(struct hv_monitor *mon);
 int vm_event_slot_collect(struct hv_monitor *mon, unsigned int vcpu, struct hv_response *resp);
 void vm_event_ring_notified(void *ctx, evtchn_port_t port);
 bool view_exists(struct hv_domain *d, unsigned int idx);
-
-static inline void futex_wake(_Atomic uint32_t *addr)
-{
-	syscall(SYS_futex, addr, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
-}
-
-/* Sleeps while *addr == expected, at most @timeout_ms. */
-static inline void futex_wait(_Atomic uint32_t *addr, uint32_t expected, int timeout_ms)
-{
-	struct timespec ts = { .tv_sec = timeout_ms / 1000, .tv_nsec = (timeout_ms % 1000) * 1000000L };
-
-	syscall(SYS_futex, addr, FUTEX_WAIT, expected, &ts, NULL, 0);
-}
-
-static inline void cpu_relax(void)
-{
-	__builtin_ia32_pause();
-}
-
-/* Sleepers on a vm_event slot re-check for disable or stop this often. */
-#define SLOT_SLEEP_SLICE_MS  100
-
-/*
- * Both sides of a vm_event slot spin a while before they sleep on its
- * state.  How long pays off depends on whether the other side is running
- * right now: on a dedicated CPU a round trip takes a microsecond or two,
- * on an oversubscribed machine spinning only steals the CPU the other side
- * needs.  So each waiter adapts its budget: an answer seen while spinning
- * moves it 1/8 of the way towards four times what that answer took plus
- * SPIN_SLACK, which rides out a partner preempted for a few tens of
- * microseconds (a sleep and a futex wake cost more), and a spin that ran
- * out takes 1/8 off it: one preemption must not tip both sides into
- * sleeping on each other, while failures that keep coming still shrink it
- * geometrically.  Failures alone would pin it at the minimum, so every
- * 64th wait spins the whole cap as a probe: a machine that became idle is
- * noticed, at a cost of at most SPIN_MAX PAUSEs per 64 waits.
- */
-#define SPIN_MIN      16
-#define SPIN_MAX      4096      /* PAUSEs: about 120 us on the CPUs seen here */
-#define SPIN_PROBE    64
-#define SPIN_SLACK    1024      /* about 30 us */
-
-struct spin_budget {
-	unsigned int limit;
-	unsigned int waits;
-};
-
-/* Spins until (*state == value) == equal; false when the budget ran out. */
-static inline bool spin_until(_Atomic uint32_t *state, uint32_t value, bool equal,
-			      struct spin_budget *b)
-{
-	unsigned int limit;
-
-	if (!b->limit)
-		b->limit = SPIN_MAX / 4;
-	limit = ++b->waits % SPIN_PROBE ? b->limit : SPIN_MAX;
-	for (unsigned int i = 0; i < limit; i++) {
-		if ((atomic_load_explicit(state, memory_order_acquire) == value) == equal) {
-			unsigned int want = 4 * i + SPIN_SLACK;
-
-			b->limit = want > b->limit ? b->limit + (want - b->limit) / 8
-						   : b->limit - (b->limit - want) / 8;
-			if (b->limit > SPIN_MAX)
-				b->limit = SPIN_MAX;
-			return true;
-		}
-		__builtin_ia32_pause();
-	}
-	b->limit -= b->limit / 8;
-	if (b->limit < SPIN_MIN)
-		b->limit = SPIN_MIN;
-	return false;
-}
-
-/*
- * The slot handshake, one side's half each, so a sleeper is never missed:
- * whoever changes the state stores it, then looks at the other side's
- * sleeping flag; whoever sleeps sets its flag, then looks at the state
- * again.  Both with sequentially consistent operations (Dekker): at least
- * one of them sees the other.
- */
-static inline void slot_publish(_Atomic uint32_t *state, uint32_t value, const uint8_t *their_flag)
-{
-	atomic_store_explicit(state, value, memory_order_seq_cst);
-	if (__atomic_load_n(their_flag, __ATOMIC_SEQ_CST))
-		futex_wake(state);
-}
-
-/* Sleeps at most @ms while (*state == value) == equal. */
-static inline void slot_nap(_Atomic uint32_t *state, uint32_t value, bool equal, uint8_t *my_flag,
-			    int ms)
-{
-	uint32_t now;
-
-	__atomic_store_n(my_flag, 1, __ATOMIC_SEQ_CST);
-	now = atomic_load_explicit(state, memory_order_seq_cst);
-	if ((now == value) == equal)
-		futex_wait(state, now, ms);
-	__atomic_store_n(my_flag, 0, __ATOMIC_RELAXED);
-}
 
 static inline struct hv_vm_event_slot *vm_event_slot(uint8_t *slots, unsigned int vcpu)
 {

@@ -18,3 +18,6 @@
 
 /* Room for either path with 32-bit ids, terminator included. */
 #define OBJECT_PATH_MAX 64
+
+#define CLIENT_IFACE "org.altview1.Client"
+#define CLIENT_PATH_FMT DOMAIN_PREFIX "/%" PRIu32 "/client/%" PRIu32

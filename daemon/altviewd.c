@@ -176,6 +176,7 @@ static void reload(struct daemon *d)
 		config_deinit(&d->config);
 		d->config = next;
 		log_info("reload: configuration from %s in use", d->config_path);
+		monitors_configure(d);
 		boot_domains(d, false);
 	}
 	sd_notify(false, "READY=1");
@@ -314,6 +315,7 @@ static void daemon_deinit(struct daemon *d)
 
 	bus_loop_deinit(&d->loop);
 	sd_bus_flush_close_unref(d->bus);
+	signal_queue_free(d->signals);
 	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++)
 		if (events[i])
 			event_free(events[i]);

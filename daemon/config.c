@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "answer.h"
 #include "config.h"
 
 #define CONFIG_MAX_BYTES (1u << 20)
@@ -81,6 +82,7 @@ static const struct limit_key {
 	LIMIT("max_memory_mib", max_memory_mib, 1, 1u << 20, 4096),
 	LIMIT("max_views", max_views, 2, 512, 512),
 	LIMIT("max_read_bytes", max_read_bytes, 1, 16u << 20, 1u << 20),
+	LIMIT("max_clients", max_clients, 1, 256, 64),
 #undef LIMIT
 };
 
@@ -114,6 +116,36 @@ static int parse_limits(struct parse *p, json_object *obj, struct config_limits 
 		if (r < 0)
 			return r;
 		limit_store(l, &limit_keys[i], v);
+	}
+	return 0;
+}
+
+static int parse_monitor(struct parse *p, json_object *obj, struct config_monitor *m)
+{
+	enum default_answer def;
+	uint64_t v;
+	int r = 0;
+
+	if (!json_object_is_type(obj, json_type_object))
+		return fail(p, "monitor", "expected an object");
+	json_object_object_foreach(obj, name, val) {
+		if (!strcmp(name, "response_timeout_ms")) {
+			r = get_uint(p, "monitor.response_timeout_ms", val, 1, 600000, &v);
+			m->response_timeout_ms = (uint32_t)v;
+		} else if (!strcmp(name, "default_answer")) {
+			if (!json_object_is_type(val, json_type_string) ||
+			    default_answer_from_name(json_object_get_string(val), &def) < 0)
+				return fail(p, "monitor.default_answer",
+					    "expected \"allow\", \"emulate\" or \"deny\"");
+			m->default_answer = (int)def;
+		} else {
+			char key[64];
+
+			snprintf(key, sizeof(key), "monitor.%s", name);
+			return fail(p, key, "unknown key");
+		}
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -213,6 +245,8 @@ static int parse_root(struct parse *p, json_object *root, struct config *cfg)
 				r = get_string(p, key, val, &cfg->group);
 		} else if (!strcmp(key, "limits")) {
 			r = parse_limits(p, val, &cfg->limits);
+		} else if (!strcmp(key, "monitor")) {
+			r = parse_monitor(p, val, &cfg->monitor);
 		} else if (!strcmp(key, "domains")) {
 			r = parse_domains(p, val);
 			if (!r)
@@ -230,7 +264,10 @@ static int parse_root(struct parse *p, json_object *root, struct config *cfg)
 
 static void config_defaults(struct config *cfg)
 {
-	*cfg = (struct config){ .machine_mib = 256 };
+	*cfg = (struct config){
+		.machine_mib = 256,
+		.monitor = { .response_timeout_ms = 1000, .default_answer = DEFAULT_ANSWER_ALLOW },
+	};
 	for (size_t i = 0; i < sizeof(limit_keys) / sizeof(limit_keys[0]); i++)
 		limit_store(&cfg->limits, &limit_keys[i], limit_keys[i].def);
 }

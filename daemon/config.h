@@ -21,6 +21,13 @@ struct config_limits {
 	uint64_t max_memory_mib;    /* per domain */
 	uint32_t max_views;         /* per domain, view 0 included */
 	uint32_t max_read_bytes;    /* one ReadMemory call */
+	uint32_t max_clients;       /* subscriptions per domain */
+};
+
+/* How synchronous events are answered for clients that do not. */
+struct config_monitor {
+	uint32_t response_timeout_ms;
+	int default_answer;         /* enum default_answer */
 };
 
 struct config {
@@ -29,6 +36,7 @@ struct config {
 	char *group;                /* may call mutating methods besides root; NULL: root only */
 	gid_t gid;
 	struct config_limits limits;
+	struct config_monitor monitor;
 	json_object *domains;       /* array of domain specs to boot; each has a unique "name" */
 };
 

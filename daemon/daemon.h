@@ -14,10 +14,14 @@
 #include <systemd/sd-bus.h>
 
 #include "bus-loop.h"
+#include "monitor.h"
+#include "names.h"
 #include "config.h"
 #include "org-altview1.h"
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
+
+struct peer;
 
 struct view {
 	struct dom *dom;
@@ -26,6 +30,31 @@ struct view {
 	bool visible;
 	enum av_access default_access;
 	uid_t owner;                /* who created it; view 0 belongs to root */
+	struct peer *peer;          /* a client's: goes with its connection */
+};
+
+/*
+ * A connection that monitors a domain: it holds it paused or has
+ * subscriptions.  What it made while being one (views, holds,
+ * subscriptions) goes when its connection does.
+ */
+struct peer {
+	struct dom *dom;
+	struct peer *next;
+	char *sender;               /* unique bus name */
+	uid_t uid;
+	sd_bus_track *track;
+	bool holds;                 /* one pause level */
+	unsigned int nr_clients;
+};
+
+/* A subscription on the bus: .../client/<id> (org.altview1.Client). */
+struct client {
+	struct dom *dom;
+	struct client *next;
+	struct peer *peer;
+	struct sub *sub;
+	char path[OBJECT_PATH_MAX];
 };
 
 /* A domain the daemon has open, with what it last told the bus about it. */
@@ -40,10 +69,16 @@ struct dom {
 	enum av_domain_state state;
 	char crash_reason[128];
 	bool paused;                /* by a Pause call: one level, undone at shutdown */
+	unsigned int holds;         /* clients holding it paused (Hold), a level each */
 	uint32_t *active_views;     /* per vCPU */
 	uint32_t max_views;         /* 0: views disabled */
 	struct view *views;         /* max_views entries */
 	char path[OBJECT_PATH_MAX];
+
+	struct monitor *monitor;    /* from the first subscription on */
+	struct peer *peers;
+	struct client *clients;
+	uint32_t next_client_id;
 };
 
 struct daemon {
@@ -60,6 +95,9 @@ struct daemon {
 	struct event *sigterm, *sigint, *sighup;
 	struct event *refresh;      /* picks up state the guest changes by itself */
 	struct event *watchdog;
+
+	struct signal_queue *signals;
+	uint64_t next_serial;       /* of subscriptions, daemon-wide: ranks merge ties */
 
 	struct dom *domains;        /* ascending ids */
 	unsigned int nr_domains;
@@ -96,8 +134,17 @@ void dom_refresh(struct dom *dom);
 #define RELEASED_UNPAUSED (1u << 1)
 unsigned int dom_release(struct dom *dom);
 
+/* client.c */
+int clients_register(struct daemon *d, sd_bus_object_find_t find);
+struct client *client_find(struct dom *dom, uint32_t id);
+/* The domain's monitoring clients go: subscriptions, views, holds (shutdown, domain gone). */
+void peers_drop(struct dom *dom);
+/* Whether the sender of @m monitors @dom; its peer or NULL. */
+struct peer *peer_find(struct dom *dom, const char *sender);
+void monitors_configure(struct daemon *d);
+extern const sd_bus_vtable domain_client_vtable[];
+
 /* view.c */
+void view_forget(struct view *v);
 int views_register(struct daemon *d, sd_bus_object_find_t find);
 void view_path(const struct view *v, char *buf);
-int access_from_name(const char *name, enum av_access *out);
-const char *access_name(enum av_access a);

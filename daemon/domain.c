@@ -38,12 +38,13 @@ static int parse_u32(const char *s, size_t len, uint32_t *out)
 }
 
 /*
- * Splits "/org/altview1/domain/<id>[/view/<n>]"; *@view is UINT32_MAX for a
- * domain's own path.
+ * Splits "/org/altview1/domain/<id>[/<segment>/<n>]": *@index is UINT32_MAX
+ * for a domain's own path; a path under another segment is no match.
  */
-static int parse_path(const char *path, uint32_t *id, uint32_t *view)
+static int parse_path(const char *path, const char *segment, uint32_t *id, uint32_t *index)
 {
 	const char *p, *slash;
+	size_t len;
 
 	if (strncmp(path, DOMAIN_PREFIX "/", sizeof(DOMAIN_PREFIX)))
 		return -EINVAL;
@@ -51,13 +52,14 @@ static int parse_path(const char *path, uint32_t *id, uint32_t *view)
 	slash = strchr(p, '/');
 	if (parse_u32(p, slash ? (size_t)(slash - p) : strlen(p), id) < 0)
 		return -EINVAL;
-	*view = UINT32_MAX;
+	*index = UINT32_MAX;
 	if (!slash)
 		return 0;
-	if (strncmp(slash, "/view/", 6))
+	len = segment ? strlen(segment) : 0;
+	if (!segment || strncmp(slash + 1, segment, len) || slash[len + 1] != '/')
 		return -EINVAL;
-	p = slash + 6;
-	return parse_u32(p, strlen(p), view);
+	p = slash + len + 2;
+	return parse_u32(p, strlen(p), index);
 }
 
 struct dom *dom_find(struct daemon *d, uint32_t id)
@@ -82,7 +84,7 @@ static int domain_find(sd_bus *bus, const char *path, const char *iface, void *u
 	uint32_t id, view;
 	struct dom *dom;
 
-	if (parse_path(path, &id, &view) < 0 || view != UINT32_MAX)
+	if (parse_path(path, NULL, &id, &view) < 0)
 		return 0;
 	dom = dom_find(userdata, id);
 	if (!dom)
@@ -97,13 +99,26 @@ static int view_find(sd_bus *bus, const char *path, const char *iface, void *use
 	uint32_t id, index;
 	struct dom *dom;
 
-	if (parse_path(path, &id, &index) < 0 || index == UINT32_MAX)
+	if (parse_path(path, "view", &id, &index) < 0 || index == UINT32_MAX)
 		return 0;
 	dom = dom_find(userdata, id);
 	if (!dom || index >= dom->max_views || !dom->views[index].exists)
 		return 0;
 	*found = &dom->views[index];
 	return 1;
+}
+
+static int client_lookup(sd_bus *bus, const char *path, const char *iface, void *userdata,
+			 void **found, sd_bus_error *error)
+{
+	uint32_t id, index;
+	struct dom *dom;
+
+	if (parse_path(path, "client", &id, &index) < 0 || index == UINT32_MAX)
+		return 0;
+	dom = dom_find(userdata, id);
+	*found = dom ? client_find(dom, index) : NULL;
+	return *found != NULL;
 }
 
 static int enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***nodes,
@@ -117,6 +132,8 @@ static int enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***no
 		cap++;
 		for (uint32_t i = 0; i < dom->max_views; i++)
 			cap += dom->views[i].exists;
+		for (struct client *c = dom->clients; c; c = c->next)
+			cap++;
 	}
 	list = calloc(cap, sizeof(*list));
 	if (!list)
@@ -132,6 +149,11 @@ static int enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***no
 				continue;
 			view_path(&dom->views[i], path);
 			list[n] = strdup(path);
+			if (!list[n++])
+				goto oom;
+		}
+		for (struct client *c = dom->clients; c; c = c->next) {
+			list[n] = strdup(c->path);
 			if (!list[n++])
 				goto oom;
 		}
@@ -235,6 +257,10 @@ unsigned int dom_release(struct dom *dom)
 	unsigned int done = 0;
 	int r;
 
+	/* Clients first: their pending events are answered, their views and holds undone. */
+	peers_drop(dom);
+	monitor_free(dom->monitor);
+	dom->monitor = NULL;
 	if (dom->max_views) {
 		r = av_views_disable(dom->handle);
 		if (r < 0 && r != -ESRCH)
@@ -263,6 +289,9 @@ void dom_remove(struct dom *dom, bool destroy)
 	int r;
 
 	if (destroy) {
+		peers_drop(dom);
+		monitor_free(dom->monitor);
+		dom->monitor = NULL;
 		r = av_domain_destroy(dom->handle);
 		if (r < 0 && r != -ESRCH)
 			log_warning("domain %" PRIu32 ": failed to destroy it: %s", dom->id,
@@ -522,6 +551,7 @@ static int method_create_view(sd_bus_message *m, void *userdata, sd_bus_error *e
 	dom->views[index] = (struct view){
 		.dom = dom, .index = index, .exists = true, .visible = true,
 		.default_access = access, .owner = uid,
+		.peer = peer_find(dom, sd_bus_message_get_sender(m)),
 	};
 	view_path(&dom->views[index], path);
 	sd_bus_emit_object_added(d->bus, path);
@@ -580,7 +610,7 @@ static int property_state(sd_bus *bus, const char *path, const char *iface, cons
 	struct dom *dom = userdata;
 
 	if (!strcmp(prop, "Paused"))
-		return sd_bus_message_append(reply, "b", (int)dom->paused);
+		return sd_bus_message_append(reply, "b", (int)(dom->paused || dom->holds));
 	if (!strcmp(prop, "CrashReason"))
 		return sd_bus_message_append(reply, "s", dom->crash_reason);
 	return sd_bus_message_append(reply, "s", state_name(dom->state));
@@ -591,9 +621,18 @@ static int property_active_views(sd_bus *bus, const char *path, const char *ifac
 				 sd_bus_error *error)
 {
 	struct dom *dom = userdata;
+	int r;
 
-	return sd_bus_message_append_array(reply, 'u', dom->active_views,
-					   dom->nr_vcpus * sizeof(uint32_t));
+	/* Read now: a client that moves vCPUs out of a view before destroying it needs the truth. */
+	r = sd_bus_message_open_container(reply, 'a', "u");
+	for (uint32_t v = 0; r >= 0 && v < dom->nr_vcpus; v++) {
+		uint32_t view = 0;
+
+		if (dom->max_views && av_vcpu_get_view(dom->handle, v, &view) < 0)
+			view = dom->active_views[v];
+		r = sd_bus_message_append(reply, "u", view);
+	}
+	return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
 static int property_views(sd_bus *bus, const char *path, const char *iface, const char *prop,
@@ -649,7 +688,12 @@ int domains_register(struct daemon *d)
 	r = sd_bus_add_fallback_vtable(d->bus, NULL, DOMAIN_PREFIX, DOMAIN_IFACE, domain_vtable,
 				       domain_find, d);
 	if (r >= 0)
+		r = sd_bus_add_fallback_vtable(d->bus, NULL, DOMAIN_PREFIX, DOMAIN_IFACE,
+					       domain_client_vtable, domain_find, d);
+	if (r >= 0)
 		r = views_register(d, view_find);
+	if (r >= 0)
+		r = clients_register(d, client_lookup);
 	if (r >= 0)
 		r = sd_bus_add_node_enumerator(d->bus, NULL, DOMAIN_PREFIX, enumerate, d);
 	return r;

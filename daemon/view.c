@@ -19,36 +19,6 @@
 /* SetAccessMulti entries per call: one message, bounded work in the main loop. */
 #define ACCESS_MULTI_MAX 65536
 
-static const char *const access_names[] = {
-	[AV_ACCESS_N] = "n",
-	[AV_ACCESS_R] = "r",
-	[AV_ACCESS_W] = "w",
-	[AV_ACCESS_RW] = "rw",
-	[AV_ACCESS_X] = "x",
-	[AV_ACCESS_RX] = "rx",
-	[AV_ACCESS_WX] = "wx",
-	[AV_ACCESS_RWX] = "rwx",
-	[AV_ACCESS_RX2RW] = "rx2rw",
-	[AV_ACCESS_N2RWX] = "n2rwx",
-	[AV_ACCESS_DEFAULT] = "default",
-};
-
-int access_from_name(const char *name, enum av_access *out)
-{
-	for (size_t i = 0; i < sizeof(access_names) / sizeof(access_names[0]); i++) {
-		if (!strcmp(name, access_names[i])) {
-			*out = (enum av_access)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-const char *access_name(enum av_access a)
-{
-	return (size_t)a < sizeof(access_names) / sizeof(access_names[0]) ? access_names[a] : "?";
-}
-
 static int unknown_access(sd_bus_error *error, const char *name)
 {
 	return av_bus_error_set(error, -EINVAL, "unknown access \"%s\": n, r, w, rw, x, rx, wx, "
@@ -69,6 +39,10 @@ static int owner_check(struct view *v, sd_bus_message *m, sd_bus_error *error)
 	r = caller_check(v->dom->d, m, &uid, error);
 	if (r < 0)
 		return r;
+	if (uid != 0 && v->peer && strcmp(sd_bus_message_get_sender(m), v->peer->sender))
+		return av_bus_error_set(error, -EACCES, "view %" PRIu32 " of domain %" PRIu32
+					" belongs to client %s", v->index, v->dom->id,
+					v->peer->sender);
 	if (uid != 0 && uid != v->owner)
 		return av_bus_error_set(error, -EACCES, "view %" PRIu32 " of domain %" PRIu32
 					" belongs to uid %u", v->index, v->dom->id,
@@ -333,7 +307,6 @@ static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error
 {
 	struct view *v = userdata;
 	struct dom *dom = v->dom;
-	char path[OBJECT_PATH_MAX];
 	int r;
 
 	r = owner_check(v, m, error);
@@ -349,11 +322,20 @@ static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error
 					": switch it to another view first", dom->id, v->index);
 	if (r < 0)
 		return daemon_reply_error(error, r, "");
-	view_path(v, path);
-	sd_bus_emit_object_removed(dom->d->bus, path);
-	v->exists = false;
-	sd_bus_emit_properties_changed(dom->d->bus, dom->path, DOMAIN_IFACE, "Views", NULL);
+	view_forget(v);
 	return sd_bus_reply_method_return(m, NULL);
+}
+
+/* The view is gone from the hypervisor: gone from the bus too. */
+void view_forget(struct view *v)
+{
+	char path[OBJECT_PATH_MAX];
+
+	view_path(v, path);
+	sd_bus_emit_object_removed(v->dom->d->bus, path);
+	v->exists = false;
+	v->peer = NULL;
+	sd_bus_emit_properties_changed(v->dom->d->bus, v->dom->path, DOMAIN_IFACE, "Views", NULL);
 }
 
 static int property_view(sd_bus *bus, const char *path, const char *iface, const char *prop,

@@ -13,6 +13,9 @@ static const struct {
 	const struct av_backend_ops *ops;
 } backends[] = {
 	{ "hv", &av_backend_hv },
+#if HAVE_ALTVIEWD
+	{ "altviewd", &av_backend_altviewd },
+#endif
 };
 
 AV_API const char *av_version(void)
@@ -136,7 +139,8 @@ AV_API int av_open(const char *uri, const struct av_open_opts *opts, av_hv **out
 		;
 	else if (!(hv->ops = backend_of(uri, &arg))) {
 		r = -EPROTONOSUPPORT;
-		av_err(hv, "av_open: \"%s\": unknown backend (this build has: hv:)", uri);
+		av_err(hv, "av_open: \"%s\": unknown backend (this build has: %s)", uri,
+		       HAVE_ALTVIEWD ? "hv:, altviewd:" : "hv:");
 	} else {
 		r = hv->ops->open(hv, arg, opts);
 	}

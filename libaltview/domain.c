@@ -181,7 +181,7 @@ AV_API int av_domain_wait_idle(av_domain *dom, int timeout_ms)
 {
 	if (!dom || timeout_ms < 0)
 		return -EINVAL;
-	return dom->hv->ops->domain_wait_idle(dom, timeout_ms);
+	return BACKEND_OPTIONAL(dom->hv, domain_wait_idle, dom, timeout_ms);
 }
 
 AV_API int av_domain_destroy(av_domain *dom)
@@ -195,14 +195,14 @@ AV_API int av_map(av_domain *dom, uint64_t gfn, size_t nr, unsigned int flags, v
 {
 	if (!dom || !addr || !nr || (flags & ~AV_MAP_WRITE))
 		return -EINVAL;
-	return dom->hv->ops->map(dom, gfn, nr, flags, addr);
+	return BACKEND_OPTIONAL(dom->hv, map, dom, gfn, nr, flags, addr);
 }
 
 AV_API int av_unmap(av_domain *dom, void *addr)
 {
 	if (!dom || !addr)
 		return -EINVAL;
-	return dom->hv->ops->unmap(dom, addr);
+	return BACKEND_OPTIONAL(dom->hv, unmap, dom, addr);
 }
 
 /* Maps the pages under [gpa, gpa + len) and copies through the mapping. */
@@ -217,7 +217,7 @@ static int copy_guest(struct av_domain *dom, uint64_t gpa, void *buf, size_t len
 	if (!len)
 		return 0;
 	last = (gpa + len - 1) >> AV_PAGE_SHIFT;
-	r = dom->hv->ops->map(dom, first, last - first + 1, write ? AV_MAP_WRITE : 0, &map);
+	r = BACKEND_OPTIONAL(dom->hv, map, dom, first, last - first + 1, write ? AV_MAP_WRITE : 0, &map);
 	if (r < 0)
 		return r;
 	if (write)
@@ -256,14 +256,14 @@ AV_API int av_vcpu_pause(av_domain *dom, uint32_t vcpu)
 {
 	int r = check_vcpu(dom, vcpu);
 
-	return r < 0 ? r : dom->hv->ops->vcpu_pause(dom, vcpu, true);
+	return r < 0 ? r : BACKEND_OPTIONAL(dom->hv, vcpu_pause, dom, vcpu, true);
 }
 
 AV_API int av_vcpu_unpause(av_domain *dom, uint32_t vcpu)
 {
 	int r = check_vcpu(dom, vcpu);
 
-	return r < 0 ? r : dom->hv->ops->vcpu_pause(dom, vcpu, false);
+	return r < 0 ? r : BACKEND_OPTIONAL(dom->hv, vcpu_pause, dom, vcpu, false);
 }
 
 AV_API int av_vcpu_get_regs(av_domain *dom, uint32_t vcpu, struct av_regs_x86 *regs)
@@ -274,7 +274,7 @@ AV_API int av_vcpu_get_regs(av_domain *dom, uint32_t vcpu, struct av_regs_x86 *r
 	if (r == 0 && !regs)
 		r = -EINVAL;
 	if (r == 0)
-		r = dom->hv->ops->vcpu_get_regs(dom, vcpu, &x);
+		r = BACKEND_OPTIONAL(dom->hv, vcpu_get_regs, dom, vcpu, &x);
 	if (r == 0)
 		regs_from_xen(&x, regs);
 	return r;
@@ -289,10 +289,10 @@ AV_API int av_vcpu_set_regs(av_domain *dom, uint32_t vcpu, const struct av_regs_
 		r = -EINVAL;
 	/* Read first: Xen's struct has state altview's does not carry. */
 	if (r == 0)
-		r = dom->hv->ops->vcpu_get_regs(dom, vcpu, &x);
+		r = BACKEND_OPTIONAL(dom->hv, vcpu_get_regs, dom, vcpu, &x);
 	if (r == 0) {
 		regs_to_xen(regs, &x);
-		r = dom->hv->ops->vcpu_set_regs(dom, vcpu, &x);
+		r = BACKEND_OPTIONAL(dom->hv, vcpu_set_regs, dom, vcpu, &x);
 	}
 	return r;
 }

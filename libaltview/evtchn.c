@@ -15,7 +15,7 @@ AV_API int av_evtchn_open(av_hv *hv, const struct av_evtchn_opts *opts, av_evtch
 	if (!xce)
 		return -ENOMEM;
 	xce->hv = hv;
-	r = hv->ops->evtchn_open(xce);
+	r = BACKEND_OPTIONAL(hv, evtchn_open, xce);
 	if (r < 0) {
 		free(xce);
 		return r;

@@ -40,12 +40,27 @@ int grant_status_errno(struct av_hv *hv, int16_t st, const char *what)
 	return st < 0 ? st : -EIO;
 }
 
+/* Grants are the embedded hypervisor's own: backends in front of another process have none. */
+static int grants_check(struct av_hv *hv)
+{
+	if (!hv)
+		return -EINVAL;
+	if (hv->ops->grant_map)
+		return 0;
+	av_err(hv, "grant tables: the %s backend has none", hv->ops->name);
+	return -EOPNOTSUPP;
+}
+
 AV_API int av_grant_map(av_hv *hv, uint32_t domid, uint32_t ref, unsigned int flags,
 			void **addr, uint32_t *handle)
 {
 	uint32_t gntmap = GNTMAP_host_map;
 
-	if (!hv || !addr || !handle || (flags & ~AV_GRANT_READONLY))
+	int r = grants_check(hv);
+
+	if (r < 0)
+		return r;
+	if (!addr || !handle || (flags & ~AV_GRANT_READONLY))
 		return -EINVAL;
 	if (flags & AV_GRANT_READONLY)
 		gntmap |= GNTMAP_readonly;
@@ -55,15 +70,21 @@ AV_API int av_grant_map(av_hv *hv, uint32_t domid, uint32_t ref, unsigned int fl
 
 AV_API int av_grant_unmap(av_hv *hv, uint32_t handle)
 {
-	if (!hv)
-		return -EINVAL;
+	int r = grants_check(hv);
+
+	if (r < 0)
+		return r;
 	return grant_status_errno(hv, hv->ops->grant_unmap(hv, handle), "av_grant_unmap");
 }
 
 static int grant_copy(av_hv *hv, uint32_t domid, uint32_t ref, uint32_t offset, void *buf,
 		      uint32_t len, bool to_grant)
 {
-	if (!hv || !buf || !len || offset >= AV_PAGE_SIZE || len > AV_PAGE_SIZE - offset) {
+	int r = grants_check(hv);
+
+	if (r < 0)
+		return r;
+	if (!buf || !len || offset >= AV_PAGE_SIZE || len > AV_PAGE_SIZE - offset) {
 		av_err(hv, "grant copy: %u bytes at offset %u do not fit in a page", len, offset);
 		return -EINVAL;
 	}
@@ -85,14 +106,20 @@ AV_API int av_grant_copy_to(av_hv *hv, uint32_t domid, uint32_t ref, uint32_t of
 
 AV_API int av_grant_share(av_hv *hv, uint32_t domid, unsigned int flags, uint32_t *ref, void **addr)
 {
-	if (!hv || !ref || !addr || (flags & ~AV_GRANT_READONLY))
+	int r = grants_check(hv);
+
+	if (r < 0)
+		return r;
+	if (!ref || !addr || (flags & ~AV_GRANT_READONLY))
 		return -EINVAL;
 	return hv->ops->grant_share(hv, domid, flags & AV_GRANT_READONLY, ref, addr);
 }
 
 AV_API int av_grant_unshare(av_hv *hv, uint32_t ref)
 {
-	return hv ? hv->ops->grant_unshare(hv, ref) : -EINVAL;
+	int r = grants_check(hv);
+
+	return r < 0 ? r : hv->ops->grant_unshare(hv, ref);
 }
 
 /* ---- the guest's side ------------------------------------------------------------ */

@@ -9,6 +9,8 @@
 
 #include "private.h"
 
+#include <altview/xen.h>
+
 _Static_assert(sizeof(vm_event_request_t) <= AV_XEN_REQUEST_MAX,
 	       "struct av_event holds a whole vm_event_request_t");
 
@@ -333,33 +335,62 @@ static int to_xen_response(struct av_monitor *mon, const struct av_event *ev,
 	return 0;
 }
 
-AV_API int av_monitor_respond(av_monitor *mon, const struct av_event *ev,
-			      const struct av_response *rsp)
+/* Hands the answer for @ev on, once: the event's seq is given up only if the backend takes it. */
+static int respond_once(struct av_monitor *mon, const struct av_event *ev, const vm_event_response_t *x)
 {
-	vm_event_response_t x;
-	uint64_t seq;
+	uint64_t seq = ev->seq;
 	int r;
 
-	if (!mon || !event_size_ok(mon, ev))
-		return -EINVAL;
-	if (ev->vcpu >= mon->dom->nr_vcpus || !(ev->flags & AV_EVENT_F_SYNC)) {
-		av_err(mon->dom->hv, "av_monitor_respond: not a synchronous event of this domain");
-		return -EINVAL;
-	}
-	r = to_xen_response(mon, ev, rsp, &x);
-	if (r < 0)
-		return r;
-	seq = ev->seq;
 	if (!seq || !atomic_compare_exchange_strong(&mon->pending[ev->vcpu], &seq, 0)) {
 		av_err(mon->dom->hv, "av_monitor_respond: event %" PRIu64 " of vCPU %u was answered already",
 		       ev->seq, ev->vcpu);
 		return -EALREADY;
 	}
-	r = mon->dom->hv->ops->monitor_respond(mon, &x);
+	r = mon->dom->hv->ops->monitor_respond(mon, x);
 	if (r < 0)
 		/* Still unanswered: let the caller try again. */
 		atomic_store(&mon->pending[ev->vcpu], ev->seq);
 	return r;
+}
+
+static bool sync_event_ok(struct av_monitor *mon, const struct av_event *ev)
+{
+	if (!mon || !event_size_ok(mon, ev))
+		return false;
+	if (ev->vcpu >= mon->dom->nr_vcpus || !(ev->flags & AV_EVENT_F_SYNC)) {
+		av_err(mon->dom->hv, "av_monitor_respond: not a synchronous event of this domain");
+		return false;
+	}
+	return true;
+}
+
+AV_API int av_monitor_respond(av_monitor *mon, const struct av_event *ev,
+			      const struct av_response *rsp)
+{
+	vm_event_response_t x;
+	int r;
+
+	if (!sync_event_ok(mon, ev))
+		return -EINVAL;
+	r = to_xen_response(mon, ev, rsp, &x);
+	return r < 0 ? r : respond_once(mon, ev, &x);
+}
+
+AV_API int av_monitor_respond_xen(av_monitor *mon, const struct av_event *ev,
+				  const vm_event_response_t *rsp, size_t size)
+{
+	vm_event_response_t x;
+
+	if (!sync_event_ok(mon, ev) || !rsp)
+		return -EINVAL;
+	if (size != sizeof(x) || rsp->version != VM_EVENT_INTERFACE_VERSION || rsp->vcpu_id != ev->vcpu) {
+		av_err(mon->dom->hv, "av_monitor_respond_xen: size %zu, version %u or vCPU %u does not fit "
+		       "event %" PRIu64 " of vCPU %u", size, rsp->version, rsp->vcpu_id, ev->seq, ev->vcpu);
+		return -EINVAL;
+	}
+	x = *rsp;
+	x.flags |= VM_EVENT_FLAG_VCPU_PAUSED;
+	return respond_once(mon, ev, &x);
 }
 
 AV_API int av_monitor_get_stats(av_monitor *mon, struct av_monitor_stats *st)

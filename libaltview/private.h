@@ -200,6 +200,13 @@ struct av_backend_ops {
 };
 
 extern const struct av_backend_ops av_backend_hv;
+extern const struct av_backend_ops av_backend_altviewd;
+
+/*
+ * Operations a backend may lack (NULL in its table: guest memory mapping,
+ * vCPU registers, event channels and grants through altviewd): -EOPNOTSUPP.
+ */
+#define BACKEND_OPTIONAL(hv, op, ...) ((hv)->ops->op ? (hv)->ops->op(__VA_ARGS__) : -EOPNOTSUPP)
 
 /* ---- conversions between altview's types and Xen's -------------------------- */
 

@@ -28,6 +28,15 @@ static inline const vm_event_request_t *av_event_xen_request(const struct av_eve
 	return (const vm_event_request_t *)(const void *)ev->xen;
 }
 
+/*
+ * Answers the synchronous event @ev with Xen's own response, for monitors
+ * written against Xen and for relays that merge answers in Xen's terms
+ * (altviewd).  @size is sizeof(*rsp); VM_EVENT_FLAG_VCPU_PAUSED is implied,
+ * version and vcpu_id must match.  Otherwise as av_monitor_respond().
+ */
+AV_API int av_monitor_respond_xen(av_monitor *mon, const struct av_event *ev,
+				  const vm_event_response_t *rsp, size_t size);
+
 #ifdef __cplusplus
 }
 #endif

@@ -20,5 +20,8 @@
 /* The grant guest's reference and fill pattern. */
 #define GRANT_REF 5
 #define GRANT_BYTE(i) ((unsigned char)(0x5a ^ (i)))
+/* The demo guest: an int3 every so many rounds, and work between rounds. */
+#define DEMO_BREAK_EVERY 4
+#define DEMO_WORK 2000
 /* The multi-vCPU guest's increments per vCPU. */
 #define MULTI_ROUNDS 20000

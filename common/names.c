@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * names.c — the words org.altview1 uses for access rights and event kinds,
+ * shared by altviewd, altviewctl and libaltview's altviewd backend.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "names.h"
+
+static const char *const access_names[] = {
+	[AV_ACCESS_N] = "n",
+	[AV_ACCESS_R] = "r",
+	[AV_ACCESS_W] = "w",
+	[AV_ACCESS_RW] = "rw",
+	[AV_ACCESS_X] = "x",
+	[AV_ACCESS_RX] = "rx",
+	[AV_ACCESS_WX] = "wx",
+	[AV_ACCESS_RWX] = "rwx",
+	[AV_ACCESS_RX2RW] = "rx2rw",
+	[AV_ACCESS_N2RWX] = "n2rwx",
+	[AV_ACCESS_DEFAULT] = "default",
+};
+
+int access_from_name(const char *name, enum av_access *out)
+{
+	for (size_t i = 0; i < sizeof(access_names) / sizeof(access_names[0]); i++) {
+		if (!strcmp(name, access_names[i])) {
+			*out = (enum av_access)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *access_name(enum av_access a)
+{
+	return (size_t)a < sizeof(access_names) / sizeof(access_names[0]) ? access_names[a] : "?";
+}
+
+static const char *const kind_names[AV_EVENT__MAX] = {
+	[AV_EVENT_MEM_ACCESS] = "mem_access",
+	[AV_EVENT_BREAKPOINT] = "breakpoint",
+	[AV_EVENT_SINGLESTEP] = "singlestep",
+	[AV_EVENT_CPUID] = "cpuid",
+	[AV_EVENT_GUEST_REQUEST] = "guest_request",
+};
+
+const char *event_kind_name(enum av_event_kind k)
+{
+	return k > 0 && k < AV_EVENT__MAX ? kind_names[k] : NULL;
+}
+
+int event_kind_from_name(const char *name, enum av_event_kind *out)
+{
+	for (int k = AV_EVENT_MEM_ACCESS; k < AV_EVENT__MAX; k++) {
+		if (!strcmp(name, kind_names[k])) {
+			*out = (enum av_event_kind)k;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}

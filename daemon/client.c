@@ -1,0 +1,624 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * client.c — monitoring clients on the bus: Domain.Subscribe/Observe/Hold/
+ * Release/SetSingleStep, the subscription objects
+ * /org/altview1/domain/<id>/client/<n> (org.altview1.Client), and what
+ * happens when a client's connection goes away.
+ *
+ * A connection becomes a peer of a domain when it subscribes or holds it
+ * paused.  A peer's subscriptions, holds and the views it creates while it
+ * is one belong to its connection: sd_bus_track tells when that closes (or
+ * the process dies), and then its pending events get the default answer,
+ * its views are destroyed with their vCPUs moved to view 0, and its holds
+ * are released.  Only the peer itself or root may change what it owns.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bus-error.h"
+#include "daemon.h"
+#include "log.h"
+
+/* ---- peers ------------------------------------------------------------------- */
+
+struct peer *peer_find(struct dom *dom, const char *sender)
+{
+	for (struct peer *p = dom->peers; p; p = p->next)
+		if (sender && !strcmp(p->sender, sender))
+			return p;
+	return NULL;
+}
+
+static bool peer_has_views(struct peer *p)
+{
+	for (uint32_t i = 0; i < p->dom->max_views; i++)
+		if (p->dom->views[i].exists && p->dom->views[i].peer == p)
+			return true;
+	return false;
+}
+
+static void peer_free(struct peer *p)
+{
+	struct peer **pos;
+
+	for (pos = &p->dom->peers; *pos != p; pos = &(*pos)->next)
+		;
+	*pos = p->next;
+	sd_bus_track_unref(p->track);
+	free(p->sender);
+	free(p);
+}
+
+/* A peer that owns nothing any more is forgotten: its next view is nobody's client view. */
+static void peer_maybe_free(struct peer *p)
+{
+	if (!p->holds && !p->nr_clients && !peer_has_views(p))
+		peer_free(p);
+}
+
+static int on_peer_gone(sd_bus_track *track, void *userdata);
+
+static int peer_get(struct dom *dom, sd_bus_message *m, uid_t uid, struct peer **out)
+{
+	const char *sender = sd_bus_message_get_sender(m);
+	struct peer *p = peer_find(dom, sender);
+	int r;
+
+	if (p) {
+		*out = p;
+		return 0;
+	}
+	if (!sender)
+		return -EINVAL;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->dom = dom;
+	p->uid = uid;
+	p->sender = strdup(sender);
+	r = p->sender ? sd_bus_track_new(dom->d->bus, &p->track, on_peer_gone, p) : -ENOMEM;
+	if (r >= 0)
+		r = sd_bus_track_add_name(p->track, sender);
+	if (r < 0) {
+		sd_bus_track_unref(p->track);
+		free(p->sender);
+		free(p);
+		return r;
+	}
+	p->next = dom->peers;
+	dom->peers = p;
+	*out = p;
+	return 0;
+}
+
+static void client_free(struct client *c);
+
+/* Moves the vCPUs in @v to view 0 and destroys it. */
+static void view_evict(struct view *v)
+{
+	struct dom *dom = v->dom;
+	int r;
+
+	for (uint32_t vcpu = 0; vcpu < dom->nr_vcpus; vcpu++) {
+		uint32_t in;
+
+		if (av_vcpu_get_view(dom->handle, vcpu, &in) == 0 && in == v->index)
+			av_vcpu_switch_view(dom->handle, vcpu, 0);
+	}
+	r = av_view_destroy(dom->handle, v->index);
+	if (r < 0 && r != -ESRCH)
+		log_warning("domain %" PRIu32 ": failed to destroy view %" PRIu32 ": %s", dom->id,
+			    v->index, av_strerror(r));
+	view_forget(v);
+}
+
+/* Subscriptions first: their pending events are answered before views go from under them. */
+static void peer_drop(struct peer *p)
+{
+	struct dom *dom = p->dom;
+	struct client *c, *next;
+	unsigned int views = 0;
+
+	for (c = dom->clients; c; c = next) {
+		next = c->next;
+		if (c->peer == p)
+			client_free(c);
+	}
+	for (uint32_t i = 0; i < dom->max_views; i++) {
+		if (dom->views[i].exists && dom->views[i].peer == p) {
+			view_evict(&dom->views[i]);
+			views++;
+		}
+	}
+	if (p->holds) {
+		av_domain_unpause(dom->handle);
+		p->holds = false;
+		dom->holds--;
+		sd_bus_emit_properties_changed(dom->d->bus, dom->path, DOMAIN_IFACE, "Paused", NULL);
+	}
+	log_info("domain %" PRIu32 ": client %s gone: %u views destroyed", dom->id, p->sender, views);
+	peer_free(p);
+	dom_refresh(dom);
+}
+
+static int on_peer_gone(sd_bus_track *track, void *userdata)
+{
+	peer_drop(userdata);
+	return 0;
+}
+
+void peers_drop(struct dom *dom)
+{
+	while (dom->peers)
+		peer_drop(dom->peers);
+}
+
+/* ---- filters ------------------------------------------------------------------- */
+
+static void bit_set(uint64_t *bits, uint32_t i)
+{
+	bits[i / 64] |= UINT64_C(1) << (i % 64);
+}
+
+static int read_kinds(sd_bus_message *m, struct filter *f, sd_bus_error *error)
+{
+	const char *name;
+	int r;
+
+	r = sd_bus_message_enter_container(m, 'a', "s");
+	while (r >= 0 && (r = sd_bus_message_read(m, "s", &name)) > 0) {
+		enum av_event_kind k;
+
+		if (event_kind_from_name(name, &k) < 0)
+			return av_bus_error_set(error, -EINVAL, "filter \"kinds\": unknown kind \"%s\": "
+						"mem_access, breakpoint, singlestep, cpuid or "
+						"guest_request", name);
+		f->kinds |= AV_EVENT_BIT(k);
+	}
+	return r < 0 ? r : sd_bus_message_exit_container(m);
+}
+
+/* "vcpus" or "views": indices below @limit; an empty list would select nothing. */
+static int read_indices(sd_bus_message *m, const char *key, uint32_t limit, uint64_t *bits,
+			sd_bus_error *error)
+{
+	const uint32_t *v;
+	size_t size;
+	int r;
+
+	r = sd_bus_message_read_array(m, 'u', (const void **)&v, &size);
+	if (r < 0)
+		return r;
+	if (!size)
+		return av_bus_error_set(error, -EINVAL, "filter \"%s\": an empty list selects nothing "
+					"(leave the key out for all)", key);
+	for (size_t i = 0; i < size / sizeof(*v); i++) {
+		if (v[i] >= limit)
+			return av_bus_error_set(error, -EINVAL, "filter \"%s\": %" PRIu32
+						" is out of range (below %" PRIu32 ")", key, v[i],
+						limit);
+		bit_set(bits, v[i]);
+	}
+	return 0;
+}
+
+static int read_gfns(sd_bus_message *m, struct dom *dom, struct filter *f, sd_bus_error *error)
+{
+	uint64_t pages = dom->memory_bytes / AV_PAGE_SIZE, first, last;
+	int r;
+
+	r = sd_bus_message_enter_container(m, 'a', "(tt)");
+	while (r >= 0 && (r = sd_bus_message_read(m, "(tt)", &first, &last)) > 0) {
+		if (first > last || last >= pages)
+			return av_bus_error_set(error, -EINVAL, "filter \"gfns\": [0x%" PRIx64 ", 0x%"
+						PRIx64 "] is not a range of the domain's gfns "
+						"(0..0x%" PRIx64 ")", first, last, pages - 1);
+		if (f->nr_gfn_ranges == FILTER_MAX_GFN_RANGES)
+			return av_bus_error_set(error, -E2BIG, "filter \"gfns\": more than %d ranges",
+						FILTER_MAX_GFN_RANGES);
+		f->gfns[f->nr_gfn_ranges].first = first;
+		f->gfns[f->nr_gfn_ranges++].last = last;
+	}
+	if (r >= 0 && !f->nr_gfn_ranges)
+		return av_bus_error_set(error, -EINVAL, "filter \"gfns\": an empty list selects "
+					"nothing (leave the key out for all)");
+	return r < 0 ? r : sd_bus_message_exit_container(m);
+}
+
+/*
+ * Reads an a{sv} filter.  @ring_entries is NULL where no channel is made
+ * (Observe, SetFilter), and the key is refused there.
+ */
+static int filter_read(sd_bus_message *m, struct dom *dom, struct filter *f,
+		       uint32_t *ring_entries, sd_bus_error *error)
+{
+	static const struct {
+		const char *key, *type;
+	} keys[] = {
+		{ "kinds", "as" }, { "vcpus", "au" }, { "views", "au" }, { "gfns", "a(tt)" },
+		{ "priority", "i" }, { "ring_entries", "u" },
+	};
+	const char *key;
+	int r;
+
+	*f = (struct filter){ .any_vcpu = true, .any_view = true };
+	r = sd_bus_message_enter_container(m, 'a', "{sv}");
+	while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+		size_t i;
+
+		r = sd_bus_message_read(m, "s", &key);
+		if (r < 0)
+			return r;
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (!strcmp(key, keys[i].key))
+				break;
+		if (i == sizeof(keys) / sizeof(keys[0]) || (!ring_entries && i == 5))
+			return av_bus_error_set(error, -EINVAL, "unknown filter key \"%s\": kinds, "
+						"vcpus, views, gfns, priority%s", key,
+						ring_entries ? ", ring_entries" : "");
+		r = sd_bus_message_enter_container(m, 'v', keys[i].type);
+		if (r < 0)
+			return av_bus_error_set(error, -EINVAL, "filter \"%s\": expected a value "
+						"of type %s", key, keys[i].type);
+		switch (i) {
+		case 0: r = read_kinds(m, f, error); break;
+		case 1:
+			f->any_vcpu = false;
+			r = read_indices(m, key, dom->nr_vcpus, f->vcpus, error);
+			break;
+		case 2:
+			f->any_view = false;
+			r = read_indices(m, key, MONITOR_MAX_VIEWS, f->views, error);
+			break;
+		case 3: r = read_gfns(m, dom, f, error); break;
+		case 4: r = sd_bus_message_read(m, "i", &f->priority); break;
+		default:
+			r = sd_bus_message_read(m, "u", ring_entries);
+			if (r >= 0 && (*ring_entries < 1 || *ring_entries > CHANNEL_RING_MAX ||
+				       (*ring_entries & (*ring_entries - 1))))
+				r = av_bus_error_set(error, -EINVAL, "filter \"ring_entries\": %" PRIu32
+						     " is not a power of two from 1 to %d",
+						     *ring_entries, CHANNEL_RING_MAX);
+			break;
+		}
+		if (r < 0)
+			return r;
+		r = sd_bus_message_exit_container(m);
+		if (r >= 0)
+			r = sd_bus_message_exit_container(m);
+	}
+	return r < 0 ? r : sd_bus_message_exit_container(m);
+}
+
+/* ---- subscriptions --------------------------------------------------------------- */
+
+struct client *client_find(struct dom *dom, uint32_t id)
+{
+	for (struct client *c = dom->clients; c; c = c->next)
+		if (c->sub->id == id)
+			return c;
+	return NULL;
+}
+
+static void client_free(struct client *c)
+{
+	struct dom *dom = c->dom;
+	struct client **pos;
+
+	monitor_remove(dom->monitor, c->sub);
+	sd_bus_emit_object_removed(dom->d->bus, c->path);
+	for (pos = &dom->clients; *pos != c; pos = &(*pos)->next)
+		;
+	*pos = c->next;
+	c->peer->nr_clients--;
+	log_debug("domain %" PRIu32 ": %s closed", dom->id, c->path);
+	sub_unref(c->sub);
+	free(c);
+}
+
+static void emit_event(void *ctx, const char *path, const struct event_note *n)
+{
+	struct daemon *d = ctx;
+	char access[4] = "";
+
+	if (n->kind == AV_EVENT_MEM_ACCESS)
+		snprintf(access, sizeof(access), "%s%s%s", n->access & AV_MEM_R ? "r" : "",
+			 n->access & AV_MEM_W ? "w" : "", n->access & AV_MEM_X ? "x" : "");
+	sd_bus_emit_signal(d->bus, path, CLIENT_IFACE, "Event", "suutstb", event_kind_name(n->kind),
+			   n->vcpu, n->view, n->gfn, access, n->rip, (int)n->sync);
+}
+
+static int monitor_get(struct dom *dom, struct monitor **out)
+{
+	struct daemon *d = dom->d;
+	int r;
+
+	if (!dom->monitor) {
+		if (!d->signals) {
+			r = signal_queue_new(d->base, emit_event, d, &d->signals);
+			if (r < 0)
+				return r;
+		}
+		r = monitor_new(dom->handle, dom->id, dom->nr_vcpus, d->signals,
+				d->config.limits.max_clients, &dom->monitor);
+		if (r < 0)
+			return r;
+		monitor_set_answers(dom->monitor, (int)d->config.monitor.response_timeout_ms,
+				    d->config.monitor.default_answer);
+	}
+	*out = dom->monitor;
+	return 0;
+}
+
+void monitors_configure(struct daemon *d)
+{
+	for (struct dom *dom = d->domains; dom; dom = dom->next)
+		if (dom->monitor)
+			monitor_set_answers(dom->monitor, (int)d->config.monitor.response_timeout_ms,
+					    d->config.monitor.default_answer);
+}
+
+/* Subscribe (a channel) and Observe (Event signals). */
+static int method_subscribe(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct dom *dom = userdata;
+	struct daemon *d = dom->d;
+	bool signals = !strcmp(sd_bus_message_get_member(m), "Observe");
+	uint32_t ring_entries = CHANNEL_RING_DEFAULT, nr = 0;
+	struct monitor *mon;
+	struct filter f;
+	struct client *c;
+	struct peer *p;
+	struct sub *sub;
+	int memfd = -1;
+	uid_t uid;
+	int r;
+
+	r = filter_read(m, dom, &f, signals ? NULL : &ring_entries, error);
+	if (r < 0)
+		return r;
+	r = caller_check(d, m, &uid, error);
+	if (r < 0)
+		return r;
+	if (!dom->nr_vcpus)
+		return av_bus_error_set(error, -EINVAL, "domain %" PRIu32 " has no vCPUs to monitor",
+					dom->id);
+	for (c = dom->clients; c; c = c->next)
+		nr++;
+	if (nr >= d->config.limits.max_clients)
+		return av_bus_error_set(error, -ENOSPC, "domain %" PRIu32 " has %" PRIu32
+					" subscriptions: the limit (limits.max_clients)", dom->id, nr);
+	daemon_clear_error();
+	r = monitor_get(dom, &mon);
+	if (r < 0)
+		return daemon_reply_error(error, r, "");
+	r = peer_get(dom, m, uid, &p);
+	if (r < 0)
+		return r;
+	c = calloc(1, sizeof(*c));
+	r = c ? sub_new(mon, signals, ring_entries, &memfd, &sub) : -ENOMEM;
+	if (r < 0) {
+		free(c);
+		peer_maybe_free(p);
+		return r;
+	}
+	sub->filter = f;
+	sub->serial = ++d->next_serial;
+	sub->id = dom->next_client_id++;
+	snprintf(sub->path, sizeof(sub->path), CLIENT_PATH_FMT, dom->id, sub->id);
+	memcpy(c->path, sub->path, sizeof(c->path));
+	*c = (struct client){ .dom = dom, .peer = p, .sub = sub };
+	memcpy(c->path, sub->path, sizeof(c->path));
+	r = monitor_add(mon, sub);
+	if (r < 0) {
+		if (memfd >= 0)
+			close(memfd);
+		sub_unref(sub);
+		free(c);
+		peer_maybe_free(p);
+		return daemon_reply_error(error, r, "");
+	}
+	c->next = dom->clients;
+	dom->clients = c;
+	p->nr_clients++;
+	sd_bus_emit_object_added(d->bus, c->path);
+	log_debug("domain %" PRIu32 ": %s for %s", dom->id, c->path, p->sender);
+	if (signals)
+		return sd_bus_reply_method_return(m, "o", c->path);
+	/* The reply carries copies of the descriptors: the memfd is the client's alone now. */
+	r = sd_bus_reply_method_return(m, "ohh", c->path, memfd, sub->notify_fd);
+	close(memfd);
+	return r;
+}
+
+static int method_hold(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct dom *dom = userdata;
+	bool hold = !strcmp(sd_bus_message_get_member(m), "Hold");
+	struct peer *p;
+	uid_t uid;
+	int r;
+
+	r = caller_check(dom->d, m, &uid, error);
+	if (r < 0)
+		return r;
+	p = peer_find(dom, sd_bus_message_get_sender(m));
+	if (hold && !p) {
+		r = peer_get(dom, m, uid, &p);
+		if (r < 0)
+			return r;
+	}
+	if (!p || p->holds == hold) {
+		if (p)
+			peer_maybe_free(p);
+		return av_bus_error_set(error, -EALREADY, "domain %" PRIu32 " is %s held by this client",
+					dom->id, hold ? "already" : "not");
+	}
+	daemon_clear_error();
+	r = hold ? av_domain_pause(dom->handle) : av_domain_unpause(dom->handle);
+	if (r < 0) {
+		peer_maybe_free(p);
+		return daemon_reply_error(error, r, "");
+	}
+	p->holds = hold;
+	dom->holds += hold ? 1 : -1;
+	if (!hold)
+		peer_maybe_free(p);
+	sd_bus_emit_properties_changed(dom->d->bus, dom->path, DOMAIN_IFACE, "Paused", NULL);
+	dom_refresh(dom);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_set_singlestep(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct dom *dom = userdata;
+	uint32_t vcpu;
+	int enable, r;
+
+	r = sd_bus_message_read(m, "ub", &vcpu, &enable);
+	if (r < 0)
+		return r;
+	r = caller_check(dom->d, m, NULL, error);
+	if (r < 0)
+		return r;
+	if (vcpu >= dom->nr_vcpus)
+		return av_bus_error_set(error, -EINVAL, "domain %" PRIu32 " has no vCPU %" PRIu32,
+					dom->id, vcpu);
+	daemon_clear_error();
+	r = av_vcpu_set_singlestep(dom->handle, vcpu, enable);
+	if (r < 0)
+		return daemon_reply_error(error, r, "");
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+const sd_bus_vtable domain_client_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_METHOD_WITH_ARGS("Subscribe", SD_BUS_ARGS("a{sv}", filter),
+				SD_BUS_RESULT("o", client, "h", channel, "h", notify),
+				method_subscribe, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("Observe", SD_BUS_ARGS("a{sv}", filter), SD_BUS_RESULT("o", client),
+				method_subscribe, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("Hold", "", "", method_hold, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("Release", "", "", method_hold, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("SetSingleStep", SD_BUS_ARGS("u", vcpu, "b", enable),
+				SD_BUS_NO_RESULT, method_set_singlestep, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_VTABLE_END,
+};
+
+/* ---- org.altview1.Client --------------------------------------------------------- */
+
+static int client_owner_check(struct client *c, sd_bus_message *m, sd_bus_error *error)
+{
+	uid_t uid;
+	int r;
+
+	r = caller_check(c->dom->d, m, &uid, error);
+	if (r < 0)
+		return r;
+	if (uid != 0 && strcmp(sd_bus_message_get_sender(m), c->peer->sender))
+		return av_bus_error_set(error, -EACCES, "%s belongs to client %s", c->path,
+					c->peer->sender);
+	return 0;
+}
+
+static int method_set_filter(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct client *c = userdata;
+	struct filter f;
+	int r;
+
+	r = filter_read(m, c->dom, &f, NULL, error);
+	if (r < 0)
+		return r;
+	r = client_owner_check(c, m, error);
+	if (r < 0)
+		return r;
+	daemon_clear_error();
+	r = monitor_set_filter(c->dom->monitor, c->sub, &f);
+	if (r < 0)
+		return daemon_reply_error(error, r, "");
+	sd_bus_emit_properties_changed(c->dom->d->bus, c->path, CLIENT_IFACE, "Kinds", "Priority",
+				       NULL);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_close(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct client *c = userdata;
+	struct peer *p = c->peer;
+	int r;
+
+	r = client_owner_check(c, m, error);
+	if (r < 0)
+		return r;
+	client_free(c);
+	peer_maybe_free(p);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int property_client(sd_bus *bus, const char *path, const char *iface, const char *prop,
+			   sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct client *c = userdata;
+	struct sub *s = c->sub;
+	struct filter f;
+	int r;
+
+	if (!strcmp(prop, "Domain"))
+		return sd_bus_message_append(reply, "o", c->dom->path);
+	if (!strcmp(prop, "Owner"))
+		return sd_bus_message_append(reply, "u", (uint32_t)c->peer->uid);
+	if (!strcmp(prop, "Sender"))
+		return sd_bus_message_append(reply, "s", c->peer->sender);
+	if (!strcmp(prop, "Delivery"))
+		return sd_bus_message_append(reply, "s", s->signals ? "signals" : "channel");
+	if (!strcmp(prop, "Events"))
+		return sd_bus_message_append(reply, "t", atomic_load(&s->events));
+	if (!strcmp(prop, "Dropped"))
+		return sd_bus_message_append(reply, "t", atomic_load(&s->dropped));
+	if (!strcmp(prop, "Expired"))
+		return sd_bus_message_append(reply, "t", atomic_load(&s->expired));
+	if (!strcmp(prop, "BadAnswers"))
+		return sd_bus_message_append(reply, "t", atomic_load(&s->bad_answers));
+	pthread_mutex_lock(&c->dom->monitor->lock);
+	f = s->filter;
+	pthread_mutex_unlock(&c->dom->monitor->lock);
+	if (!strcmp(prop, "Priority"))
+		return sd_bus_message_append(reply, "i", f.priority);
+	r = sd_bus_message_open_container(reply, 'a', "s");
+	for (int k = AV_EVENT_MEM_ACCESS; r >= 0 && k < AV_EVENT__MAX; k++)
+		if (f.kinds & AV_EVENT_BIT(k))
+			r = sd_bus_message_append(reply, "s", event_kind_name(k));
+	return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static const sd_bus_vtable client_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Domain", "o", property_client, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Owner", "u", property_client, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Sender", "s", property_client, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Delivery", "s", property_client, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Kinds", "as", property_client, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Priority", "i", property_client, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	/* Counters change with every event: read them, do not wait for signals. */
+	SD_BUS_PROPERTY("Events", "t", property_client, 0, 0),
+	SD_BUS_PROPERTY("Dropped", "t", property_client, 0, 0),
+	SD_BUS_PROPERTY("Expired", "t", property_client, 0, 0),
+	SD_BUS_PROPERTY("BadAnswers", "t", property_client, 0, 0),
+	SD_BUS_METHOD_WITH_ARGS("SetFilter", SD_BUS_ARGS("a{sv}", filter), SD_BUS_NO_RESULT,
+				method_set_filter, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("Close", "", "", method_close, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_SIGNAL_WITH_ARGS("Event", SD_BUS_ARGS("s", kind, "u", vcpu, "u", view, "t", gfn,
+						     "s", access, "t", rip, "b", sync), 0),
+	SD_BUS_VTABLE_END,
+};
+
+int clients_register(struct daemon *d, sd_bus_object_find_t find)
+{
+	return sd_bus_add_fallback_vtable(d->bus, NULL, DOMAIN_PREFIX, CLIENT_IFACE, client_vtable,
+					  find, d);
+}

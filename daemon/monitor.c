@@ -1,0 +1,699 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * monitor.c — multiplexing one domain's vm_events to many subscriptions.
+ *
+ * A thread per vCPU waits for that vCPU's synchronous events
+ * (av_monitor_wait), so vCPUs are served in parallel and a slow client
+ * holds up only the vCPU it is slow on.  For each event the thread picks the
+ * matching subscriptions under the lock (taking references), posts the
+ * event into each one's slot, then collects the answers outside the lock:
+ * each by its deadline, a missing one replaced by the default answer.  The
+ * merged answer goes back with av_monitor_respond_xen().  One more thread
+ * takes the asynchronous events and pushes them onto the rings, never
+ * waiting: a full ring counts a drop.
+ *
+ * Everything read from a channel is the client's to scribble on: the answer
+ * is copied out once and checked, ring indices are bounded before use.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "monitor.h"
+
+/* Dispatch threads look at the stop flag this often. */
+#define WAIT_SLICE_MS 100
+/* A dead client's slot is noticed within this, even if its wake-up is missed. */
+#define NAP_SLICE_MS 50
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t relaxed_get(_Atomic uint64_t *v)
+{
+	return atomic_load_explicit(v, memory_order_relaxed);
+}
+
+static void relaxed_add(_Atomic uint64_t *v, uint64_t n)
+{
+	atomic_fetch_add_explicit(v, n, memory_order_relaxed);
+}
+
+/* ---- subscriptions ------------------------------------------------------------ */
+
+static void sub_ref(struct sub *sub)
+{
+	atomic_fetch_add_explicit(&sub->refs, 1, memory_order_relaxed);
+}
+
+void sub_unref(struct sub *sub)
+{
+	if (!sub || atomic_fetch_sub_explicit(&sub->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	if (sub->hdr)
+		munmap(sub->hdr, sub->size);
+	if (sub->notify_fd >= 0)
+		close(sub->notify_fd);
+	free(sub->seq);
+	free(sub->spin);
+	free(sub);
+}
+
+static int channel_create(struct sub *sub, uint32_t nr_vcpus, uint32_t ring_entries, int *memfd)
+{
+	const unsigned int seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+	int fd, r;
+
+	sub->size = channel_size(nr_vcpus, ring_entries);
+	fd = memfd_create("altview-channel", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -errno;
+	/* Sealed against resizing: a client cannot make the daemon's accesses fault. */
+	if (ftruncate(fd, (off_t)sub->size) < 0 || fcntl(fd, F_ADD_SEALS, seals) < 0)
+		goto fail;
+	sub->hdr = mmap(NULL, sub->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (sub->hdr == MAP_FAILED) {
+		sub->hdr = NULL;
+		goto fail;
+	}
+	sub->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (sub->notify_fd < 0)
+		goto fail;
+	*sub->hdr = (struct channel_header){
+		.magic = CHANNEL_MAGIC,
+		.version = CHANNEL_VERSION,
+		.nr_vcpus = nr_vcpus,
+		.ring_entries = ring_entries,
+		.size = sub->size,
+		.slots_offset = CHANNEL_HEADER_SIZE,
+		.ring_offset = CHANNEL_HEADER_SIZE + (uint64_t)nr_vcpus * CHANNEL_SLOT_SIZE,
+	};
+	*memfd = fd;
+	return 0;
+fail:
+	r = -errno;
+	close(fd);
+	return r;
+}
+
+int sub_new(struct monitor *mon, bool signals, uint32_t ring_entries, int *memfd,
+	    struct sub **out)
+{
+	struct sub *sub;
+	int r;
+
+	sub = calloc(1, sizeof(*sub));
+	if (!sub)
+		return -ENOMEM;
+	sub->refs = 1;
+	sub->mon = mon;
+	sub->signals = signals;
+	sub->notify_fd = -1;
+	if (!signals) {
+		sub->seq = calloc(mon->nr_vcpus, sizeof(*sub->seq));
+		sub->spin = calloc(mon->nr_vcpus, sizeof(*sub->spin));
+		r = sub->seq && sub->spin ? channel_create(sub, mon->nr_vcpus, ring_entries, memfd)
+					  : -ENOMEM;
+		if (r < 0) {
+			sub_unref(sub);
+			return r;
+		}
+	}
+	*out = sub;
+	return 0;
+}
+
+static void notify(struct sub *sub)
+{
+	eventfd_write(sub->notify_fd, 1);
+}
+
+/* ---- matching ----------------------------------------------------------------- */
+
+static bool bit_test(const uint64_t *bits, uint32_t i)
+{
+	return bits[i / 64] >> (i % 64) & 1;
+}
+
+static bool event_gfn(const struct av_event *ev, uint64_t *gfn)
+{
+	switch (ev->kind) {
+	case AV_EVENT_MEM_ACCESS: *gfn = ev->u.mem.gfn; return true;
+	case AV_EVENT_BREAKPOINT: *gfn = ev->u.breakpoint.gfn; return true;
+	case AV_EVENT_SINGLESTEP: *gfn = ev->u.singlestep.gfn; return true;
+	default: return false;
+	}
+}
+
+/* Events without a gfn (CPUID, guest requests) pass any gfn ranges. */
+static bool filter_match(const struct filter *f, const struct av_event *ev)
+{
+	uint64_t gfn;
+	bool in = false;
+
+	if (!(f->kinds & AV_EVENT_BIT(ev->kind)))
+		return false;
+	if (!f->any_vcpu && (ev->vcpu >= MONITOR_MAX_VCPUS || !bit_test(f->vcpus, ev->vcpu)))
+		return false;
+	if (!f->any_view && (ev->view >= MONITOR_MAX_VIEWS || !bit_test(f->views, ev->view)))
+		return false;
+	if (!f->nr_gfn_ranges || !event_gfn(ev, &gfn))
+		return true;
+	for (uint32_t i = 0; i < f->nr_gfn_ranges && !in; i++)
+		in = gfn >= f->gfns[i].first && gfn <= f->gfns[i].last;
+	return in;
+}
+
+/*
+ * The live subscriptions @ev is for, referenced, and (if @priority) their
+ * priorities as of now; at most mon->max_subs.
+ */
+static size_t match(struct monitor *mon, const struct av_event *ev, struct sub **out,
+		    int32_t *priority)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&mon->lock);
+	for (size_t i = 0; i < mon->nr_subs; i++) {
+		struct sub *sub = mon->subs[i];
+
+		if (!atomic_load_explicit(&sub->dead, memory_order_relaxed) &&
+		    filter_match(&sub->filter, ev)) {
+			sub_ref(sub);
+			if (priority)
+				priority[n] = sub->filter.priority;
+			out[n++] = sub;
+		}
+	}
+	pthread_mutex_unlock(&mon->lock);
+	return n;
+}
+
+/* ---- asynchronous delivery ------------------------------------------------------ */
+
+static void ring_push(struct sub *sub, const vm_event_request_t *req)
+{
+	struct channel_header *h = sub->hdr;
+	uint32_t head = atomic_load_explicit(channel_atomic(&h->ring_head), memory_order_relaxed);
+	uint32_t tail = atomic_load_explicit(channel_atomic(&h->ring_tail), memory_order_acquire);
+
+	/* A tail from the future (a scribbling client) reads as a full ring. */
+	if (head - tail >= h->ring_entries) {
+		relaxed_add(&sub->dropped, 1);
+		h->dropped = relaxed_get(&sub->dropped);
+		return;
+	}
+	memcpy(channel_ring_entry(h, h->nr_vcpus, head & (h->ring_entries - 1)), req, sizeof(*req));
+	atomic_store_explicit(channel_atomic(&h->ring_head), head + 1, memory_order_release);
+	relaxed_add(&sub->events, 1);
+	notify(sub);
+}
+
+static void signal_push(struct signal_queue *q, struct sub *sub, const struct av_event *ev);
+
+static void deliver_async(struct monitor *mon, struct sub *sub, const struct av_event *ev)
+{
+	if (sub->signals)
+		signal_push(mon->signals, sub, ev);
+	else
+		ring_push(sub, (const vm_event_request_t *)(const void *)ev->xen);
+}
+
+static void *async_thread(void *arg)
+{
+	struct monitor *mon = arg;
+	struct pollfd p = { .fd = av_monitor_fd(mon->mon), .events = POLLIN };
+	struct sub **subs = calloc(mon->max_subs, sizeof(*subs));
+	AV_OPTS(av_event, ev);
+
+	while (subs && !atomic_load(&mon->stopping)) {
+		int r = av_monitor_next_async(mon->mon, &ev);
+
+		if (r == -EAGAIN) {
+			poll(&p, 1, WAIT_SLICE_MS);
+			continue;
+		}
+		if (r < 0) {
+			log_warning("domain %u: taking asynchronous events: %s", mon->domid,
+				    av_strerror(r));
+			poll(NULL, 0, WAIT_SLICE_MS);
+			continue;
+		}
+		for (size_t i = 0, n = match(mon, &ev, subs, NULL); i < n; i++) {
+			deliver_async(mon, subs[i], &ev);
+			sub_unref(subs[i]);
+		}
+	}
+	free(subs);
+	return NULL;
+}
+
+/* ---- synchronous delivery ------------------------------------------------------- */
+
+static void post(struct sub *sub, uint32_t vcpu, const vm_event_request_t *req)
+{
+	struct channel_slot *slot = channel_slot(sub->hdr, vcpu);
+
+	sub->seq[vcpu] = CHANNEL_SEQ_NEXT(sub->seq[vcpu]);
+	memcpy(&slot->req, req, sizeof(*req));
+	slot_publish(channel_atomic(&slot->word), CHANNEL_WORD(sub->seq[vcpu], CHANNEL_PENDING),
+		     &slot->client_sleeping);
+	relaxed_add(&sub->events, 1);
+	if (__atomic_load_n(&sub->hdr->sync_notify, __ATOMIC_RELAXED))
+		notify(sub);
+}
+
+/*
+ * @sub's answer to the event posted in its slot for @vcpu, by @deadline
+ * (CLOCK_MONOTONIC ms); false when the default answer applies.
+ */
+static bool collect(struct monitor *mon, struct sub *sub, uint32_t vcpu, uint64_t deadline,
+		    const vm_event_request_t *req, vm_event_response_t *rsp)
+{
+	struct channel_slot *slot = channel_slot(sub->hdr, vcpu);
+	_Atomic uint32_t *word = channel_atomic(&slot->word);
+	const uint32_t pending = CHANNEL_WORD(sub->seq[vcpu], CHANNEL_PENDING);
+	const char *why;
+	uint32_t w;
+
+	while ((w = atomic_load_explicit(word, memory_order_acquire)) == pending &&
+	       !atomic_load(&sub->dead)) {
+		uint64_t now;
+
+		if (spin_until(word, pending, false, &sub->spin[vcpu]))
+			continue;
+		now = now_ms();
+		if (now >= deadline) {
+			if (!atomic_compare_exchange_strong(word, &w, CHANNEL_WORD(sub->seq[vcpu],
+										   CHANNEL_EXPIRED)))
+				continue;       /* answered just now */
+			relaxed_add(&sub->expired, 1);
+			sub->hdr->expired = relaxed_get(&sub->expired);
+			notify(sub);
+			return false;
+		}
+		slot_nap(word, pending, true, &slot->daemon_sleeping,
+			 deadline - now < NAP_SLICE_MS ? (int)(deadline - now) : NAP_SLICE_MS);
+	}
+	if (atomic_load(&sub->dead))
+		return false;
+	if (w != CHANNEL_WORD(sub->seq[vcpu], CHANNEL_ANSWERED)) {
+		relaxed_add(&sub->bad_answers, 1);
+		log_debug("domain %u vCPU %u: %s wrote slot state %#x, not an answer", mon->domid,
+			  vcpu, sub->path, w);
+		return false;
+	}
+	memcpy(rsp, &slot->rsp, sizeof(*rsp));
+	why = answer_check(rsp, req, MONITOR_MAX_VIEWS);
+	if (why) {
+		relaxed_add(&sub->bad_answers, 1);
+		log_debug("domain %u vCPU %u: %s answered badly: %s", mon->domid, vcpu, sub->path,
+			  why);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The merged answer, or if the hypervisor refuses it (a view that went
+ * away meanwhile), the same without view switch and registers, then none:
+ * the vCPU never stays paused for want of an acceptable answer.
+ */
+static void respond(struct monitor *mon, const struct av_event *ev, vm_event_response_t *rsp)
+{
+	int r = av_monitor_respond_xen(mon->mon, ev, rsp, sizeof(*rsp));
+
+	if (r == -EINVAL) {
+		rsp->flags &= ~(VM_EVENT_FLAG_ALTERNATE_P2M | VM_EVENT_FLAG_FAST_SINGLESTEP |
+				VM_EVENT_FLAG_SET_REGISTERS);
+		relaxed_add(&mon->fallbacks, 1);
+		r = av_monitor_respond_xen(mon->mon, ev, rsp, sizeof(*rsp));
+	}
+	if (r == -EINVAL)
+		r = av_monitor_respond(mon->mon, ev, NULL);
+	if (r < 0)
+		log_warning("domain %u vCPU %u: answering event %" PRIu64 ": %s", mon->domid,
+			    ev->vcpu, ev->seq, av_strerror(r));
+	relaxed_add(&mon->merged, 1);
+}
+
+static void dispatch_sync(struct monitor *mon, const struct av_event *ev, struct sub **subs,
+			  int32_t *priority, struct answer *answers)
+{
+	const vm_event_request_t *req = (const void *)ev->xen;
+	enum default_answer def = atomic_load_explicit(&mon->default_answer, memory_order_relaxed);
+	uint64_t deadline = now_ms() + (uint64_t)atomic_load_explicit(&mon->timeout_ms,
+								       memory_order_relaxed);
+	size_t n = match(mon, ev, subs, priority), nr_answers = 0;
+	vm_event_response_t merged;
+
+	for (size_t i = 0; i < n; i++) {
+		if (subs[i]->signals)
+			signal_push(mon->signals, subs[i], ev);
+		else
+			post(subs[i], ev->vcpu, req);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct answer *a = &answers[nr_answers];
+
+		if (subs[i]->signals)
+			continue;
+		if (!collect(mon, subs[i], ev->vcpu, deadline, req, &a->rsp))
+			answer_default(def, req, &a->rsp);
+		a->priority = priority[i];
+		a->serial = subs[i]->serial;
+		nr_answers++;
+	}
+	answers_merge(answers, nr_answers, req, &merged);
+	respond(mon, ev, &merged);
+	for (size_t i = 0; i < n; i++)
+		sub_unref(subs[i]);
+}
+
+struct vcpu_thread {
+	struct monitor *mon;
+	uint32_t vcpu;
+};
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu_thread *t = arg;
+	struct monitor *mon = t->mon;
+	struct sub **subs = calloc(mon->max_subs, sizeof(*subs));
+	struct answer *answers = calloc(mon->max_subs, sizeof(*answers));
+	int32_t *priority = calloc(mon->max_subs, sizeof(*priority));
+	struct av_event *ev = calloc(1, sizeof(*ev));
+	bool ok = subs && answers && priority && ev;
+
+	while (ok && !atomic_load(&mon->stopping)) {
+		int r;
+
+		ev->sz = sizeof(*ev);
+		r = av_monitor_wait(mon->mon, t->vcpu, WAIT_SLICE_MS, ev);
+		if (r == -ETIMEDOUT)
+			continue;
+		if (r < 0) {
+			log_warning("domain %u vCPU %u: waiting for events: %s", mon->domid, t->vcpu,
+				    av_strerror(r));
+			poll(NULL, 0, WAIT_SLICE_MS);
+			continue;
+		}
+		dispatch_sync(mon, ev, subs, priority, answers);
+	}
+	if (!ok)
+		log_error("domain %u vCPU %u: out of memory: its events go unanswered until the "
+			  "monitor closes", mon->domid, t->vcpu);
+	free(ev);
+	free(priority);
+	free(answers);
+	free(subs);
+	free(t);
+	return NULL;
+}
+
+/* ---- the monitor ------------------------------------------------------------- */
+
+static int threads_start(struct monitor *mon)
+{
+	mon->threads = calloc(mon->nr_vcpus + 1, sizeof(*mon->threads));
+	if (!mon->threads)
+		return -ENOMEM;
+	for (uint32_t v = 0; v <= mon->nr_vcpus; v++) {
+		struct vcpu_thread *t = NULL;
+		int r;
+
+		if (v < mon->nr_vcpus) {
+			t = malloc(sizeof(*t));
+			if (!t)
+				return -ENOMEM;
+			*t = (struct vcpu_thread){ .mon = mon, .vcpu = v };
+		}
+		r = -pthread_create(&mon->threads[v], NULL, t ? vcpu_thread : async_thread,
+				    t ? (void *)t : mon);
+		if (r < 0) {
+			free(t);
+			return r;
+		}
+		mon->nr_threads++;
+	}
+	return 0;
+}
+
+int monitor_new(av_domain *handle, uint32_t domid, uint32_t nr_vcpus, struct signal_queue *q,
+		size_t max_subs, struct monitor **out)
+{
+	struct monitor *mon;
+	int r;
+
+	if (!nr_vcpus || nr_vcpus > MONITOR_MAX_VCPUS)
+		return -EINVAL;
+	mon = calloc(1, sizeof(*mon));
+	if (!mon)
+		return -ENOMEM;
+	*mon = (struct monitor){
+		.handle = handle, .domid = domid, .nr_vcpus = nr_vcpus, .signals = q,
+		.max_subs = max_subs, .timeout_ms = 1000,
+	};
+	pthread_mutex_init(&mon->lock, NULL);
+	mon->subs = calloc(max_subs, sizeof(*mon->subs));
+	r = mon->subs ? av_monitor_open(handle, NULL, &mon->mon) : -ENOMEM;
+	if (r == 0)
+		r = threads_start(mon);
+	if (r < 0) {
+		monitor_free(mon);
+		return r;
+	}
+	*out = mon;
+	return 0;
+}
+
+void monitor_set_answers(struct monitor *mon, int timeout_ms, enum default_answer def)
+{
+	atomic_store(&mon->timeout_ms, timeout_ms);
+	atomic_store(&mon->default_answer, (int)def);
+}
+
+/* No more events for @sub; whatever a dispatch thread waits on is answered at once. */
+static void sub_kill(struct sub *sub)
+{
+	atomic_store(&sub->dead, true);
+	if (sub->signals)
+		return;
+	for (uint32_t v = 0; v < sub->hdr->nr_vcpus; v++) {
+		struct channel_slot *slot = channel_slot(sub->hdr, v);
+		_Atomic uint32_t *word = channel_atomic(&slot->word);
+		uint32_t w = atomic_load(word);
+
+		/* Changing the word ends a dispatch thread's futex wait even before it looks at dead. */
+		if (CHANNEL_WORD_STATE(w) == CHANNEL_PENDING &&
+		    atomic_compare_exchange_strong(word, &w, CHANNEL_WORD(CHANNEL_WORD_SEQ(w),
+									  CHANNEL_EXPIRED)))
+			futex_wake(word);
+	}
+	notify(sub);
+}
+
+void monitor_free(struct monitor *mon)
+{
+	if (!mon)
+		return;
+	atomic_store(&mon->stopping, true);
+	pthread_mutex_lock(&mon->lock);
+	for (size_t i = 0; i < mon->nr_subs; i++)
+		sub_kill(mon->subs[i]);
+	pthread_mutex_unlock(&mon->lock);
+	for (uint32_t i = 0; i < mon->nr_threads; i++)
+		pthread_join(mon->threads[i], NULL);
+	/* Answers with no flags whatever a vCPU still waits on. */
+	av_monitor_close(mon->mon);
+	for (size_t i = 0; i < mon->nr_subs; i++)
+		sub_unref(mon->subs[i]);
+	free(mon->subs);
+	free(mon->threads);
+	pthread_mutex_destroy(&mon->lock);
+	free(mon);
+}
+
+/* Called with the lock held: what the guest must report now. */
+static int kinds_update(struct monitor *mon)
+{
+	uint32_t kinds = 0;
+	int r;
+
+	for (size_t i = 0; i < mon->nr_subs; i++)
+		kinds |= mon->subs[i]->filter.kinds;
+	if (kinds == mon->kinds)
+		return 0;
+	r = av_monitor_set_events(mon->mon, kinds);
+	if (r == 0)
+		mon->kinds = kinds;
+	return r;
+}
+
+int monitor_add(struct monitor *mon, struct sub *sub)
+{
+	int r;
+
+	pthread_mutex_lock(&mon->lock);
+	if (mon->nr_subs == mon->max_subs) {
+		pthread_mutex_unlock(&mon->lock);
+		return -ENOSPC;
+	}
+	mon->subs[mon->nr_subs++] = sub;
+	r = kinds_update(mon);
+	if (r < 0)
+		mon->subs[--mon->nr_subs] = NULL;
+	else
+		sub_ref(sub);
+	pthread_mutex_unlock(&mon->lock);
+	return r;
+}
+
+int monitor_set_filter(struct monitor *mon, struct sub *sub, const struct filter *f)
+{
+	struct filter old;
+	int r;
+
+	pthread_mutex_lock(&mon->lock);
+	old = sub->filter;
+	sub->filter = *f;
+	r = kinds_update(mon);
+	if (r < 0)
+		sub->filter = old;
+	pthread_mutex_unlock(&mon->lock);
+	return r;
+}
+
+void monitor_remove(struct monitor *mon, struct sub *sub)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&mon->lock);
+	for (size_t i = 0; i < mon->nr_subs && !found; i++) {
+		if (mon->subs[i] != sub)
+			continue;
+		mon->subs[i] = mon->subs[--mon->nr_subs];
+		found = true;
+	}
+	sub_kill(sub);
+	if (found)
+		kinds_update(mon);
+	pthread_mutex_unlock(&mon->lock);
+	if (found)
+		sub_unref(sub);
+}
+
+/* ---- Event signals ----------------------------------------------------------- */
+
+#define SIGNAL_QUEUE_SIZE 4096
+
+struct queued_note {
+	char path[OBJECT_PATH_MAX];
+	struct event_note note;
+};
+
+struct signal_queue {
+	pthread_mutex_t lock;
+	struct queued_note *notes;
+	uint32_t head, tail;        /* under lock */
+	int wake_fd;
+	struct event *wake;
+	signal_emit_fn *emit;
+	void *ctx;
+};
+
+static void signal_push(struct signal_queue *q, struct sub *sub, const struct av_event *ev)
+{
+	struct queued_note *qn;
+	bool was_empty;
+	uint64_t gfn = 0;
+
+	pthread_mutex_lock(&q->lock);
+	if (q->head - q->tail == SIGNAL_QUEUE_SIZE) {
+		pthread_mutex_unlock(&q->lock);
+		relaxed_add(&sub->dropped, 1);
+		return;
+	}
+	was_empty = q->head == q->tail;
+	qn = &q->notes[q->head++ % SIGNAL_QUEUE_SIZE];
+	memcpy(qn->path, sub->path, sizeof(qn->path));
+	event_gfn(ev, &gfn);
+	qn->note = (struct event_note){
+		.kind = ev->kind, .vcpu = ev->vcpu, .view = ev->view,
+		.access = ev->kind == AV_EVENT_MEM_ACCESS ? ev->u.mem.access : 0,
+		.sync = ev->flags & AV_EVENT_F_SYNC, .gfn = gfn, .rip = ev->regs.rip,
+	};
+	pthread_mutex_unlock(&q->lock);
+	relaxed_add(&sub->events, 1);
+	/* One wake-up per batch: the main loop drains everything queued by then. */
+	if (was_empty)
+		eventfd_write(q->wake_fd, 1);
+}
+
+static void on_signal_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct signal_queue *q = arg;
+	struct queued_note batch[64];
+	eventfd_t ignored;
+	uint32_t n;
+
+	eventfd_read(q->wake_fd, &ignored);
+	do {
+		pthread_mutex_lock(&q->lock);
+		for (n = 0; n < 64 && q->tail != q->head; n++)
+			batch[n] = q->notes[q->tail++ % SIGNAL_QUEUE_SIZE];
+		pthread_mutex_unlock(&q->lock);
+		for (uint32_t i = 0; i < n; i++)
+			q->emit(q->ctx, batch[i].path, &batch[i].note);
+	} while (n == 64);
+}
+
+int signal_queue_new(struct event_base *base, signal_emit_fn *emit, void *ctx,
+		     struct signal_queue **out)
+{
+	struct signal_queue *q = calloc(1, sizeof(*q));
+
+	if (!q)
+		return -ENOMEM;
+	pthread_mutex_init(&q->lock, NULL);
+	q->wake_fd = -1;
+	q->emit = emit;
+	q->ctx = ctx;
+	q->notes = calloc(SIGNAL_QUEUE_SIZE, sizeof(*q->notes));
+	if (q->notes)
+		q->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (q->wake_fd >= 0)
+		q->wake = event_new(base, q->wake_fd, EV_READ | EV_PERSIST, on_signal_wake, q);
+	if (!q->wake || event_add(q->wake, NULL) < 0) {
+		signal_queue_free(q);
+		return -ENOMEM;
+	}
+	*out = q;
+	return 0;
+}
+
+void signal_queue_free(struct signal_queue *q)
+{
+	if (!q)
+		return;
+	if (q->wake)
+		event_free(q->wake);
+	if (q->wake_fd >= 0)
+		close(q->wake_fd);
+	free(q->notes);
+	pthread_mutex_destroy(&q->lock);
+	free(q);
+}

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * monitor.h — one libaltview monitor per domain, shared by any number of
+ * subscriptions: dispatch threads take the domain's events and hand each to
+ * the subscriptions whose filter matches, through their channels or as
+ * Event signals.
+ */
+#pragma once
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <altview/altview.h>
+#include <altview/xen.h>
+
+#include "answer.h"
+#include "channel.h"
+#include "org-altview1.h"
+
+#define FILTER_MAX_GFN_RANGES 16
+#define MONITOR_MAX_VCPUS 128
+#define MONITOR_MAX_VIEWS 512
+
+/* Empty sets mean "all": no vCPU bits selects every vCPU, and so on. */
+struct filter {
+	uint32_t kinds;             /* AV_EVENT_BIT()s */
+	uint64_t vcpus[MONITOR_MAX_VCPUS / 64];
+	uint64_t views[MONITOR_MAX_VIEWS / 64];
+	bool any_vcpu, any_view;
+	uint32_t nr_gfn_ranges;     /* 0: any gfn */
+	struct {
+		uint64_t first, last;
+	} gfns[FILTER_MAX_GFN_RANGES];
+	int32_t priority;
+};
+
+struct monitor;
+
+/*
+ * A subscription.  The dispatch threads hold references while they deliver
+ * to it, so it may outlive its removal from the bus by one event.
+ */
+struct sub {
+	_Atomic unsigned int refs;
+	struct monitor *mon;
+	uint32_t id;                /* .../client/<id> */
+	uint64_t serial;            /* ranks ties in merging */
+	bool signals;               /* delivered as Event signals instead of a channel */
+	struct filter filter;       /* under mon->lock */
+	char path[OBJECT_PATH_MAX];
+
+	/* The channel (not for signals). */
+	int notify_fd;              /* eventfd: the daemon writes, the client polls */
+	struct channel_header *hdr;
+	uint64_t size;
+	uint32_t *seq;              /* per vCPU, that vCPU's dispatcher's only */
+	struct spin_budget *spin;   /* likewise */
+
+	_Atomic bool dead;          /* closed or its client went away: answered for from now on */
+	_Atomic uint64_t events, dropped, expired, bad_answers;
+};
+
+struct signal_queue;
+
+struct monitor {
+	av_domain *handle;
+	uint32_t domid;
+	uint32_t nr_vcpus;
+	av_monitor *mon;
+	struct signal_queue *signals;
+
+	pthread_mutex_t lock;       /* subs and their filters */
+	struct sub **subs;
+	size_t nr_subs, max_subs;
+	uint32_t kinds;             /* enabled on the guest: the union of the filters */
+
+	_Atomic int timeout_ms;
+	_Atomic int default_answer; /* enum default_answer */
+	_Atomic bool stopping;
+	pthread_t *threads;         /* one per vCPU, then the async one */
+	uint32_t nr_threads;
+	_Atomic uint64_t merged, fallbacks;
+};
+
+int monitor_new(av_domain *handle, uint32_t domid, uint32_t nr_vcpus, struct signal_queue *q,
+		size_t max_subs, struct monitor **out);
+/* Gives every pending event its default answer, stops the threads, closes the monitor. */
+void monitor_free(struct monitor *mon);
+void monitor_set_answers(struct monitor *mon, int timeout_ms, enum default_answer def);
+
+/* A channel of @ring_entries for a new subscription; its memfd in *@memfd (sealed). */
+int sub_new(struct monitor *mon, bool signals, uint32_t ring_entries, int *memfd,
+	    struct sub **out);
+void sub_unref(struct sub *sub);
+/* Starts delivering to @sub (the monitor takes a reference). */
+int monitor_add(struct monitor *mon, struct sub *sub);
+/* Replaces @sub's filter and updates the kinds enabled on the guest. */
+int monitor_set_filter(struct monitor *mon, struct sub *sub, const struct filter *f);
+/* Stops delivering to @sub and answers what it still owes; drops the monitor's reference. */
+void monitor_remove(struct monitor *mon, struct sub *sub);
+
+/* What an Event signal says about an event. */
+struct event_note {
+	enum av_event_kind kind;
+	uint32_t vcpu, view;
+	uint32_t access;            /* AV_MEM_* */
+	bool sync;
+	uint64_t gfn, rip;
+};
+
+/* Event signals: the dispatch threads queue them, the main loop sends them. */
+typedef void signal_emit_fn(void *ctx, const char *path, const struct event_note *note);
+int signal_queue_new(struct event_base *base, signal_emit_fn *emit, void *ctx,
+		     struct signal_queue **out);
+void signal_queue_free(struct signal_queue *q);

@@ -1,0 +1,631 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * altviewd.c — the "altviewd:" backend: libaltview's API over altviewd's
+ * D-Bus interface (org.altview1(5)), so a monitor written for "hv:" runs
+ * unchanged against a daemon that many monitors share.
+ *
+ *   altviewd:system           the system bus (the default)
+ *   altviewd:user             the user's session bus
+ *   altviewd:unix:path=...    any D-Bus address
+ *
+ * Control calls are method calls on one connection; events go through the
+ * shared-memory channel a subscription returns (altviewd-monitor.c).  What
+ * this connection creates while it monitors a domain (views, holds,
+ * subscriptions) the daemon undoes when the connection closes, so a
+ * crashed monitor leaves the guest as it found it.  Where the daemon is a
+ * shared resource the semantics bend: av_views_enable() succeeds on views
+ * already enabled, av_views_disable() destroys only this handle's views,
+ * and av_domain_pause() holds the domain paused for this connection.
+ * Guest memory mapping, vCPU registers, event channels and grants are the
+ * embedded hypervisor's and are not offered (-EOPNOTSUPP).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <json-c/json.h>
+
+#include "altviewd.h"
+#include "bus-connect.h"
+#include "bus-error.h"
+#include "names.h"
+#include "org-altview1.h"
+
+#define AV_MAX_VIEWS 512
+
+struct altviewd_domain {
+	char path[OBJECT_PATH_MAX];
+	pthread_mutex_t lock;
+	uint64_t own_views[AV_MAX_VIEWS / 64];  /* created through this handle */
+};
+
+static struct altviewd_domain *adom_of(struct av_domain *dom)
+{
+	return dom->be;
+}
+
+const char *altviewd_domain_path(struct av_domain *dom)
+{
+	return adom_of(dom)->path;
+}
+
+static bool unknown_object(const sd_bus_error *e)
+{
+	return sd_bus_error_has_names(e, SD_BUS_ERROR_UNKNOWN_OBJECT, SD_BUS_ERROR_UNKNOWN_METHOD,
+				      SD_BUS_ERROR_UNKNOWN_INTERFACE, SD_BUS_ERROR_UNKNOWN_PROPERTY);
+}
+
+int altviewd_send(struct av_hv *hv, sd_bus_message *m, int gone, sd_bus_message **reply,
+		  size_t *failed_at)
+{
+	struct altviewd *be = altviewd_of(hv);
+	sd_bus_error error = SD_BUS_ERROR_NULL;
+	const char *member = sd_bus_message_get_member(m);
+	int r;
+
+	pthread_mutex_lock(&be->lock);
+	r = sd_bus_call(be->bus, m, 0, &error, reply);
+	pthread_mutex_unlock(&be->lock);
+	if (r >= 0)
+		return r;
+	if (sd_bus_error_is_set(&error)) {
+		const char *msg = error.message ? error.message : error.name;
+
+		av_err(hv, "%s: %s", member, msg);
+		if (failed_at && !strncmp(msg, "entry ", 6))
+			*failed_at = strtoul(msg + 6, NULL, 10);
+		r = unknown_object(&error) ? gone : -sd_bus_error_get_errno(&error);
+	} else {
+		av_err(hv, "%s: %s", member, strerror(-r));
+	}
+	sd_bus_error_free(&error);
+	return r < 0 ? r : -EIO;
+}
+
+int altviewd_new_call(struct av_hv *hv, const char *path, const char *iface, const char *member,
+		      sd_bus_message **m)
+{
+	struct altviewd *be = altviewd_of(hv);
+	int r;
+
+	pthread_mutex_lock(&be->lock);
+	r = sd_bus_message_new_method_call(be->bus, m, BUS_NAME, path, iface, member);
+	pthread_mutex_unlock(&be->lock);
+	return r;
+}
+
+static int callv(struct av_hv *hv, const char *path, const char *iface, const char *member,
+		 int gone, sd_bus_message **reply, const char *types, va_list ap)
+{
+	sd_bus_message *m = NULL;
+	int r;
+
+	r = altviewd_new_call(hv, path, iface, member, &m);
+	if (r >= 0)
+		r = sd_bus_message_appendv(m, types, ap);
+	if (r >= 0)
+		r = altviewd_send(hv, m, gone, reply, NULL);
+	sd_bus_message_unref(m);
+	return r;
+}
+
+int altviewd_call(struct av_hv *hv, const char *path, const char *iface, const char *member,
+		  int gone, sd_bus_message **reply, const char *types, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, types);
+	r = callv(hv, path, iface, member, gone, reply, types, ap);
+	va_end(ap);
+	return r;
+}
+
+/* A Domain method with no reply to read. */
+static int domain_call(struct av_domain *dom, const char *member, const char *types, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, types);
+	r = callv(dom->hv, altviewd_domain_path(dom), DOMAIN_IFACE, member, -ESRCH, NULL, types, ap);
+	va_end(ap);
+	return r < 0 ? r : 0;
+}
+
+/* A View method of @view; a view that is not there is -ENOENT, as on hv:. */
+static int view_call(struct av_domain *dom, uint32_t view, const char *member,
+		     sd_bus_message **reply, const char *types, ...)
+{
+	char path[OBJECT_PATH_MAX];
+	va_list ap;
+	int r;
+
+	snprintf(path, sizeof(path), VIEW_PATH_FMT, dom->id, view);
+	va_start(ap, types);
+	r = callv(dom->hv, path, VIEW_IFACE, member, -ENOENT, reply, types, ap);
+	va_end(ap);
+	return r < 0 ? r : 0;
+}
+
+/* ---- the connection -------------------------------------------------------------- */
+
+static int be_get_info(struct av_hv *hv, struct av_hv_info *info)
+{
+	sd_bus_message *reply = NULL;
+	uint32_t max_views = 0, max_vcpus = 0;
+	int r;
+
+	r = altviewd_call(hv, MANAGER_PATH, "org.freedesktop.DBus.Properties", "GetAll", -EIO,
+			  &reply, "s", MANAGER_IFACE);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+	while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+		const char *name;
+
+		r = sd_bus_message_read(reply, "s", &name);
+		if (r >= 0 && !strcmp(name, "MaxViews"))
+			r = sd_bus_message_read(reply, "v", "u", &max_views);
+		else if (r >= 0 && !strcmp(name, "MaxVcpus"))
+			r = sd_bus_message_read(reply, "v", "u", &max_vcpus);
+		else if (r >= 0)
+			r = sd_bus_message_skip(reply, "v");
+		if (r >= 0)
+			r = sd_bus_message_exit_container(reply);
+	}
+	sd_bus_message_unref(reply);
+	if (r < 0)
+		return r;
+	info->max_views = max_views;
+	info->max_vcpus = max_vcpus;
+	return 0;
+}
+
+static int be_open(struct av_hv *hv, const char *arg, const struct av_open_opts *opts)
+{
+	struct altviewd *be = calloc(1, sizeof(*be));
+	struct av_hv_info info = { .sz = sizeof(info) };
+	const char *address = NULL;
+	bool user = false;
+	int r;
+
+	if (!be)
+		return -ENOMEM;
+	if (!strcmp(arg, "user"))
+		user = true;
+	else if (*arg && strcmp(arg, "system"))
+		address = arg;
+	av_bus_error_register();
+	r = av_bus_connect(address, user, &be->bus);
+	if (r < 0) {
+		av_err(hv, "altviewd:%s: cannot connect to the bus: %s", arg, strerror(-r));
+		free(be);
+		return r == -EINVAL ? -EINVAL : -ECONNREFUSED;
+	}
+	pthread_mutex_init(&be->lock, NULL);
+	hv->be = be;
+	/* Is anybody there? */
+	r = be_get_info(hv, &info);
+	if (r < 0) {
+		av_err(hv, "altviewd:%s: no altviewd (%s) answers", arg, BUS_NAME);
+		sd_bus_flush_close_unref(be->bus);
+		pthread_mutex_destroy(&be->lock);
+		free(be);
+		hv->be = NULL;
+		return r;
+	}
+	return 0;
+}
+
+static void be_close(struct av_hv *hv)
+{
+	struct altviewd *be = altviewd_of(hv);
+
+	sd_bus_flush_close_unref(be->bus);
+	pthread_mutex_destroy(&be->lock);
+	free(be);
+}
+
+/* ---- domains ---------------------------------------------------------------------- */
+
+static int domain_bind(struct av_domain *dom, uint32_t id)
+{
+	struct altviewd_domain *a = calloc(1, sizeof(*a));
+	sd_bus_message *reply = NULL;
+	int r;
+
+	if (!a)
+		return -ENOMEM;
+	snprintf(a->path, sizeof(a->path), DOMAIN_PATH_FMT, id);
+	pthread_mutex_init(&a->lock, NULL);
+	r = altviewd_call(dom->hv, a->path, "org.freedesktop.DBus.Properties", "Get", -ESRCH, &reply,
+			  "ss", DOMAIN_IFACE, "VcpuCount");
+	if (r >= 0)
+		r = sd_bus_message_read(reply, "v", "u", &dom->nr_vcpus);
+	sd_bus_message_unref(reply);
+	if (r < 0) {
+		pthread_mutex_destroy(&a->lock);
+		free(a);
+		return r;
+	}
+	dom->be = a;
+	dom->id = id;
+	return 0;
+}
+
+/* The spec as the JSON CreateDomain takes: its program is JSON text already. */
+static char *spec_to_json(const struct av_domain_spec *spec)
+{
+	json_object *o = json_object_new_object(), *program = NULL;
+	char *text = NULL;
+
+	if (!o)
+		return NULL;
+	if (spec->name)
+		json_object_object_add(o, "name", json_object_new_string(spec->name));
+	json_object_object_add(o, "memory_bytes", json_object_new_uint64(spec->memory_bytes));
+	json_object_object_add(o, "vcpus", json_object_new_uint64(spec->nr_vcpus));
+	if (spec->engine)
+		json_object_object_add(o, "engine", json_object_new_string(spec->engine));
+	if (spec->program) {
+		program = json_tokener_parse(spec->program);
+		if (!program)
+			goto out;
+		json_object_object_add(o, "program", program);
+	}
+	json_object_object_add(o, "access_required", json_object_new_boolean(spec->access_required));
+	json_object_object_add(o, "grant_frames", json_object_new_uint64(spec->grant_frames));
+	text = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+out:
+	json_object_put(o);
+	return text;
+}
+
+static int be_domain_create(struct av_hv *hv, const struct av_domain_spec *spec,
+			    struct av_domain *dom)
+{
+	sd_bus_message *reply = NULL;
+	char *json = spec_to_json(spec);
+	uint32_t id;
+	int r;
+
+	if (!json) {
+		av_err(hv, "av_domain_create: the program is not JSON");
+		return -EINVAL;
+	}
+	r = altviewd_call(hv, MANAGER_PATH, MANAGER_IFACE, "CreateDomain", -EIO, &reply, "s", json);
+	free(json);
+	if (r >= 0)
+		r = sd_bus_message_read(reply, "u", &id);
+	sd_bus_message_unref(reply);
+	return r < 0 ? r : domain_bind(dom, id);
+}
+
+static int be_domain_list(struct av_hv *hv, uint32_t *ids, size_t max)
+{
+	sd_bus_message *reply = NULL;
+	const char *name, *path;
+	uint32_t id;
+	int r, n = 0;
+
+	r = altviewd_call(hv, MANAGER_PATH, MANAGER_IFACE, "ListDomains", -EIO, &reply, "");
+	if (r >= 0)
+		r = sd_bus_message_enter_container(reply, 'a', "(uso)");
+	while (r >= 0 && (r = sd_bus_message_read(reply, "(uso)", &id, &name, &path)) > 0) {
+		if ((size_t)n < max)
+			ids[n] = id;
+		n++;
+	}
+	sd_bus_message_unref(reply);
+	return r < 0 ? r : n;
+}
+
+static int be_domain_open(struct av_hv *hv, uint32_t id, struct av_domain *dom)
+{
+	return domain_bind(dom, id);
+}
+
+static void be_domain_close(struct av_domain *dom)
+{
+	pthread_mutex_destroy(&adom_of(dom)->lock);
+	free(dom->be);
+}
+
+static enum av_domain_state state_from_name(const char *s)
+{
+	if (!strcmp(s, "running"))
+		return AV_DOMAIN_RUNNING;
+	if (!strcmp(s, "paused"))
+		return AV_DOMAIN_PAUSED;
+	if (!strcmp(s, "crashed"))
+		return AV_DOMAIN_CRASHED;
+	return AV_DOMAIN_DYING;
+}
+
+static int be_domain_get_info(struct av_domain *dom, struct av_domain_info *info)
+{
+	sd_bus_message *reply = NULL;
+	const char *s;
+	int r;
+
+	r = altviewd_call(dom->hv, altviewd_domain_path(dom), "org.freedesktop.DBus.Properties",
+			  "GetAll", -ESRCH, &reply, "s", DOMAIN_IFACE);
+	if (r >= 0)
+		r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+	while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+		const char *name;
+
+		r = sd_bus_message_read(reply, "s", &name);
+		if (r < 0)
+			break;
+		if (!strcmp(name, "Name") && (r = sd_bus_message_read(reply, "v", "s", &s)) >= 0)
+			snprintf(info->name, sizeof(info->name), "%s", s);
+		else if (!strcmp(name, "CrashReason") &&
+			 (r = sd_bus_message_read(reply, "v", "s", &s)) >= 0)
+			snprintf(info->crash_reason, sizeof(info->crash_reason), "%s", s);
+		else if (!strcmp(name, "State") && (r = sd_bus_message_read(reply, "v", "s", &s)) >= 0)
+			info->state = state_from_name(s);
+		else if (!strcmp(name, "MemoryBytes"))
+			r = sd_bus_message_read(reply, "v", "t", &info->memory_bytes);
+		else if (!strcmp(name, "VcpuCount"))
+			r = sd_bus_message_read(reply, "v", "u", &info->nr_vcpus);
+		else
+			r = sd_bus_message_skip(reply, "v");
+		if (r >= 0)
+			r = sd_bus_message_exit_container(reply);
+	}
+	sd_bus_message_unref(reply);
+	info->id = dom->id;
+	return r < 0 ? r : 0;
+}
+
+static bool be_domain_alive(struct av_domain *dom)
+{
+	struct av_domain_info info = { .sz = sizeof(info) };
+
+	return be_domain_get_info(dom, &info) == 0 && info.state != AV_DOMAIN_DYING;
+}
+
+static int be_domain_pause(struct av_domain *dom, bool pause)
+{
+	return domain_call(dom, pause ? "Hold" : "Release", "");
+}
+
+static int be_domain_destroy(struct av_domain *dom)
+{
+	return altviewd_call(dom->hv, MANAGER_PATH, MANAGER_IFACE, "DestroyDomain", -ESRCH, NULL,
+			     "u", dom->id);
+}
+
+static int be_vcpu_set_singlestep(struct av_domain *dom, uint32_t vcpu, bool enable)
+{
+	return domain_call(dom, "SetSingleStep", "ub", vcpu, (int)enable);
+}
+
+/* ---- views ------------------------------------------------------------------------ */
+
+static void own_view(struct av_domain *dom, uint32_t view, bool own)
+{
+	struct altviewd_domain *a = adom_of(dom);
+
+	pthread_mutex_lock(&a->lock);
+	if (own)
+		a->own_views[view / 64] |= UINT64_C(1) << (view % 64);
+	else
+		a->own_views[view / 64] &= ~(UINT64_C(1) << (view % 64));
+	pthread_mutex_unlock(&a->lock);
+}
+
+/* Views are the daemon's to share: enabled already is as good as enabled now. */
+static int be_views_enable(struct av_domain *dom, uint32_t max_views)
+{
+	int r = domain_call(dom, "EnableViews", "u", max_views);
+
+	return r == -EALREADY ? 0 : r;
+}
+
+static int be_vcpu_get_views(struct av_domain *dom, uint32_t *views)
+{
+	sd_bus_message *reply = NULL;
+	const uint32_t *v;
+	size_t size;
+	int r;
+
+	r = altviewd_call(dom->hv, altviewd_domain_path(dom), "org.freedesktop.DBus.Properties",
+			  "Get", -ESRCH, &reply, "ss", DOMAIN_IFACE, "ActiveViews");
+	if (r >= 0)
+		r = sd_bus_message_enter_container(reply, 'v', "au");
+	if (r >= 0)
+		r = sd_bus_message_read_array(reply, 'u', (const void **)&v, &size);
+	if (r >= 0 && size != dom->nr_vcpus * sizeof(*v))
+		r = -EPROTO;
+	if (r >= 0)
+		memcpy(views, v, size);
+	sd_bus_message_unref(reply);
+	return r < 0 ? r : 0;
+}
+
+static int be_vcpu_get_view(struct av_domain *dom, uint32_t vcpu, uint32_t *view)
+{
+	uint32_t views[AV_MAX_VCPUS];
+	int r = be_vcpu_get_views(dom, views);
+
+	if (r == 0)
+		*view = views[vcpu];
+	return r;
+}
+
+/* This handle's views only, their vCPUs back in view 0 first: the others are other clients'. */
+static int be_views_disable(struct av_domain *dom)
+{
+	struct altviewd_domain *a = adom_of(dom);
+	uint32_t views[AV_MAX_VCPUS];
+	int r, first = 0;
+
+	r = be_vcpu_get_views(dom, views);
+	for (uint32_t i = 1; r == 0 && i < AV_MAX_VIEWS; i++) {
+		bool own;
+
+		pthread_mutex_lock(&a->lock);
+		own = a->own_views[i / 64] >> (i % 64) & 1;
+		pthread_mutex_unlock(&a->lock);
+		if (!own)
+			continue;
+		for (uint32_t v = 0; v < dom->nr_vcpus; v++)
+			if (views[v] == i)
+				view_call(dom, 0, "SwitchVcpu", NULL, "u", v);
+		r = view_call(dom, i, "Destroy", NULL, "");
+		if (r == -ENOENT)
+			r = 0;
+		if (r == 0)
+			own_view(dom, i, false);
+		else if (!first)
+			first = r;
+	}
+	return r ? r : first;
+}
+
+static int be_view_create(struct av_domain *dom, xenmem_access_t def, uint32_t *view)
+{
+	sd_bus_message *reply = NULL;
+	int r;
+
+	r = altviewd_call(dom->hv, altviewd_domain_path(dom), DOMAIN_IFACE, "CreateView", -ESRCH,
+			  &reply, "s", access_name((enum av_access)def));
+	if (r >= 0)
+		r = sd_bus_message_read(reply, "u", view);
+	sd_bus_message_unref(reply);
+	if (r >= 0 && *view < AV_MAX_VIEWS)
+		own_view(dom, *view, true);
+	return r < 0 ? r : 0;
+}
+
+static int be_view_destroy(struct av_domain *dom, uint32_t view)
+{
+	int r = view_call(dom, view, "Destroy", NULL, "");
+
+	if (r == 0)
+		own_view(dom, view, false);
+	return r;
+}
+
+static int be_view_switch(struct av_domain *dom, uint32_t view)
+{
+	return view_call(dom, view, "Switch", NULL, "");
+}
+
+static int be_vcpu_switch_view(struct av_domain *dom, uint32_t vcpu, uint32_t view)
+{
+	return view_call(dom, view, "SwitchVcpu", NULL, "u", vcpu);
+}
+
+static int be_view_set_visible(struct av_domain *dom, uint32_t view, bool visible)
+{
+	return view_call(dom, view, "SetVisible", NULL, "b", (int)visible);
+}
+
+static int be_view_set_access(struct av_domain *dom, uint32_t view, uint64_t gfn, uint64_t nr,
+			      xenmem_access_t access)
+{
+	return view_call(dom, view, "SetAccess", NULL, "tts", gfn, nr,
+			 access_name((enum av_access)access));
+}
+
+static int be_view_set_access_multi(struct av_domain *dom, uint32_t view, const uint64_t *gfns,
+				    const xenmem_access_t *access, size_t n, size_t *failed)
+{
+	const char **names = calloc(n + 1, sizeof(*names));
+	sd_bus_message *m = NULL;
+	char path[OBJECT_PATH_MAX];
+	int r;
+
+	if (!names)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		names[i] = access_name((enum av_access)access[i]);
+	snprintf(path, sizeof(path), VIEW_PATH_FMT, dom->id, view);
+	r = altviewd_new_call(dom->hv, path, VIEW_IFACE, "SetAccessMulti", &m);
+	if (r >= 0)
+		r = sd_bus_message_append_array(m, 't', gfns, n * sizeof(*gfns));
+	if (r >= 0)
+		r = sd_bus_message_append_strv(m, (char **)names);
+	if (r >= 0)
+		r = altviewd_send(dom->hv, m, -ENOENT, NULL, failed);
+	free(names);
+	sd_bus_message_unref(m);
+	return r < 0 ? r : 0;
+}
+
+static int be_view_get_access(struct av_domain *dom, uint32_t view, uint64_t gfn,
+			      xenmem_access_t *access)
+{
+	sd_bus_message *reply = NULL;
+	enum av_access a;
+	const char *name;
+	int r;
+
+	r = view_call(dom, view, "GetAccess", &reply, "t", gfn);
+	if (r >= 0)
+		r = sd_bus_message_read(reply, "s", &name);
+	if (r >= 0)
+		r = access_from_name(name, &a) < 0 ? -EPROTO : 0;
+	if (r >= 0)
+		*access = (xenmem_access_t)a;
+	sd_bus_message_unref(reply);
+	return r < 0 ? r : 0;
+}
+
+static int be_view_set_default_access(struct av_domain *dom, uint32_t view,
+				      xenmem_access_t access)
+{
+	return view_call(dom, view, "SetDefaultAccess", NULL, "s",
+			 access_name((enum av_access)access));
+}
+
+static int be_view_change_gfn(struct av_domain *dom, uint32_t view, uint64_t old_gfn,
+			      uint64_t new_gfn)
+{
+	return view_call(dom, view, "ChangeGfn", NULL, "tt", old_gfn, new_gfn);
+}
+
+const struct av_backend_ops av_backend_altviewd = {
+	.name = "altviewd",
+	.open = be_open,
+	.close = be_close,
+	.get_info = be_get_info,
+
+	.domain_create = be_domain_create,
+	.domain_list = be_domain_list,
+	.domain_open = be_domain_open,
+	.domain_close = be_domain_close,
+	.domain_get_info = be_domain_get_info,
+	.domain_alive = be_domain_alive,
+	.domain_pause = be_domain_pause,
+	.domain_destroy = be_domain_destroy,
+
+	.vcpu_set_singlestep = be_vcpu_set_singlestep,
+
+	.views_enable = be_views_enable,
+	.views_disable = be_views_disable,
+	.view_create = be_view_create,
+	.view_destroy = be_view_destroy,
+	.view_switch = be_view_switch,
+	.vcpu_switch_view = be_vcpu_switch_view,
+	.vcpu_get_view = be_vcpu_get_view,
+	.view_set_visible = be_view_set_visible,
+	.view_set_access = be_view_set_access,
+	.view_set_access_multi = be_view_set_access_multi,
+	.view_get_access = be_view_get_access,
+	.view_set_default_access = be_view_set_default_access,
+	.view_change_gfn = be_view_change_gfn,
+
+	.monitor_open = altviewd_monitor_open,
+	.monitor_close = altviewd_monitor_close,
+	.monitor_set_reasons = altviewd_monitor_set_reasons,
+	.monitor_fd = altviewd_monitor_fd,
+	.monitor_next = altviewd_monitor_next,
+	.monitor_next_async = altviewd_monitor_next_async,
+	.monitor_wait = altviewd_monitor_wait,
+	.monitor_respond = altviewd_monitor_respond,
+	.monitor_get_stats = altviewd_monitor_get_stats,
+};

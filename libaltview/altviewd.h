@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * altviewd.h — what the altviewd backend's two halves share: the bus
+ * (altviewd.c: domains, views, control) and the channel (altviewd-monitor.c:
+ * events and answers in shared memory, no bus round trip on the event path).
+ */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+#include "private.h"
+
+struct altviewd {
+	sd_bus *bus;
+	pthread_mutex_t lock;       /* sd-bus connections are not thread-safe */
+};
+
+static inline struct altviewd *altviewd_of(struct av_hv *hv)
+{
+	return hv->be;
+}
+
+/* The domain's object path, e.g. for a subscription. */
+const char *altviewd_domain_path(struct av_domain *dom);
+
+int altviewd_new_call(struct av_hv *hv, const char *path, const char *iface, const char *member,
+		      sd_bus_message **m);
+/*
+ * Sends the method call @m and waits for its reply, serialised on the
+ * connection.  The daemon's message goes to the log; @failed_at (if any)
+ * gets the entry number a batch call's message names ("entry N: ...").
+ */
+int altviewd_send(struct av_hv *hv, sd_bus_message *m, int gone, sd_bus_message **reply,
+		  size_t *failed_at);
+
+/*
+ * Calls @member of @iface at @path (serialised on the connection); a
+ * failure is logged with the daemon's message and returned as its errno,
+ * @gone when the object does not exist.
+ */
+int altviewd_call(struct av_hv *hv, const char *path, const char *iface, const char *member,
+		  int gone, sd_bus_message **reply, const char *types, ...);
+
+int altviewd_monitor_open(struct av_monitor *mon, const struct av_monitor_opts *opts);
+void altviewd_monitor_close(struct av_monitor *mon);
+int altviewd_monitor_set_reasons(struct av_monitor *mon, uint32_t reasons);
+int altviewd_monitor_fd(struct av_monitor *mon);
+int altviewd_monitor_next(struct av_monitor *mon, vm_event_request_t *req);
+int altviewd_monitor_next_async(struct av_monitor *mon, vm_event_request_t *req);
+int altviewd_monitor_wait(struct av_monitor *mon, uint32_t vcpu, int timeout_ms,
+			  vm_event_request_t *req);
+int altviewd_monitor_respond(struct av_monitor *mon, const vm_event_response_t *rsp);
+void altviewd_monitor_get_stats(struct av_monitor *mon, struct av_monitor_stats *st);

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The demo guest: runs until the host stops it.  Each round every vCPU
+ * writes its word of the "secret" page and calls the function alone on the
+ * target page; every DEMO_BREAK_EVERY rounds it meets an int3 of its own
+ * (a debugger's business), and between rounds it computes for a while, so
+ * that monitors see a steady stream of writes and breakpoints.
+ */
+#include "guest.h"
+
+__attribute__((section(".secret"), aligned(4096))) volatile uint64_t secret[512];
+__attribute__((section(".result"), aligned(4096))) volatile uint64_t result[512];
+
+__attribute__((section(".target"), noinline)) uint64_t target(uint64_t x)
+{
+	return x * 3 + 1;
+}
+
+void main(uint64_t vcpu);
+
+void main(uint64_t vcpu)
+{
+	uint64_t acc = 0;
+
+	console("demo: start\n");
+	for (uint64_t i = 0;; i++) {
+		secret[vcpu * 8] = 0x5ec7e7 + i;
+		acc += target(i);
+		if (i % DEMO_BREAK_EVERY == 0)
+			__asm__ volatile("int3");
+		for (uint64_t j = 0; j < DEMO_WORK; j++)
+			acc = acc * 6364136223846793005ull + j;
+		result[vcpu * 4] = acc;
+		result[vcpu * 4 + 1] = i;
+	}
+}

@@ -150,3 +150,40 @@ expect_error() {
 		ok "$what"
 	fi
 }
+
+# guest_u64 DOMID GPA: a little-endian 64-bit word of guest memory, in decimal.
+guest_u64() {
+	bctl call org.altview1 "$(dom_path "$1")" org.altview1.Domain ReadMemory tu "$2" 8 |
+		awk '{ v = 0; for (i = 10; i >= 3; i--) v = v * 256 + $i; printf "%.0f\n", v }'
+}
+
+# The demo guest's round counter of vCPU $2 (result[vcpu * 4 + 1] at 0x112000).
+demo_round() {
+	guest_u64 "$1" $((0x112000 + ($2 * 4 + 1) * 8))
+}
+
+# expect_progress "description" DOMID NR_VCPUS: every vCPU's round counter moves.
+expect_progress() {
+	local what=$1 dom=$2 n=$3 v before=() stuck=""
+	for ((v = 0; v < n; v++)); do before[v]=$(demo_round "$dom" "$v"); done
+	sleep "${PROGRESS_WAIT:-0.5}"
+	for ((v = 0; v < n; v++)); do
+		[ "$(demo_round "$dom" "$v")" -gt "${before[v]}" ] || stuck="$stuck $v"
+	done
+	if [ -z "$stuck" ]; then ok "$what"; else not_ok "$what"; echo "# vCPUs that did not move:$stuck"; fi
+}
+
+# client_prop PATH NAME: a number-valued org.altview1.Client property.
+client_prop() {
+	prop "$1" org.altview1.Client "$2" | awk '{print $2}'
+}
+
+# wait_for "description" SECONDS command...: ok once the command succeeds.
+wait_for() {
+	local what=$1 secs=$2 i; shift 2
+	for ((i = 0; i < secs * 20; i++)); do
+		if "$@" >/dev/null 2>&1; then ok "$what"; return; fi
+		sleep 0.05
+	done
+	not_ok "$what (still not after ${secs}s)"
+}

@@ -652,6 +652,19 @@ static int property_views(sd_bus *bus, const char *path, const char *iface, cons
 	return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
+/* What the daemon's monitor of the domain did: events taken, answers given. */
+static int property_monitor(sd_bus *bus, const char *path, const char *iface, const char *prop,
+			    sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct dom *dom = userdata;
+	uint64_t v = 0;
+
+	if (dom->monitor)
+		v = atomic_load(!strcmp(prop, "EventsTaken") ? &dom->monitor->taken
+							      : &dom->monitor->merged);
+	return sd_bus_message_append(reply, "t", v);
+}
+
 static const sd_bus_vtable domain_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_PROPERTY("Id", "u", NULL, offsetof(struct dom, id), SD_BUS_VTABLE_PROPERTY_CONST),
@@ -669,6 +682,8 @@ static const sd_bus_vtable domain_vtable[] = {
 	SD_BUS_PROPERTY("Views", "ao", property_views, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("ActiveViews", "au", property_active_views, 0,
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("EventsTaken", "t", property_monitor, 0, 0),
+	SD_BUS_PROPERTY("EventsAnswered", "t", property_monitor, 0, 0),
 	SD_BUS_METHOD("Pause", "", "", method_pause, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("Unpause", "", "", method_pause, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("EnableViews", SD_BUS_ARGS("u", max_views), SD_BUS_NO_RESULT,

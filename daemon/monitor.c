@@ -213,7 +213,7 @@ static void ring_push(struct sub *sub, const vm_event_request_t *req)
 	/* A tail from the future (a scribbling client) reads as a full ring. */
 	if (head - tail >= h->ring_entries) {
 		relaxed_add(&sub->dropped, 1);
-		h->dropped = relaxed_get(&sub->dropped);
+		__atomic_store_n(&h->dropped, relaxed_get(&sub->dropped), __ATOMIC_RELAXED);
 		return;
 	}
 	memcpy(channel_ring_entry(h, h->nr_vcpus, head & (h->ring_entries - 1)), req, sizeof(*req));
@@ -301,7 +301,9 @@ static bool collect(struct monitor *mon, struct sub *sub, uint32_t vcpu, uint64_
 										   CHANNEL_EXPIRED)))
 				continue;       /* answered just now */
 			relaxed_add(&sub->expired, 1);
-			sub->hdr->expired = relaxed_get(&sub->expired);
+			/* Every vCPU's thread writes it: the latest count wins. */
+			__atomic_store_n(&sub->hdr->expired, relaxed_get(&sub->expired),
+					 __ATOMIC_RELAXED);
 			notify(sub);
 			return false;
 		}
@@ -347,7 +349,8 @@ static void respond(struct monitor *mon, const struct av_event *ev, vm_event_res
 	if (r < 0)
 		log_warning("domain %u vCPU %u: answering event %" PRIu64 ": %s", mon->domid,
 			    ev->vcpu, ev->seq, av_strerror(r));
-	relaxed_add(&mon->merged, 1);
+	else
+		relaxed_add(&mon->merged, 1);
 }
 
 static void dispatch_sync(struct monitor *mon, const struct av_event *ev, struct sub **subs,
@@ -411,6 +414,7 @@ static void *vcpu_thread(void *arg)
 			poll(NULL, 0, WAIT_SLICE_MS);
 			continue;
 		}
+		relaxed_add(&mon->taken, 1);
 		dispatch_sync(mon, ev, subs, priority, answers);
 	}
 	if (!ok)

@@ -82,7 +82,9 @@ struct monitor {
 	_Atomic bool stopping;
 	pthread_t *threads;         /* one per vCPU, then the async one */
 	uint32_t nr_threads;
-	_Atomic uint64_t merged, fallbacks;
+	_Atomic uint64_t taken;     /* synchronous events taken from the guest */
+	_Atomic uint64_t merged;    /* ... and answered, once each */
+	_Atomic uint64_t fallbacks; /* merged answers the hypervisor refused, given without a switch */
 };
 
 int monitor_new(av_domain *handle, uint32_t domid, uint32_t nr_vcpus, struct signal_queue *q,

@@ -29,7 +29,7 @@ expect_error "a view index past the hypervisor's" org.altview1.Error.InvalidArgu
 expect_error "a gfn range backwards" org.altview1.Error.InvalidArgument 'not a range' \
 	call org.altview1 $D org.altview1.Domain Subscribe 'a{sv}' 1 gfns 'a(tt)' 1 0x20 0x10
 expect_error "a gfn range past the guest's memory" org.altview1.Error.InvalidArgument 'not a range' \
-	call org.altview1 $D org.altview1.Domain Subscribe 'a{sv}' 1 gfns 'a(tt)' 1 0 0x200
+	call org.altview1 $D org.altview1.Domain Subscribe 'a{sv}' 1 gfns 'a(tt)' 1 0 0x100000
 expect_error "seventeen gfn ranges" org.altview1.Error.TooLarge 'more than 16' \
 	call org.altview1 $D org.altview1.Domain Subscribe 'a{sv}' 1 gfns 'a(tt)' 17 \
 	$(for i in $(seq 17); do echo "$i $i"; done)

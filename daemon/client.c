@@ -311,6 +311,7 @@ static void client_free(struct client *c)
 
 	monitor_remove(dom->monitor, c->sub);
 	sd_bus_emit_object_removed(dom->d->bus, c->path);
+	sd_bus_emit_properties_changed(dom->d->bus, dom->path, DOMAIN_IFACE, "Clients", NULL);
 	for (pos = &dom->clients; *pos != c; pos = &(*pos)->next)
 		;
 	*pos = c->next;
@@ -426,6 +427,7 @@ static int method_subscribe(sd_bus_message *m, void *userdata, sd_bus_error *err
 	dom->clients = c;
 	p->nr_clients++;
 	sd_bus_emit_object_added(d->bus, c->path);
+	sd_bus_emit_properties_changed(d->bus, dom->path, DOMAIN_IFACE, "Clients", NULL);
 	log_debug("domain %" PRIu32 ": %s for %s", dom->id, c->path, p->sender);
 	if (signals)
 		return sd_bus_reply_method_return(m, "o", c->path);

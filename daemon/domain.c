@@ -665,6 +665,18 @@ static int property_monitor(sd_bus *bus, const char *path, const char *iface, co
 	return sd_bus_message_append(reply, "t", v);
 }
 
+static int property_clients(sd_bus *bus, const char *path, const char *iface, const char *prop,
+			    sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct dom *dom = userdata;
+	int r;
+
+	r = sd_bus_message_open_container(reply, 'a', "o");
+	for (struct client *c = dom->clients; r >= 0 && c; c = c->next)
+		r = sd_bus_message_append(reply, "o", c->path);
+	return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
 static const sd_bus_vtable domain_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_PROPERTY("Id", "u", NULL, offsetof(struct dom, id), SD_BUS_VTABLE_PROPERTY_CONST),
@@ -682,6 +694,7 @@ static const sd_bus_vtable domain_vtable[] = {
 	SD_BUS_PROPERTY("Views", "ao", property_views, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("ActiveViews", "au", property_active_views, 0,
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Clients", "ao", property_clients, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("EventsTaken", "t", property_monitor, 0, 0),
 	SD_BUS_PROPERTY("EventsAnswered", "t", property_monitor, 0, 0),
 	SD_BUS_METHOD("Pause", "", "", method_pause, SD_BUS_VTABLE_UNPRIVILEGED),

@@ -281,6 +281,8 @@ out:
 	return text;
 }
 
+static void be_domain_close(struct av_domain *dom);
+
 static int be_domain_create(struct av_hv *hv, const struct av_domain_spec *spec,
 			    struct av_domain *dom)
 {
@@ -298,7 +300,22 @@ static int be_domain_create(struct av_hv *hv, const struct av_domain_spec *spec,
 	if (r >= 0)
 		r = sd_bus_message_read(reply, "u", &id);
 	sd_bus_message_unref(reply);
-	return r < 0 ? r : domain_bind(dom, id);
+	if (r >= 0)
+		r = domain_bind(dom, id);
+	/*
+	 * The daemon made it paused; av_domain_unpause() must be able to start
+	 * it, and a creator that dies before must not leave it paused: the
+	 * pause becomes this connection's hold.
+	 */
+	if (r >= 0)
+		r = domain_call(dom, "Hold", "");
+	if (r >= 0)
+		r = domain_call(dom, "Unpause", "");
+	if (r < 0 && dom->be) {
+		be_domain_close(dom);
+		dom->be = NULL;
+	}
+	return r;
 }
 
 static int be_domain_list(struct av_hv *hv, uint32_t *ids, size_t max)

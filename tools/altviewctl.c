@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 #include <systemd/sd-bus.h>
@@ -31,7 +33,9 @@ static struct {
 	bool json;
 	bool legend;
 	int64_t vcpu;               /* switch: one vCPU (-1: all) */
-} arg = { .legend = true, .vcpu = -1 };
+	double interval;            /* top */
+	uint64_t iterations;        /* top: 0 until interrupted */
+} arg = { .legend = true, .vcpu = -1, .interval = 1.0 };
 
 static sd_bus *bus;
 
@@ -822,6 +826,221 @@ static int verb_switch(int argc, char **argv)
 }
 
 /* Hex and ASCII, 16 bytes a line, as hexdump -C prints them. */
+/* ---- monitoring clients ------------------------------------------------------------- */
+
+struct client_props {
+	char *path, *sender, *delivery, *kinds;
+	uint32_t owner;
+	uint64_t events, dropped, expired, bad;
+};
+
+static void client_props_free(struct client_props *p)
+{
+	free(p->path);
+	free(p->sender);
+	free(p->delivery);
+	free(p->kinds);
+}
+
+static int read_client_prop(sd_bus_message *m, const char *name, void *obj)
+{
+	struct client_props *p = obj;
+	const char *k;
+	size_t len = 0;
+	int r;
+
+	if (!strcmp(name, "Sender"))
+		return read_variant_string(m, &p->sender);
+	if (!strcmp(name, "Delivery"))
+		return read_variant_string(m, &p->delivery);
+	if (!strcmp(name, "Owner"))
+		return sd_bus_message_read(m, "v", "u", &p->owner);
+	if (!strcmp(name, "Events"))
+		return sd_bus_message_read(m, "v", "t", &p->events);
+	if (!strcmp(name, "Dropped"))
+		return sd_bus_message_read(m, "v", "t", &p->dropped);
+	if (!strcmp(name, "Expired"))
+		return sd_bus_message_read(m, "v", "t", &p->expired);
+	if (!strcmp(name, "BadAnswers"))
+		return sd_bus_message_read(m, "v", "t", &p->bad);
+	if (strcmp(name, "Kinds"))
+		return sd_bus_message_skip(m, "v");
+	free(p->kinds);
+	p->kinds = calloc(1, 128);
+	if (!p->kinds)
+		return -ENOMEM;
+	r = sd_bus_message_enter_container(m, 'v', "as");
+	if (r >= 0)
+		r = sd_bus_message_enter_container(m, 'a', "s");
+	while (r >= 0 && (r = sd_bus_message_read(m, "s", &k)) > 0)
+		if (len < 100)
+			len += snprintf(p->kinds + len, 128 - len, "%s%s", len ? "," : "", k);
+	if (r >= 0)
+		r = sd_bus_message_exit_container(m);
+	return r < 0 ? r : sd_bus_message_exit_container(m);
+}
+
+/* The domain's subscriptions and their counters, now; *@n of them. */
+static int clients_get(uint32_t id, struct client_props **out, size_t *n)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	struct client_props *list = NULL;
+	char path[OBJECT_PATH_MAX];
+	const char *cpath;
+	int r;
+
+	*n = 0;
+	domain_path(id, path, sizeof(path));
+	r = call("read the domain's clients", path, "org.freedesktop.DBus.Properties", "Get", &reply,
+		 "ss", DOMAIN_IFACE, "Clients");
+	if (r < 0)
+		return r;
+	r = sd_bus_message_enter_container(reply, 'v', "ao");
+	if (r >= 0)
+		r = sd_bus_message_enter_container(reply, 'a', "o");
+	while (r >= 0 && (r = sd_bus_message_read(reply, "o", &cpath)) > 0) {
+		struct client_props *more = realloc(list, (*n + 1) * sizeof(*list));
+
+		if (!more) {
+			r = -ENOMEM;
+			break;
+		}
+		list = more;
+		list[*n] = (struct client_props){ .path = strdup(cpath) };
+		/* Gone between the list and the read: left out. */
+		if (get_all(cpath, CLIENT_IFACE, "the client's properties", read_client_prop,
+			    &list[*n]) < 0)
+			client_props_free(&list[*n]);
+		else
+			(*n)++;
+	}
+	*out = list;
+	return r < 0 ? failed("parse the clients", NULL, r) : 0;
+}
+
+static void clients_free(struct client_props *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		client_props_free(&list[i]);
+	free(list);
+}
+
+static const char *basename_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+static int verb_clients(int argc, char **argv)
+{
+	struct table t = { .cols = 8, .header = { "CLIENT", "SENDER", "UID", "DELIVERY", "KINDS",
+						   "EVENTS", "DROPPED", "EXPIRED" } };
+	_cleanup_(json_free) json_object *out = json_object_new_array();
+	struct client_props *list;
+	uint32_t id;
+	size_t n;
+	int r;
+
+	if (parse_u32(argv[1], "domain id", &id) < 0)
+		return -EINVAL;
+	r = clients_get(id, &list, &n);
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		struct client_props *c = &list[i];
+		char uid[16], ev[24], dr[24], ex[24];
+
+		if (arg.json) {
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "client", json_object_new_string(c->path));
+			json_object_object_add(o, "sender", json_object_new_string(c->sender));
+			json_object_object_add(o, "uid", json_object_new_int64(c->owner));
+			json_object_object_add(o, "delivery", json_object_new_string(c->delivery));
+			json_object_object_add(o, "kinds", json_object_new_string(c->kinds));
+			json_object_object_add(o, "events", json_object_new_uint64(c->events));
+			json_object_object_add(o, "dropped", json_object_new_uint64(c->dropped));
+			json_object_object_add(o, "expired", json_object_new_uint64(c->expired));
+			json_object_object_add(o, "bad_answers", json_object_new_uint64(c->bad));
+			json_object_array_add(out, o);
+			continue;
+		}
+		snprintf(uid, sizeof(uid), "%" PRIu32, c->owner);
+		snprintf(ev, sizeof(ev), "%" PRIu64, c->events);
+		snprintf(dr, sizeof(dr), "%" PRIu64, c->dropped);
+		snprintf(ex, sizeof(ex), "%" PRIu64, c->expired);
+		r = table_add(&t, basename_of(c->path), c->sender, uid, c->delivery,
+			      c->kinds[0] ? c->kinds : "-", ev, dr, ex);
+	}
+	if (r >= 0) {
+		if (arg.json)
+			json_print(out);
+		else
+			table_print(&t);
+	}
+	table_free(&t);
+	clients_free(list, n);
+	return r;
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Every interval, each client's event rate since the one before: a live report. */
+static int verb_top(int argc, char **argv)
+{
+	struct client_props *prev = NULL;
+	size_t nprev = 0;
+	double then = now_seconds();
+	uint32_t id;
+	int r = 0;
+
+	if (parse_u32(argv[1], "domain id", &id) < 0)
+		return -EINVAL;
+	for (uint64_t round = 0; !arg.iterations || round <= arg.iterations; round++) {
+		struct client_props *cur;
+		double now = now_seconds();
+		size_t n;
+
+		r = clients_get(id, &cur, &n);
+		if (r < 0)
+			break;
+		if (round) {
+			printf("%s%-8s %-10s %-12s %-30s %10s %10s %8s %8s\n", round > 1 ? "\n" : "",
+			       "CLIENT", "SENDER", "DELIVERY", "KINDS", "EVENTS/S", "EVENTS",
+			       "DROPPED", "EXPIRED");
+			for (size_t i = 0; i < n; i++) {
+				uint64_t before = 0;
+
+				for (size_t j = 0; j < nprev; j++)
+					if (!strcmp(prev[j].path, cur[i].path))
+						before = prev[j].events;
+				printf("%-8s %-10s %-12s %-30s %10.0f %10" PRIu64 " %8" PRIu64 " %8" PRIu64 "\n",
+				       basename_of(cur[i].path), cur[i].sender, cur[i].delivery,
+				       cur[i].kinds[0] ? cur[i].kinds : "-",
+				       (double)(cur[i].events - before) / (now - then), cur[i].events,
+				       cur[i].dropped, cur[i].expired);
+			}
+			if (!n)
+				printf("(no clients)\n");
+			fflush(stdout);
+		}
+		clients_free(prev, nprev);
+		prev = cur;
+		nprev = n;
+		then = now;
+		if (arg.iterations && round == arg.iterations)
+			break;
+		usleep((useconds_t)(arg.interval * 1e6));
+	}
+	clients_free(prev, nprev);
+	return r;
+}
+
 static void hexdump(uint64_t address, const uint8_t *data, size_t len)
 {
 	for (size_t off = 0; off < len; off += 16) {
@@ -898,6 +1117,8 @@ static const struct verb {
 	{ "change-gfn", 4, 4, verb_change_gfn },
 	{ "switch", 2, 2, verb_switch },
 	{ "read", 3, 3, verb_read },
+	{ "clients", 1, 1, verb_clients },
+	{ "top", 1, 1, verb_top },
 };
 
 static void usage(FILE *f)
@@ -920,7 +1141,9 @@ static void usage(FILE *f)
 		"  set-visible ID VIEW yes|no\n"
 		"  change-gfn ID VIEW GFN NEW-GFN|none  back GFN with another frame in VIEW\n"
 		"  switch ID VIEW [--vcpu=N]            move the vCPUs (or one) to VIEW\n"
-		"  read ID ADDRESS SIZE                 guest memory, as a hex dump\n\n"
+		"  read ID ADDRESS SIZE                 guest memory, as a hex dump\n"
+		"  clients ID                           the domain's monitoring clients\n"
+		"  top ID [--interval=S] [--iterations=N]  their event rates, live\n\n"
 		"Options:\n"
 		"      --system         the system bus (default)\n"
 		"      --user           the user's session bus\n"
@@ -928,13 +1151,16 @@ static void usage(FILE *f)
 		"      --json           JSON output\n"
 		"      --no-legend      no column headers or footer\n"
 		"      --vcpu=N         switch: only vCPU N\n"
+		"      --interval=S     top: seconds between reports (default 1)\n"
+		"      --iterations=N   top: stop after N reports\n"
 		"  -h, --help           this text\n"
 		"      --version        the version\n");
 }
 
 static int parse_args(int argc, char **argv)
 {
-	enum { OPT_SYSTEM = 0x100, OPT_USER, OPT_JSON, OPT_NO_LEGEND, OPT_VCPU, OPT_VERSION };
+	enum { OPT_SYSTEM = 0x100, OPT_USER, OPT_JSON, OPT_NO_LEGEND, OPT_VCPU, OPT_VERSION,
+	       OPT_INTERVAL, OPT_ITERATIONS };
 	static const struct option longopts[] = {
 		{ "system", no_argument, NULL, OPT_SYSTEM },
 		{ "user", no_argument, NULL, OPT_USER },
@@ -942,6 +1168,8 @@ static int parse_args(int argc, char **argv)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "no-legend", no_argument, NULL, OPT_NO_LEGEND },
 		{ "vcpu", required_argument, NULL, OPT_VCPU },
+		{ "interval", required_argument, NULL, OPT_INTERVAL },
+		{ "iterations", required_argument, NULL, OPT_ITERATIONS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ 0 }
@@ -961,6 +1189,20 @@ static int parse_args(int argc, char **argv)
 			if (parse_u32(optarg, "vCPU", &vcpu) < 0)
 				return -EINVAL;
 			arg.vcpu = vcpu;
+			break;
+		case OPT_INTERVAL: {
+			char *end;
+
+			arg.interval = strtod(optarg, &end);
+			if (*end || !(arg.interval >= 0.01 && arg.interval <= 3600)) {
+				fprintf(stderr, "--interval: \"%s\" is not 0.01 to 3600 seconds\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		}
+		case OPT_ITERATIONS:
+			if (parse_u64(optarg, "--iterations", &arg.iterations) < 0)
+				return -EINVAL;
 			break;
 		case 'h': usage(stdout); exit(EXIT_SUCCESS);
 		case OPT_VERSION: printf("altviewctl %s\n", ALTVIEW_VERSION); exit(EXIT_SUCCESS);

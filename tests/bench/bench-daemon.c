@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench-daemon: monitoring through altviewd against monitoring in process.
+ *
+ * One vCPU raises guest requests (the script engine, as fast as it can);
+ * every client takes each from its channel slot and answers it, in a
+ * thread of its own.  The vCPU resumes when all have answered, so the gap
+ * between two of client 0's takes is one round trip through the daemon:
+ * vCPU raises, daemon posts to every client, each answers, the daemon
+ * merges and answers, the vCPU raises again.  The same loop runs direct on
+ * "hv:" in this process, alternating with 1, 2 and 4 clients.  Then the
+ * D-Bus signal path: one Observe subscriber and no channel client, so the
+ * daemon answers each event at once and sends an Event signal.
+ *
+ * usage: bench-daemon ADDRESS [EVENTS [ROUNDS]]
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <altview/altview.h>
+#include <systemd/sd-bus.h>
+
+#include "bench.h"
+#include "bus-connect.h"
+#include "org-altview1.h"
+
+#define MAX_CLIENTS 4
+
+static const char *address;
+static char uri[512];
+
+static __attribute__((noreturn)) void die(const char *what, int r)
+{
+	fprintf(stderr, "bench-daemon: %s: %s\n", what, strerror(-r));
+	exit(1);
+}
+
+static void spec_of(char *buf, size_t size, uint32_t events)
+{
+	snprintf(buf, size, "{\"memory_mib\": 2, \"vcpus\": 1, \"engine\": \"script\", "
+		 "\"program\": [{\"op\": \"loop\", \"count\": %u, \"body\": [{\"op\": "
+		 "\"guest_request\"}]}]}", events + 1);
+}
+
+struct client {
+	av_hv *hv;
+	av_domain *dom;
+	av_monitor *mon;
+	pthread_t thread;
+	uint32_t events;
+	uint64_t *takes;            /* client 0 only: when each event was taken */
+};
+
+static void *serve(void *arg)
+{
+	struct client *c = arg;
+	AV_OPTS(av_event, ev);
+	int r;
+
+	for (uint32_t n = 0; n <= c->events; n++) {
+		if ((r = av_monitor_wait(c->mon, 0, 10000, &ev)) < 0)
+			die("av_monitor_wait", r);
+		if (c->takes)
+			c->takes[n] = now_ns();
+		if ((r = av_monitor_respond(c->mon, &ev, NULL)) < 0)
+			die("av_monitor_respond", r);
+	}
+	return NULL;
+}
+
+struct result {
+	uint64_t p50, p99;
+	double events_per_s;
+};
+
+static struct result summarize(uint64_t *takes, uint32_t events)
+{
+	uint64_t *gap = calloc(events, sizeof(*gap));
+	struct result res;
+
+	for (uint32_t i = 0; i < events; i++)
+		gap[i] = takes[i + 1] - takes[i];
+	qsort(gap, events, sizeof(*gap), cmp_u64);
+	res.p50 = gap[events / 2];
+	res.p99 = gap[(uint64_t)events * 99 / 100];
+	res.events_per_s = (double)events / ((double)(takes[events] - takes[0]) * 1e-9);
+	free(gap);
+	return res;
+}
+
+static int monitor_on(struct client *c, const char *at, uint32_t domid)
+{
+	int r;
+
+	if ((r = av_open(at, NULL, &c->hv)) < 0 || (r = av_domain_open(c->hv, domid, &c->dom)) < 0 ||
+	    (r = av_monitor_open(c->dom, NULL, &c->mon)) < 0)
+		return r;
+	return av_monitor_set_events(c->mon, AV_EVENT_BIT(AV_EVENT_GUEST_REQUEST));
+}
+
+/* @nr_clients 0: direct on hv:, in this process. */
+static struct result round_trip(uint32_t nr_clients, uint32_t events)
+{
+	struct client clients[MAX_CLIENTS] = { 0 };
+	uint64_t *takes = calloc(events + 1, sizeof(*takes));
+	uint32_t n = nr_clients ? nr_clients : 1;
+	av_hv *owner;
+	av_domain *dom;
+	char spec[256];
+	int r;
+
+	spec_of(spec, sizeof(spec), events);
+	if ((r = av_open(nr_clients ? uri : "hv:", NULL, &owner)) < 0 ||
+	    (r = av_domain_create_json(owner, spec, &dom)) < 0)
+		die("creating the guest", r);
+	for (uint32_t i = 0; i < n; i++) {
+		clients[i].events = events;
+		clients[i].takes = i ? NULL : takes;
+		if (!nr_clients) {
+			clients[i].dom = dom;
+			r = av_monitor_open(dom, NULL, &clients[i].mon);
+			if (r == 0)
+				r = av_monitor_set_events(clients[i].mon,
+							  AV_EVENT_BIT(AV_EVENT_GUEST_REQUEST));
+		} else {
+			r = monitor_on(&clients[i], uri, av_domain_id(dom));
+		}
+		if (r < 0)
+			die("subscribing", r);
+		pthread_create(&clients[i].thread, NULL, serve, &clients[i]);
+	}
+	if ((r = av_domain_unpause(dom)) < 0)
+		die("starting the guest", r);
+	for (uint32_t i = 0; i < n; i++)
+		pthread_join(clients[i].thread, NULL);
+	for (uint32_t i = 0; i < n; i++) {
+		av_monitor_close(clients[i].mon);
+		if (clients[i].hv)
+			av_close(clients[i].hv);
+	}
+	av_domain_destroy(dom);
+	av_close(owner);
+	struct result res = summarize(takes, events);
+	free(takes);
+	return res;
+}
+
+/* ---- Event signals ----------------------------------------------------------- */
+
+static int on_event(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	uint64_t *seen = userdata;
+
+	if (!seen[0]++)
+		seen[1] = now_ns();
+	seen[2] = now_ns();
+	return 0;
+}
+
+/* Signals received per second while the guest raises @events, with nobody to answer but the daemon. */
+static double signal_rate(uint32_t events, uint64_t *received, uint64_t *dropped)
+{
+	sd_bus_message *reply = NULL;
+	uint64_t seen[3] = { 0 };
+	char spec[256], dom_path[OBJECT_PATH_MAX];
+	const char *path;
+	av_hv *owner;
+	av_domain *dom;
+	sd_bus *bus;
+	int r;
+
+	spec_of(spec, sizeof(spec), events);
+	if ((r = av_open(uri, NULL, &owner)) < 0 || (r = av_domain_create_json(owner, spec, &dom)) < 0)
+		die("creating the guest", r);
+	snprintf(dom_path, sizeof(dom_path), DOMAIN_PREFIX "/%u", av_domain_id(dom));
+	if ((r = av_bus_connect(address, false, &bus)) < 0 ||
+	    (r = sd_bus_call_method(bus, BUS_NAME, dom_path, DOMAIN_IFACE, "Observe", NULL, &reply,
+				    "a{sv}", 1, "kinds", "as", 1, "guest_request")) < 0 ||
+	    (r = sd_bus_message_read(reply, "o", &path)) < 0 ||
+	    (r = sd_bus_match_signal(bus, NULL, NULL, path, CLIENT_IFACE, "Event", on_event, seen)) < 0)
+		die("observing", r);
+	if ((r = av_domain_unpause(dom)) < 0)
+		die("starting the guest", r);
+	/* Until every event came, or nothing came for a second (dropped ones never will). */
+	for (uint64_t idle_since = now_ns(); seen[0] < events && now_ns() - idle_since < 1000000000;) {
+		uint64_t before = seen[0];
+
+		while ((r = sd_bus_process(bus, NULL)) > 0)
+			;
+		if (r < 0)
+			die("receiving", r);
+		if (seen[0] != before)
+			idle_since = now_ns();
+		else
+			sd_bus_wait(bus, 100000);
+	}
+	sd_bus_get_property_trivial(bus, BUS_NAME, path, CLIENT_IFACE, "Dropped", NULL, 't', dropped);
+	*received = seen[0];
+	sd_bus_message_unref(reply);
+	sd_bus_flush_close_unref(bus);
+	av_domain_destroy(dom);
+	av_close(owner);
+	return seen[0] > 1 ? (double)(seen[0] - 1) / ((double)(seen[2] - seen[1]) * 1e-9) : 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const uint32_t nr_clients[] = { 0, 1, 2, 4 };
+	static const char *const names[] = { "direct", "daemon-1", "daemon-2", "daemon-4" };
+	uint32_t events = argc > 2 ? (uint32_t)strtoul(argv[2], NULL, 0) : 20000;
+	uint32_t rounds = argc > 3 ? (uint32_t)strtoul(argv[3], NULL, 0) : 3;
+	double p50[4][16], rate[4][16];
+	uint64_t received, dropped;
+
+	if (argc < 2 || !events || !rounds || rounds > 16) {
+		fprintf(stderr, "usage: bench-daemon ADDRESS [EVENTS [ROUNDS]]\n");
+		return 2;
+	}
+	address = argv[1];
+	snprintf(uri, sizeof(uri), "altviewd:%s", address);
+	/* Alternate, so drift in the machine lands on every side. */
+	for (uint32_t i = 0; i < rounds; i++) {
+		for (int k = 0; k < 4; k++) {
+			struct result res = round_trip(nr_clients[k], events);
+
+			printf("{\"bench\":\"daemon_round_trip\",\"path\":\"%s\",\"clients\":%u,"
+			       "\"round\":%u,\"events\":%u,\"p50_ns\":%" PRIu64 ",\"p99_ns\":%" PRIu64
+			       ",\"events_per_s\":%.0f}\n", names[k], nr_clients[k], i, events,
+			       res.p50, res.p99, res.events_per_s);
+			fflush(stdout);
+			p50[k][i] = (double)res.p50;
+			rate[k][i] = res.events_per_s;
+		}
+	}
+	for (int k = 0; k < 4; k++) {
+		qsort(p50[k], rounds, sizeof(double), cmp_double);
+		qsort(rate[k], rounds, sizeof(double), cmp_double);
+	}
+	printf("{\"bench\":\"daemon_vs_direct\",\"rounds\":%u,\"events\":%u,\"direct_p50_ns\":%.0f,"
+	       "\"daemon1_p50_ns\":%.0f,\"p50_ratio_1_client\":%.2f,\"direct_events_per_s\":%.0f,"
+	       "\"daemon1_events_per_s\":%.0f,\"daemon2_events_per_s\":%.0f,"
+	       "\"daemon4_events_per_s\":%.0f,\"throughput_4_vs_1\":%.2f}\n",
+	       rounds, events, p50[0][rounds / 2], p50[1][rounds / 2],
+	       p50[1][rounds / 2] / p50[0][rounds / 2], rate[0][rounds / 2], rate[1][rounds / 2],
+	       rate[2][rounds / 2], rate[3][rounds / 2], rate[3][rounds / 2] / rate[1][rounds / 2]);
+	double signals = signal_rate(events, &received, &dropped);
+
+	printf("{\"bench\":\"daemon_signals\",\"events\":%u,\"received\":%" PRIu64 ",\"dropped\":%"
+	       PRIu64 ",\"signals_per_s\":%.0f}\n", events, received, dropped, signals);
+	return 0;
+}

@@ -2,7 +2,7 @@
 # altview developer entry point: installs what a fresh Debian 12 machine
 # lacks, builds, then runs one job.
 #
-#   ./run.sh demo    the main job: altview-access on an embedded guest, then the benchmarks
+#   ./run.sh demo    the main job: two monitors on one guest through altviewd, then the benchmarks
 #   ./run.sh test    the whole test suite: plain, ASan+UBSan, TSan, valgrind, fuzz
 #
 # Environment: CI=true adds -Dwerror=true; BUILD_ROOT (default: .) holds
@@ -82,6 +82,8 @@ cmd_demo() {
 	# Figures come from a release build: no debug lock-order checks.
 	build build-release -Dbuildtype=release
 	local bench=$BUILD_ROOT/build-release/tests/bench
+	log "altviewd: two monitoring clients on one x86 guest at once, a live report, busctl looking on"
+	scripts/demo-daemon.sh "$BUILD_ROOT/build-release"
 	log "altview-access: a real x86 guest's writes trapped in a view and stepped in the host view"
 	"$BUILD_ROOT/build-release/tools/altview-access" --spec "$BUILD_ROOT/build-release/tests/access/x86-one.json" altp2m_write
 	log "altview-access: four x86 vCPUs, a thread each, breakpoints"
@@ -100,6 +102,8 @@ cmd_demo() {
 	"$bench/bench-libaltview" 20000 5
 	log "x86 engine: guest MIPS, trap round trips, view switches (JSON lines)"
 	"$bench/bench-x86" 1
+	log "monitoring through altviewd (1, 2, 4 clients) vs in process; Event signals (JSON lines)"
+	tests/bench/bench-daemon.sh "$BUILD_ROOT/build-release/daemon/altviewd" "$bench/bench-daemon" 20000 3
 }
 
 cmd_test() {

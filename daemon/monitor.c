@@ -542,9 +542,17 @@ static int kinds_update(struct monitor *mon)
 	if (kinds == mon->kinds)
 		return 0;
 	r = av_monitor_set_events(mon->mon, kinds);
-	if (r == 0)
-		mon->kinds = kinds;
-	return r;
+	if (r < 0)
+		return r;
+	/*
+	 * Single-stepping that nobody watches any more (its client went away
+	 * between a step's toggle and the step) would only slow the vCPU down.
+	 */
+	if ((mon->kinds & ~kinds) & AV_EVENT_BIT(AV_EVENT_SINGLESTEP))
+		for (uint32_t v = 0; v < mon->nr_vcpus; v++)
+			av_vcpu_set_singlestep(mon->handle, v, false);
+	mon->kinds = kinds;
+	return 0;
 }
 
 int monitor_add(struct monitor *mon, struct sub *sub)

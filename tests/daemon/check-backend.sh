@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# libaltview's altviewd: backend, through altview-access unchanged: two
+# monitors on the demo guest at once, each seeing its own kinds of event;
+# one killed mid-run leaves no view, no subscription and no paused vCPU.
+#
+#   check-backend.sh ALTVIEWD DEMO_CONFIG ALTVIEW_ACCESS
+. "$(dirname "$0")/lib.sh"
+ALTVIEWD=$1 DEMO=$2 ACCESS=$3
+D=/org/altview1/domain/1
+
+bus_start
+daemon_start "$DEMO"
+URI="altviewd:$ADDR"
+
+"$ACCESS" --uri "$URI" --threads --count 400 1 altp2m_write >"$T/a.out" 2>"$T/a.err" &
+A=$!
+"$ACCESS" --uri "$URI" --count 100 1 breakpoint >"$T/b.out" 2>"$T/b.err" &
+B=$!
+wait $A; ra=$?
+wait $B; rb=$?
+expect_eq "altp2m_write through altviewd exits 0" 0 "$ra"
+expect_eq "breakpoint through altviewd, at the same time, exits 0" 0 "$rb"
+expect_match "altp2m_write saw writes and their single steps" \
+	'^altp2m_write: 400 events .* mem_access [0-9]+ singlestep [0-9]+$' "$(tail -n 1 "$T/a.out")"
+expect_match "breakpoint saw breakpoints only" '^breakpoint: 100 events .* breakpoint 100$' \
+	"$(tail -n 1 "$T/b.out")"
+expect_match "writes were trapped in client A's view" '^mem_access +vcpu [0-3] view [1-9]' \
+	"$(head -n 1 "$T/a.out")"
+expect_eq "both cleaned up: no client left" "ao 0" "$(prop $D org.altview1.Domain Clients)"
+expect_eq "both cleaned up: only view 0" "ao 1 \"$D/view/0\"" "$(prop $D org.altview1.Domain Views)"
+expect_eq "nobody holds the domain paused" "b false" "$(prop $D org.altview1.Domain Paused)"
+expect_progress "the guest runs on" 1 4
+
+"$ACCESS" --uri "$URI" --threads 1 altp2m_write >/dev/null 2>&1 &
+A=$!
+wait_for "a monitor that will be killed is in its view" 10 sh -c \
+	"busctl --address=$ADDR get-property org.altview1 $D org.altview1.Domain ActiveViews | grep -q 'au 4 [1-9]'"
+kill -KILL $A; wait $A 2>/dev/null
+wait_for "killed: its subscription is gone" 5 sh -c \
+	"busctl --address=$ADDR get-property org.altview1 $D org.altview1.Domain Clients | grep -qx 'ao 0'"
+wait_for "killed: every vCPU is back in view 0" 5 sh -c \
+	"busctl --address=$ADDR get-property org.altview1 $D org.altview1.Domain ActiveViews | grep -qx 'au 4 0 0 0 0'"
+expect_eq "killed: its view is destroyed" "ao 1 \"$D/view/0\"" "$(prop $D org.altview1.Domain Views)"
+expect_eq "killed: its hold is released" "b false" "$(prop $D org.altview1.Domain Paused)"
+expect_progress "killed: the guest runs on" 1 4
+
+out=$("$ACCESS" --uri "altviewd:unix:path=$T/nobody-here" 1 breakpoint 2>&1); rc=$?
+expect_eq "no daemon at the address: exit 1" 1 "$rc"
+expect_match "and says so" 'cannot connect to the bus' "$out"
+out=$("$ACCESS" --uri "$URI" 7 breakpoint 2>&1); rc=$?
+expect_eq "no such domain: exit 1" 1 "$rc"
+expect_match "and says so" 'No such process|no domain' "$out"
+
+daemon_stop TERM
+expect_eq "a clean exit" 0 "$DAEMON_STATUS"
+finish

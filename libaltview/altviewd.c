@@ -59,7 +59,7 @@ int altviewd_send(struct av_hv *hv, sd_bus_message *m, int gone, sd_bus_message 
 {
 	struct altviewd *be = altviewd_of(hv);
 	sd_bus_error error = SD_BUS_ERROR_NULL;
-	const char *member = sd_bus_message_get_member(m);
+	const char *member;
 	int r;
 
 	pthread_mutex_lock(&be->lock);
@@ -67,6 +67,8 @@ int altviewd_send(struct av_hv *hv, sd_bus_message *m, int gone, sd_bus_message 
 	pthread_mutex_unlock(&be->lock);
 	if (r >= 0)
 		return r;
+	/* Only now: sealing the message for sending moves its header. */
+	member = sd_bus_message_get_member(m);
 	if (sd_bus_error_is_set(&error)) {
 		const char *msg = error.message ? error.message : error.name;
 

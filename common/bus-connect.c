@@ -25,3 +25,21 @@ int av_bus_connect(const char *address, bool user, sd_bus **ret)
 	bus = NULL;
 	return 0;
 }
+
+int av_bus_append_kinds_filter(sd_bus_message *m, char **kinds)
+{
+	int r;
+
+	r = sd_bus_message_open_container(m, 'a', "{sv}");
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'e', "sv");
+	if (r >= 0)
+		r = sd_bus_message_append(m, "s", "kinds");
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'v', "as");
+	if (r >= 0)
+		r = sd_bus_message_append_strv(m, kinds);
+	for (int i = 0; r >= 0 && i < 3; i++)
+		r = sd_bus_message_close_container(m);
+	return r;
+}

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "altviewd.h"
+#include "bus-connect.h"
 #include "channel.h"
 #include "names.h"
 #include "org-altview1.h"
@@ -165,17 +166,7 @@ int altviewd_monitor_set_reasons(struct av_monitor *mon, uint32_t reasons)
 			names[n++] = event_kind_name(reason_kinds[i].kind);
 	r = altviewd_new_call(mon->dom->hv, chan_of(mon)->path, CLIENT_IFACE, "SetFilter", &m);
 	if (r >= 0)
-		r = sd_bus_message_open_container(m, 'a', "{sv}");
-	if (r >= 0)
-		r = sd_bus_message_open_container(m, 'e', "sv");
-	if (r >= 0)
-		r = sd_bus_message_append(m, "s", "kinds");
-	if (r >= 0)
-		r = sd_bus_message_open_container(m, 'v', "as");
-	if (r >= 0)
-		r = sd_bus_message_append_strv(m, (char **)names);
-	for (int i = 0; r >= 0 && i < 3; i++)
-		r = sd_bus_message_close_container(m);
+		r = av_bus_append_kinds_filter(m, (char **)names);
 	if (r >= 0)
 		r = altviewd_send(mon->dom->hv, m, -ENOENT, NULL, NULL);
 	sd_bus_message_unref(m);

@@ -5,45 +5,16 @@
 # another user's busctl looking on.
 #
 #   demo-daemon.sh BUILD_DIR
-set -euo pipefail
+set -eo pipefail
 B=$(cd "$1" && pwd)
-T=$(mktemp -d /tmp/altview-demo.XXXXXX)
-chmod 755 "$T"
-ADDR="unix:path=$T/bus"
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$T"
-}
-trap cleanup EXIT
+# The tests' private bus and daemon helpers; everything lives in $T and goes on exit.
+. "$(dirname "$0")/../tests/daemon/lib.sh"
+ALTVIEWD=$B/daemon/altviewd
 say() { printf '\n--- %s\n' "$*"; }
-
-cat >"$T/bus.conf" <<CONF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>$ADDR</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/> <allow own="*"/>
-    <allow send_type="method_call"/> <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/> <allow receive_type="method_return"/>
-    <allow receive_type="error"/> <allow receive_type="signal"/>
-  </policy>
-</busconfig>
-CONF
-dbus-daemon --config-file="$T/bus.conf" --nofork --nopidfile --nosyslog 2>"$T/bus.log" &
-PIDS+=($!)
-for _ in $(seq 100); do [ -S "$T/bus" ] && break; sleep 0.05; done
+bus_start
 
 say "altviewd on a private bus ($ADDR), booting the demo guest"
-"$B/daemon/altviewd" --bus-address="$ADDR" --config="$B/tests/daemon/demo.json" >"$T/altviewd.log" 2>&1 &
-DAEMON=$!
-for _ in $(seq 200); do busctl --address="$ADDR" status org.altview1 >/dev/null 2>&1 && break; sleep 0.05; done
+daemon_start "$B/tests/daemon/demo.json"
 CTL=("$B/tools/altviewctl" -A "$ADDR")
 "${CTL[@]}" list
 
@@ -54,13 +25,12 @@ say "client B: altview-access breakpoint (the guest's own int3s), both with a th
 A=$!
 "$ACCESS" --uri "altviewd:$ADDR" --threads --count 10000 1 breakpoint >"$T/b.log" 2>&1 &
 B_PID=$!
-PIDS+=($A $B_PID)
+
 sleep 0.5
 
 say "live report (altviewctl top 1): events per second per client"
 "${CTL[@]}" top 1 --interval=1 &
 TOP=$!
-PIDS+=($TOP)
 sleep 1.5
 say "meanwhile another user (nobody) looks on with busctl"
 who=(setpriv --reuid=65534 --regid=65534 --clear-groups)
@@ -85,6 +55,6 @@ echo "altviewd: $taken synchronous events taken from the guest, $answered merged
 "${CTL[@]}" read 1 0x112000 64
 
 say "SIGTERM: altviewd hands the guest back and exits"
-kill -TERM $DAEMON
-wait $DAEMON && echo "altviewd exited cleanly"
-tail -n 4 "$T/altviewd.log"
+daemon_stop TERM
+[ "$DAEMON_STATUS" = 0 ] && echo "altviewd exited cleanly"
+grep -v console "$T/daemon.log" | tail -n 3

@@ -61,17 +61,7 @@ int main(int argc, char **argv)
 		die("connecting", r);
 	r = sd_bus_message_new_method_call(bus, &m, BUS_NAME, dom_path, DOMAIN_IFACE, "Subscribe");
 	if (r >= 0)
-		r = sd_bus_message_open_container(m, 'a', "{sv}");
-	if (r >= 0)
-		r = sd_bus_message_open_container(m, 'e', "sv");
-	if (r >= 0)
-		r = sd_bus_message_append(m, "s", "kinds");
-	if (r >= 0)
-		r = sd_bus_message_open_container(m, 'v', "as");
-	if (r >= 0)
-		r = sd_bus_message_append_strv(m, kinds);
-	for (int i = 0; r >= 0 && i < 3; i++)
-		r = sd_bus_message_close_container(m);
+		r = av_bus_append_kinds_filter(m, kinds);
 	if (r >= 0)
 		r = sd_bus_call(bus, m, 0, &error, &reply);
 	if (r < 0) {

@@ -173,19 +173,11 @@ int hv_consumer_fd(const struct hv_consumer *c)
 
 /* ---- taking requests -------------------------------------------------------------- */
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int hv_consumer_wait(struct hv_consumer *c, unsigned int vcpu, int timeout_ms,
 		     vm_event_request_t *req)
 {
 	struct hv_vm_event_slot *s;
-	int64_t deadline;
+	uint64_t deadline;
 
 	if (!c || !req || vcpu >= c->info.nr_vcpus)
 		return -EINVAL;
@@ -196,9 +188,9 @@ int hv_consumer_wait(struct hv_consumer *c, unsigned int vcpu, int timeout_ms,
 		memcpy(req, &s->u.req, sizeof(*req));
 		return 0;
 	}
-	deadline = now_ms() + timeout_ms;
+	deadline = monotonic_ms() + (uint64_t)timeout_ms;
 	for (;;) {
-		int64_t left = deadline - now_ms();
+		int64_t left = (int64_t)(deadline - monotonic_ms());
 
 		if (left <= 0)
 			return -ETIMEDOUT;

@@ -17,6 +17,15 @@
 #include <time.h>
 #include <unistd.h>
 
+/* CLOCK_MONOTONIC in milliseconds: the deadlines of timed slot waits. */
+static inline uint64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static inline void futex_wake(_Atomic uint32_t *addr)
 {
 	syscall(SYS_futex, addr, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);

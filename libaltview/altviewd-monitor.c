@@ -15,7 +15,6 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "altviewd.h"
@@ -239,21 +238,13 @@ int altviewd_monitor_next_async(struct av_monitor *mon, vm_event_request_t *req)
 	return ring_take(c, req);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int altviewd_monitor_wait(struct av_monitor *mon, uint32_t vcpu, int timeout_ms,
 			  vm_event_request_t *req)
 {
 	struct channel *c = chan_of(mon);
 	struct channel_slot *slot = slot_of(c, vcpu);
 	_Atomic uint32_t *word = channel_atomic(&slot->word);
-	int64_t deadline = now_ms() + timeout_ms;
+	uint64_t deadline = monotonic_ms() + (uint64_t)timeout_ms;
 
 	for (;;) {
 		uint32_t w = atomic_load_explicit(word, memory_order_acquire);
@@ -263,7 +254,7 @@ int altviewd_monitor_wait(struct av_monitor *mon, uint32_t vcpu, int timeout_ms,
 			return 0;
 		if (spin_until(word, w, false, &c->spin[vcpu]))
 			continue;
-		left = deadline - now_ms();
+		left = (int64_t)(deadline - monotonic_ms());
 		if (left <= 0)
 			return -ETIMEDOUT;
 		slot_nap(word, w, true, &slot->client_sleeping, (int)left);

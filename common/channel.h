@@ -62,7 +62,6 @@ struct channel_header {
 	uint64_t slots_offset;
 	uint64_t ring_offset;
 	uint64_t dropped;           /* daemon: async events the ring had no room for */
-	uint64_t expired;           /* daemon: sync events answered for the client */
 	uint8_t sync_notify;        /* client: also write the eventfd for sync events */
 	uint32_t ring_head __attribute__((aligned(64)));    /* daemon */
 	uint32_t ring_tail __attribute__((aligned(64)));    /* client */

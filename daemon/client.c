@@ -310,13 +310,13 @@ static void client_free(struct client *c)
 	struct client **pos;
 
 	monitor_remove(dom->monitor, c->sub);
-	sd_bus_emit_object_removed(dom->d->bus, c->path);
+	sd_bus_emit_object_removed(dom->d->bus, c->sub->path);
 	sd_bus_emit_properties_changed(dom->d->bus, dom->path, DOMAIN_IFACE, "Clients", NULL);
 	for (pos = &dom->clients; *pos != c; pos = &(*pos)->next)
 		;
 	*pos = c->next;
 	c->peer->nr_clients--;
-	log_debug("domain %" PRIu32 ": %s closed", dom->id, c->path);
+	log_debug("domain %" PRIu32 ": %s closed", dom->id, c->sub->path);
 	sub_unref(c->sub);
 	free(c);
 }
@@ -411,9 +411,7 @@ static int method_subscribe(sd_bus_message *m, void *userdata, sd_bus_error *err
 	sub->serial = ++d->next_serial;
 	sub->id = dom->next_client_id++;
 	snprintf(sub->path, sizeof(sub->path), CLIENT_PATH_FMT, dom->id, sub->id);
-	memcpy(c->path, sub->path, sizeof(c->path));
 	*c = (struct client){ .dom = dom, .peer = p, .sub = sub };
-	memcpy(c->path, sub->path, sizeof(c->path));
 	r = monitor_add(mon, sub);
 	if (r < 0) {
 		if (memfd >= 0)
@@ -426,13 +424,13 @@ static int method_subscribe(sd_bus_message *m, void *userdata, sd_bus_error *err
 	c->next = dom->clients;
 	dom->clients = c;
 	p->nr_clients++;
-	sd_bus_emit_object_added(d->bus, c->path);
+	sd_bus_emit_object_added(d->bus, c->sub->path);
 	sd_bus_emit_properties_changed(d->bus, dom->path, DOMAIN_IFACE, "Clients", NULL);
-	log_debug("domain %" PRIu32 ": %s for %s", dom->id, c->path, p->sender);
+	log_debug("domain %" PRIu32 ": %s for %s", dom->id, c->sub->path, p->sender);
 	if (signals)
-		return sd_bus_reply_method_return(m, "o", c->path);
+		return sd_bus_reply_method_return(m, "o", c->sub->path);
 	/* The reply carries copies of the descriptors: the memfd is the client's alone now. */
-	r = sd_bus_reply_method_return(m, "ohh", c->path, memfd, sub->notify_fd);
+	r = sd_bus_reply_method_return(m, "ohh", c->sub->path, memfd, sub->notify_fd);
 	close(memfd);
 	return r;
 }
@@ -522,7 +520,7 @@ static int client_owner_check(struct client *c, sd_bus_message *m, sd_bus_error 
 	if (r < 0)
 		return r;
 	if (uid != 0 && strcmp(sd_bus_message_get_sender(m), c->peer->sender))
-		return av_bus_error_set(error, -EACCES, "%s belongs to client %s", c->path,
+		return av_bus_error_set(error, -EACCES, "%s belongs to client %s", c->sub->path,
 					c->peer->sender);
 	return 0;
 }
@@ -543,7 +541,7 @@ static int method_set_filter(sd_bus_message *m, void *userdata, sd_bus_error *er
 	r = monitor_set_filter(c->dom->monitor, c->sub, &f);
 	if (r < 0)
 		return daemon_reply_error(error, r, "");
-	sd_bus_emit_properties_changed(c->dom->d->bus, c->path, CLIENT_IFACE, "Kinds", "Priority",
+	sd_bus_emit_properties_changed(c->dom->d->bus, c->sub->path, CLIENT_IFACE, "Kinds", "Priority",
 				       NULL);
 	return sd_bus_reply_method_return(m, NULL);
 }

@@ -48,13 +48,12 @@ struct peer {
 	unsigned int nr_clients;
 };
 
-/* A subscription on the bus: .../client/<id> (org.altview1.Client). */
+/* A subscription on the bus: sub->path, .../client/<id> (org.altview1.Client). */
 struct client {
 	struct dom *dom;
 	struct client *next;
 	struct peer *peer;
 	struct sub *sub;
-	char path[OBJECT_PATH_MAX];
 };
 
 /* A domain the daemon has open, with what it last told the bus about it. */

@@ -153,7 +153,7 @@ static int enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***no
 				goto oom;
 		}
 		for (struct client *c = dom->clients; c; c = c->next) {
-			list[n] = strdup(c->path);
+			list[n] = strdup(c->sub->path);
 			if (!list[n++])
 				goto oom;
 		}
@@ -673,7 +673,7 @@ static int property_clients(sd_bus *bus, const char *path, const char *iface, co
 
 	r = sd_bus_message_open_container(reply, 'a', "o");
 	for (struct client *c = dom->clients; r >= 0 && c; c = c->next)
-		r = sd_bus_message_append(reply, "o", c->path);
+		r = sd_bus_message_append(reply, "o", c->sub->path);
 	return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 

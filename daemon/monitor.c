@@ -23,7 +23,6 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -33,14 +32,6 @@
 #define WAIT_SLICE_MS 100
 /* A dead client's slot is noticed within this, even if its wake-up is missed. */
 #define NAP_SLICE_MS 50
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static uint64_t relaxed_get(_Atomic uint64_t *v)
 {
@@ -119,7 +110,6 @@ int sub_new(struct monitor *mon, bool signals, uint32_t ring_entries, int *memfd
 	if (!sub)
 		return -ENOMEM;
 	sub->refs = 1;
-	sub->mon = mon;
 	sub->signals = signals;
 	sub->notify_fd = -1;
 	if (!signals) {
@@ -295,15 +285,12 @@ static bool collect(struct monitor *mon, struct sub *sub, uint32_t vcpu, uint64_
 
 		if (spin_until(word, pending, false, &sub->spin[vcpu]))
 			continue;
-		now = now_ms();
+		now = monotonic_ms();
 		if (now >= deadline) {
 			if (!atomic_compare_exchange_strong(word, &w, CHANNEL_WORD(sub->seq[vcpu],
 										   CHANNEL_EXPIRED)))
 				continue;       /* answered just now */
 			relaxed_add(&sub->expired, 1);
-			/* Every vCPU's thread writes it: the latest count wins. */
-			__atomic_store_n(&sub->hdr->expired, relaxed_get(&sub->expired),
-					 __ATOMIC_RELAXED);
 			notify(sub);
 			return false;
 		}
@@ -341,7 +328,6 @@ static void respond(struct monitor *mon, const struct av_event *ev, vm_event_res
 	if (r == -EINVAL) {
 		rsp->flags &= ~(VM_EVENT_FLAG_ALTERNATE_P2M | VM_EVENT_FLAG_FAST_SINGLESTEP |
 				VM_EVENT_FLAG_SET_REGISTERS);
-		relaxed_add(&mon->fallbacks, 1);
 		r = av_monitor_respond_xen(mon->mon, ev, rsp, sizeof(*rsp));
 	}
 	if (r == -EINVAL)
@@ -358,7 +344,7 @@ static void dispatch_sync(struct monitor *mon, const struct av_event *ev, struct
 {
 	const vm_event_request_t *req = (const void *)ev->xen;
 	enum default_answer def = atomic_load_explicit(&mon->default_answer, memory_order_relaxed);
-	uint64_t deadline = now_ms() + (uint64_t)atomic_load_explicit(&mon->timeout_ms,
+	uint64_t deadline = monotonic_ms() + (uint64_t)atomic_load_explicit(&mon->timeout_ms,
 								       memory_order_relaxed);
 	size_t n = match(mon, ev, subs, priority), nr_answers = 0;
 	vm_event_response_t merged;

@@ -45,7 +45,6 @@ struct monitor;
  */
 struct sub {
 	_Atomic unsigned int refs;
-	struct monitor *mon;
 	uint32_t id;                /* .../client/<id> */
 	uint64_t serial;            /* ranks ties in merging */
 	bool signals;               /* delivered as Event signals instead of a channel */
@@ -84,7 +83,6 @@ struct monitor {
 	uint32_t nr_threads;
 	_Atomic uint64_t taken;     /* synchronous events taken from the guest */
 	_Atomic uint64_t merged;    /* ... and answered, once each */
-	_Atomic uint64_t fallbacks; /* merged answers the hypervisor refused, given without a switch */
 };
 
 int monitor_new(av_domain *handle, uint32_t domid, uint32_t nr_vcpus, struct signal_queue *q,

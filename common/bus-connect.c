@@ -43,3 +43,19 @@ int av_bus_append_kinds_filter(sd_bus_message *m, char **kinds)
 		r = sd_bus_message_close_container(m);
 	return r;
 }
+
+int av_bus_read_properties(sd_bus_message *reply, av_bus_prop_reader_t *read, void *obj)
+{
+	const char *name;
+	int r;
+
+	r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+	while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+		r = sd_bus_message_read(reply, "s", &name);
+		if (r >= 0)
+			r = read(reply, name, obj);
+		if (r >= 0)
+			r = sd_bus_message_exit_container(reply);
+	}
+	return r < 0 ? r : sd_bus_message_exit_container(reply);
+}

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * bus-connect.h — the bus the daemon and its clients are told to use, and
- * what clients put into their calls.
+ * what clients put into their calls and read out of the replies.
  */
 #pragma once
 
@@ -21,3 +21,9 @@ int av_bus_connect(const char *address, bool user, sd_bus **ret);
  * NULL-terminated list of names ("mem_access", ...).
  */
 int av_bus_append_kinds_filter(sd_bus_message *m, char **kinds);
+
+/* Takes one property (its value a variant) it knows into @obj, skips the others. */
+typedef int av_bus_prop_reader_t(sd_bus_message *m, const char *name, void *obj);
+
+/* Walks the a{sv} of a Properties.GetAll reply, handing each entry to @read. */
+int av_bus_read_properties(sd_bus_message *reply, av_bus_prop_reader_t *read, void *obj);

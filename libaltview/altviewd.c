@@ -151,36 +151,35 @@ static int view_call(struct av_domain *dom, uint32_t view, const char *member,
 
 /* ---- the connection -------------------------------------------------------------- */
 
-static int be_get_info(struct av_hv *hv, struct av_hv_info *info)
+/* All properties of @iface at @path, each handed to @read. */
+static int get_all(struct av_hv *hv, const char *path, const char *iface, int gone,
+		   av_bus_prop_reader_t *read, void *obj)
 {
 	sd_bus_message *reply = NULL;
-	uint32_t max_views = 0, max_vcpus = 0;
 	int r;
 
-	r = altviewd_call(hv, MANAGER_PATH, "org.freedesktop.DBus.Properties", "GetAll", -EIO,
-			  &reply, "s", MANAGER_IFACE);
-	if (r < 0)
-		return r;
-	r = sd_bus_message_enter_container(reply, 'a', "{sv}");
-	while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
-		const char *name;
-
-		r = sd_bus_message_read(reply, "s", &name);
-		if (r >= 0 && !strcmp(name, "MaxViews"))
-			r = sd_bus_message_read(reply, "v", "u", &max_views);
-		else if (r >= 0 && !strcmp(name, "MaxVcpus"))
-			r = sd_bus_message_read(reply, "v", "u", &max_vcpus);
-		else if (r >= 0)
-			r = sd_bus_message_skip(reply, "v");
-		if (r >= 0)
-			r = sd_bus_message_exit_container(reply);
-	}
+	r = altviewd_call(hv, path, "org.freedesktop.DBus.Properties", "GetAll", gone, &reply, "s",
+			  iface);
+	if (r >= 0)
+		r = av_bus_read_properties(reply, read, obj);
 	sd_bus_message_unref(reply);
-	if (r < 0)
-		return r;
-	info->max_views = max_views;
-	info->max_vcpus = max_vcpus;
-	return 0;
+	return r < 0 ? r : 0;
+}
+
+static int read_manager_prop(sd_bus_message *m, const char *name, void *obj)
+{
+	struct av_hv_info *info = obj;
+
+	if (!strcmp(name, "MaxViews"))
+		return sd_bus_message_read(m, "v", "u", &info->max_views);
+	if (!strcmp(name, "MaxVcpus"))
+		return sd_bus_message_read(m, "v", "u", &info->max_vcpus);
+	return sd_bus_message_skip(m, "v");
+}
+
+static int be_get_info(struct av_hv *hv, struct av_hv_info *info)
+{
+	return get_all(hv, MANAGER_PATH, MANAGER_IFACE, -EIO, read_manager_prop, info);
 }
 
 static int be_open(struct av_hv *hv, const char *arg, const struct av_open_opts *opts)
@@ -361,41 +360,44 @@ static enum av_domain_state state_from_name(const char *s)
 	return AV_DOMAIN_DYING;
 }
 
-static int be_domain_get_info(struct av_domain *dom, struct av_domain_info *info)
+/* A string property into a fixed buffer. */
+static int read_string(sd_bus_message *m, char *buf, size_t size)
 {
-	sd_bus_message *reply = NULL;
 	const char *s;
+	int r = sd_bus_message_read(m, "v", "s", &s);
+
+	if (r >= 0)
+		snprintf(buf, size, "%s", s);
+	return r;
+}
+
+static int read_domain_prop(sd_bus_message *m, const char *name, void *obj)
+{
+	struct av_domain_info *info = obj;
+	char state[16];
 	int r;
 
-	r = altviewd_call(dom->hv, altviewd_domain_path(dom), "org.freedesktop.DBus.Properties",
-			  "GetAll", -ESRCH, &reply, "s", DOMAIN_IFACE);
+	if (!strcmp(name, "Name"))
+		return read_string(m, info->name, sizeof(info->name));
+	if (!strcmp(name, "CrashReason"))
+		return read_string(m, info->crash_reason, sizeof(info->crash_reason));
+	if (!strcmp(name, "MemoryBytes"))
+		return sd_bus_message_read(m, "v", "t", &info->memory_bytes);
+	if (!strcmp(name, "VcpuCount"))
+		return sd_bus_message_read(m, "v", "u", &info->nr_vcpus);
+	if (strcmp(name, "State"))
+		return sd_bus_message_skip(m, "v");
+	r = read_string(m, state, sizeof(state));
 	if (r >= 0)
-		r = sd_bus_message_enter_container(reply, 'a', "{sv}");
-	while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
-		const char *name;
+		info->state = state_from_name(state);
+	return r;
+}
 
-		r = sd_bus_message_read(reply, "s", &name);
-		if (r < 0)
-			break;
-		if (!strcmp(name, "Name") && (r = sd_bus_message_read(reply, "v", "s", &s)) >= 0)
-			snprintf(info->name, sizeof(info->name), "%s", s);
-		else if (!strcmp(name, "CrashReason") &&
-			 (r = sd_bus_message_read(reply, "v", "s", &s)) >= 0)
-			snprintf(info->crash_reason, sizeof(info->crash_reason), "%s", s);
-		else if (!strcmp(name, "State") && (r = sd_bus_message_read(reply, "v", "s", &s)) >= 0)
-			info->state = state_from_name(s);
-		else if (!strcmp(name, "MemoryBytes"))
-			r = sd_bus_message_read(reply, "v", "t", &info->memory_bytes);
-		else if (!strcmp(name, "VcpuCount"))
-			r = sd_bus_message_read(reply, "v", "u", &info->nr_vcpus);
-		else
-			r = sd_bus_message_skip(reply, "v");
-		if (r >= 0)
-			r = sd_bus_message_exit_container(reply);
-	}
-	sd_bus_message_unref(reply);
+static int be_domain_get_info(struct av_domain *dom, struct av_domain_info *info)
+{
 	info->id = dom->id;
-	return r < 0 ? r : 0;
+	return get_all(dom->hv, altviewd_domain_path(dom), DOMAIN_IFACE, -ESRCH, read_domain_prop,
+		       info);
 }
 
 static bool be_domain_alive(struct av_domain *dom)

@@ -125,15 +125,11 @@ static int call(const char *what, const char *path, const char *iface, const cha
 	return 0;
 }
 
-/* Takes one property (a variant) it knows into @obj, skips the others. */
-typedef int prop_reader_t(sd_bus_message *m, const char *name, void *obj);
-
 /* All properties of @iface at @path in one GetAll. */
-static int get_all(const char *path, const char *iface, const char *what, prop_reader_t *read,
-		   void *obj)
+static int get_all(const char *path, const char *iface, const char *what,
+		   av_bus_prop_reader_t *read, void *obj)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	const char *name;
 	char action[96];
 	int r;
 
@@ -141,14 +137,7 @@ static int get_all(const char *path, const char *iface, const char *what, prop_r
 	r = call(action, path, "org.freedesktop.DBus.Properties", "GetAll", &reply, "s", iface);
 	if (r < 0)
 		return r;
-	r = sd_bus_message_enter_container(reply, 'a', "{sv}");
-	while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
-		r = sd_bus_message_read(reply, "s", &name);
-		if (r >= 0)
-			r = read(reply, name, obj);
-		if (r >= 0)
-			r = sd_bus_message_exit_container(reply);
-	}
+	r = av_bus_read_properties(reply, read, obj);
 	if (r < 0) {
 		snprintf(action, sizeof(action), "parse %s", what);
 		return failed(action, NULL, r);

@@ -20,8 +20,7 @@ expect_progress "16 vCPUs run" 1 16
 declare -a PIDS
 start() {
 	case $1 in
-	0) "$ACCESS" --uri "altviewd:$ADDR" --threads 1 breakpoint >/dev/null 2>>"$T/clients.err" & ;;
-	1) "$ACCESS" --uri "altviewd:$ADDR" --threads 1 breakpoint >/dev/null 2>>"$T/clients.err" & ;;
+	0 | 1) "$ACCESS" --uri "altviewd:$ADDR" --threads 1 breakpoint >/dev/null 2>>"$T/clients.err" & ;;
 	2) "$ACCESS" --uri "altviewd:$ADDR" 1 breakpoint >/dev/null 2>>"$T/clients.err" & ;;
 	3) "$CHAN" "$ADDR" 1 answer breakpoint >/dev/null 2>>"$T/clients.err" & ;;
 	esac

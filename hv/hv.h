@@ -549,6 +549,17 @@ int hv_monitor_disable(struct hv_monitor *mon);
 /* Which VM_EVENT_REASON_* are delivered (bits 1 << reason); none at first. */
 int hv_monitor_set_reasons(struct hv_monitor *mon, uint32_t reasons);
 int hv_monitor_get_info(struct hv_monitor *mon, struct hv_monitor_info *info);
+/*
+ * Channels only: called on the vCPU's own thread, inside the event, with
+ * the request already in @vcpu's slot (SUBMIT), before the vCPU waits for
+ * FINISH.  A monitor in the core's process answers there and then
+ * (hv_consumer_respond) and saves the hand-off to a thread of its own,
+ * which on a busy machine is a sleep and a wake-up per event.  Called again
+ * for a request put back after a rejected answer.  Set once (-EBUSY after),
+ * until hv_monitor_disable(), which waits for calls in progress.
+ */
+typedef void hv_monitor_handler_fn(void *ctx, unsigned int vcpu);
+int hv_monitor_set_handler(struct hv_monitor *mon, hv_monitor_handler_fn *fn, void *ctx);
 void hv_monitor_get_stats(struct hv_monitor *mon, struct hv_monitor_stats *st);
 
 #define HV_MONITOR_REASONS ((1u << VM_EVENT_REASON_MEM_ACCESS) | \

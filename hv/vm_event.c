@@ -50,6 +50,8 @@ struct hv_monitor {
 	evtchn_port_t slot_ports[HV_MAX_VCPUS];
 	vm_event_request_t *pending;          /* per vCPU: the request last submitted */
 	struct spin_budget spin[HV_MAX_VCPUS];  /* per vCPU, used by its thread only */
+	_Atomic(hv_monitor_handler_fn *) handler;
+	void *handler_ctx;                    /* written once, before handler */
 
 	_Atomic bool disabling;
 	_Atomic uint64_t requests, responses, bad_responses, bad_slot_states, async_dropped,
@@ -233,7 +235,17 @@ static void slot_submit(struct hv_monitor *mon, struct hv_vm_event_slot *s, unsi
 {
 	memcpy(&s->u.req, &mon->pending[vcpu], sizeof(s->u.req));
 	slot_publish(slot_state(s), HV_SLOT_SUBMIT, &s->monitor_sleeping);
-	evtchn_send_port(mon->d->evtchn, mon->slot_ports[vcpu]);
+	/* A handler takes it on this thread: nobody to tell. */
+	if (!atomic_load_explicit(&mon->handler, memory_order_acquire))
+		evtchn_send_port(mon->d->evtchn, mon->slot_ports[vcpu]);
+}
+
+static void slot_handle(struct hv_monitor *mon, unsigned int vcpu)
+{
+	hv_monitor_handler_fn *fn = atomic_load_explicit(&mon->handler, memory_order_acquire);
+
+	if (fn)
+		fn(mon->handler_ctx, vcpu);
 }
 
 /* Waits for FINISH; false when the monitor is going away or the domain stops. */
@@ -296,7 +308,7 @@ static void slot_event(struct hv_monitor *mon, struct hv_vcpu *v)
 	}
 	atomic_fetch_add(&mon->requests, 1);
 	slot_submit(mon, s, v->id);
-	while (slot_wait_finish(mon, v->id)) {
+	for (slot_handle(mon, v->id); slot_wait_finish(mon, v->id); slot_handle(mon, v->id)) {
 		if (vm_event_slot_collect(mon, v->id, &resp) == 0) {
 			hv_vcpu_respond(v, &resp);
 			return;
@@ -477,6 +489,25 @@ int hv_monitor_get_info(struct hv_monitor *mon, struct hv_monitor_info *info)
 	info->slots_offset = mon->slots ? (uint64_t)(mon->slots - mon->buf) : 0;
 	memcpy(info->slot_ports, mon->slot_ports, sizeof(info->slot_ports));
 	return 0;
+}
+
+int hv_monitor_set_handler(struct hv_monitor *mon, hv_monitor_handler_fn *fn, void *ctx)
+{
+	int r = -EBUSY;
+
+	if (!mon || !fn)
+		return -EINVAL;
+	if (mon->transport != HV_MONITOR_CHANNELS)
+		return -EOPNOTSUPP;
+	/* Only against another setter: vCPUs read handler, then ctx, lock-free. */
+	hv_mutex_lock(&mon->ring_lock);
+	if (!atomic_load(&mon->handler)) {
+		mon->handler_ctx = ctx;
+		atomic_store_explicit(&mon->handler, fn, memory_order_release);
+		r = 0;
+	}
+	hv_mutex_unlock(&mon->ring_lock);
+	return r;
 }
 
 void hv_monitor_get_stats(struct hv_monitor *mon, struct hv_monitor_stats *st)

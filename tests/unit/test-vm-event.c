@@ -333,6 +333,81 @@ static void consumer_thread_per_vcpu(void)
 	hv_script_free(s);
 }
 
+/* ---- a handler on the vCPU's thread ------------------------------------------------ */
+
+struct handler_state {
+	struct hv_consumer *c;
+	pthread_t main_thread;
+	atomic_uint calls[2], rejected_asks, off_thread;
+	uint64_t last_rip[2];           /* a repeat comes with the same request */
+};
+
+/*
+ * vCPU 0: the first request is answered with a view that does not exist,
+ * which must bring the same request back.  vCPU 1: never answered here, a
+ * consumer thread does it (the handler may hand an event on).
+ */
+static void handle(void *ctx, unsigned int vcpu)
+{
+	struct handler_state *h = ctx;
+	vm_event_request_t req;
+	unsigned int n;
+
+	if (pthread_equal(pthread_self(), h->main_thread))
+		atomic_fetch_add(&h->off_thread, 1);
+	n = atomic_fetch_add(&h->calls[vcpu], 1);
+	if (vcpu == 1 || hv_consumer_wait(h->c, vcpu, 0, &req) < 0)
+		return;
+	vm_event_response_t rsp = { .version = VM_EVENT_INTERFACE_VERSION, .vcpu_id = vcpu,
+				    .reason = req.reason, .flags = VM_EVENT_FLAG_VCPU_PAUSED };
+	if (n == 0) {
+		rsp.flags |= VM_EVENT_FLAG_ALTERNATE_P2M;
+		rsp.altp2m_idx = 7;
+		h->last_rip[vcpu] = req.data.regs.x86.rip;
+	} else if (n == 1 && req.data.regs.x86.rip == h->last_rip[vcpu]) {
+		atomic_fetch_add(&h->rejected_asks, 1);
+	}
+	hv_consumer_respond(h->c, &rsp);
+}
+
+static void handler_answers_on_the_vcpu_thread(void)
+{
+	struct hv_script *s = hv_script_new();
+	struct handler_state h = { .main_thread = pthread_self() };
+	struct per_vcpu helper;
+	struct hv_monitor_stats st;
+	struct fixture f, ring;
+	pthread_t th;
+
+	hv_script_loop_begin(s, 300);
+	hv_script_guest_request(s);
+	hv_script_loop_end(s);
+	setup(&ring, HV_MONITOR_RING, 1, &s, 1);
+	CHECK_EQ(hv_monitor_set_handler(ring.mon, handle, &h), -EOPNOTSUPP);
+	CHECK(teardown(&ring));
+	setup(&f, HV_MONITOR_CHANNELS, 2, &s, 1);
+	h.c = f.c;
+	CHECK_EQ(hv_monitor_set_handler(f.mon, NULL, &h), -EINVAL);
+	CHECK_EQ(hv_monitor_set_handler(f.mon, handle, &h), 0);
+	CHECK_EQ(hv_monitor_set_handler(f.mon, handle, &h), -EBUSY);
+	helper = (struct per_vcpu){ .c = f.c, .vcpu = 1 };
+	pthread_create(&th, NULL, serve_one_vcpu, &helper);
+	hv_domain_unpause(f.d);
+	CHECK_EQ(hv_domain_wait_idle(f.d, 30000), 0);
+	pthread_join(th, NULL);
+	/* Every request of vCPU 0 answered in the handler, the refused one asked again. */
+	CHECK_EQ(atomic_load(&h.calls[0]), 301);
+	CHECK_EQ(atomic_load(&h.rejected_asks), 1);
+	CHECK_EQ(atomic_load(&h.calls[1]), 300);
+	CHECK_EQ(helper.answered, 300);
+	CHECK_EQ(atomic_load(&h.off_thread), 0);
+	hv_monitor_get_stats(f.mon, &st);
+	CHECK_EQ(st.requests, 600);
+	CHECK_EQ(st.bad_responses, 1);
+	CHECK(teardown(&f));
+	hv_script_free(s);
+}
+
 /* ---- answers from a buggy monitor ---------------------------------------------------- */
 
 static struct hv_vm_event_slot *raw_slot(uint8_t *buf, const struct hv_monitor_info *info,
@@ -642,4 +717,5 @@ T_MAIN(T_CASE(every_kind_both_transports),
        T_CASE(disable_resumes_waiting_vcpus),
        T_CASE(destroy_with_waiting_vcpus),
        T_CASE(fast_singlestep_returns_to_view),
-       T_CASE(consumer_in_second_process))
+       T_CASE(consumer_in_second_process),
+       T_CASE(handler_answers_on_the_vcpu_thread))

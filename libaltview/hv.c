@@ -369,10 +369,11 @@ static struct hv_mon *mon_of(struct av_monitor *mon)
 
 static void mon_free(struct hv_mon *hm)
 {
-	hv_consumer_close(hm->c);
-	hv_evtchn_handle_close(hm->h);
+	/* First: it waits out handler calls, which use the consumer. */
 	if (hm->m)
 		hv_monitor_disable(hm->m);
+	hv_consumer_close(hm->c);
+	hv_evtchn_handle_close(hm->h);
 	free(hm);
 }
 
@@ -442,6 +443,16 @@ static int be_monitor_wait(struct av_monitor *mon, uint32_t vcpu, int timeout_ms
 static int be_monitor_respond(struct av_monitor *mon, const vm_event_response_t *rsp)
 {
 	return hv_consumer_respond(mon_of(mon)->c, rsp);
+}
+
+static void on_handler_event(void *ctx, unsigned int vcpu)
+{
+	monitor_handle(ctx, vcpu);
+}
+
+static int be_monitor_set_handler(struct av_monitor *mon)
+{
+	return hv_monitor_set_handler(mon_of(mon)->m, on_handler_event, mon);
 }
 
 static void be_monitor_get_stats(struct av_monitor *mon, struct av_monitor_stats *st)
@@ -662,6 +673,7 @@ const struct av_backend_ops av_backend_hv = {
 	.monitor_next_async = be_monitor_next_async,
 	.monitor_wait = be_monitor_wait,
 	.monitor_respond = be_monitor_respond,
+	.monitor_set_handler = be_monitor_set_handler,
 	.monitor_get_stats = be_monitor_get_stats,
 	.evtchn_open = be_evtchn_open,
 	.evtchn_close = be_evtchn_close,

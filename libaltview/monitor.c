@@ -265,6 +265,42 @@ AV_API int av_monitor_wait(av_monitor *mon, uint32_t vcpu, int timeout_ms, struc
 	return TAKE_EVENT(mon, ev, mon->dom->hv->ops->monitor_wait(mon, vcpu, timeout_ms, req));
 }
 
+AV_API int av_monitor_set_handler(av_monitor *mon, av_monitor_handler_fn *fn, void *ctx)
+{
+	struct av_hv *hv;
+	int r = -EBUSY;
+
+	if (!mon || !fn)
+		return -EINVAL;
+	hv = mon->dom->hv;
+	if (!hv->ops->monitor_set_handler) {
+		av_err(hv, "av_monitor_set_handler: events are raised in another process here");
+		return -EOPNOTSUPP;
+	}
+	pthread_mutex_lock(&hv->lock);
+	if (!mon->handler) {
+		mon->handler = fn;
+		mon->handler_ctx = ctx;
+		r = hv->ops->monitor_set_handler(mon);
+		if (r < 0)
+			mon->handler = NULL;
+	}
+	pthread_mutex_unlock(&hv->lock);
+	return r;
+}
+
+void monitor_handle(struct av_monitor *mon, uint32_t vcpu)
+{
+	struct av_event ev = { .sz = sizeof(ev) };
+
+	if (TAKE_EVENT(mon, &ev, mon->dom->hv->ops->monitor_wait(mon, vcpu, 0, req)) < 0)
+		return;         /* answered here already: not a kind altview delivers */
+	mon->handler(mon, &ev, mon->handler_ctx);
+	if (atomic_load(&mon->pending[vcpu]) == ev.seq && av_monitor_respond(mon, &ev, NULL) == 0)
+		av_log(mon->dom->hv, AV_LOG_WARNING, "domain %u vCPU %u: the handler left event %"
+		       PRIu64 " unanswered: resumed with no flags", mon->dom->id, vcpu, ev.seq);
+}
+
 static const struct {
 	uint32_t av, xen;
 } response_flags[] = {

@@ -90,6 +90,8 @@ struct av_monitor {
 	_Atomic uint64_t sync_events[AV_MAX_VCPUS];
 	/* The sequence number of the event each vCPU waits on an answer for; 0: none. */
 	_Atomic uint64_t pending[AV_MAX_VCPUS];
+	av_monitor_handler_fn *handler;     /* set before the backend may call it */
+	void *handler_ctx;
 };
 
 struct av_evtchn {
@@ -105,6 +107,9 @@ void list_del(struct list *e);
 
 /* 0 for a handle on a live domain; -EINVAL without one, -ESRCH once it died. */
 int domain_check(struct av_domain *dom);
+
+/* A backend's call for @vcpu's synchronous event, already waiting in monitor_wait's place. */
+void monitor_handle(struct av_monitor *mon, uint32_t vcpu);
 
 /* Closes the handle's monitors, then the handle (av_close's path). */
 void domain_handle_free(struct av_domain *dom);
@@ -166,6 +171,8 @@ struct av_backend_ops {
 	int (*monitor_wait)(struct av_monitor *mon, uint32_t vcpu, int timeout_ms,
 			    vm_event_request_t *req);
 	int (*monitor_respond)(struct av_monitor *mon, const vm_event_response_t *rsp);
+	/* From now on, call monitor_handle() for each synchronous event. */
+	int (*monitor_set_handler)(struct av_monitor *mon);
 	void (*monitor_get_stats)(struct av_monitor *mon, struct av_monitor_stats *st);
 
 	int (*evtchn_open)(struct av_evtchn *xce);

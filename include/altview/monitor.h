@@ -13,6 +13,9 @@
  *    thread per vCPU and they handle events in parallel (channels transport
  *    only), at most one thread per vCPU; one more thread takes the
  *    asynchronous events with av_monitor_next_async().
+ *  - av_monitor_set_handler() has the synchronous events handed to a
+ *    function on the thread that raised them (hv:), which saves a thread
+ *    hand-off per event for monitors that answer at once.
  * av_monitor_respond() may be called from any thread.
  */
 #ifndef ALTVIEW_MONITOR_H
@@ -152,6 +155,22 @@ AV_API int av_monitor_next_async(av_monitor *mon, struct av_event *ev);
  * (-ETIMEDOUT).  Channels only (-EOPNOTSUPP on the ring).
  */
 AV_API int av_monitor_wait(av_monitor *mon, uint32_t vcpu, int timeout_ms, struct av_event *ev);
+
+typedef void av_monitor_handler_fn(av_monitor *mon, struct av_event *ev, void *ctx);
+
+/*
+ * From now on every synchronous event is handed to @fn on the thread that
+ * raised it: on hv: the vCPU's own thread, inside the event, so the vCPU
+ * resumes as soon as @fn returns with no thread switch at all.  @fn answers
+ * with av_monitor_respond() before it returns; one it leaves unanswered is
+ * answered with no flags.  An answer the hypervisor refuses (a view gone
+ * meanwhile) brings the request to @fn again, as a new event.  Calls for different vCPUs run in
+ * parallel.  @fn must not close the monitor; av_monitor_close() waits for
+ * calls in progress.  Asynchronous events still come from
+ * av_monitor_next_async().  Once per monitor (-EBUSY), channels only;
+ * -EOPNOTSUPP where the events are raised in another process (altviewd:).
+ */
+AV_API int av_monitor_set_handler(av_monitor *mon, av_monitor_handler_fn *fn, void *ctx);
 
 /*
  * Answers the synchronous event @ev (only vcpu and seq are read) and lets

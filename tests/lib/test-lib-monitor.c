@@ -416,7 +416,66 @@ static void test_ring_has_no_wait(void)
 	av_domain_close(dom);
 }
 
+struct handled {
+	uint32_t calls;
+	uint64_t seqs[16];
+	bool wrong_vcpu;
+};
+
+/*
+ * Event 0 asks for a view that does not exist: refused by the hypervisor,
+ * so the request comes back (as a new event: the answer was taken).  Odd calls return without an answer: the library
+ * answers those, or the vCPU would never finish.
+ */
+static void handle(av_monitor *mon, struct av_event *ev, void *ctx)
+{
+	struct handled *h = ctx;
+	AV_OPTS(av_response, bad_view, .flags = AV_RESPONSE_SWITCH_VIEW, .view = 9);
+	uint32_t n = h->calls++;
+
+	if (n < 16)
+		h->seqs[n] = ev->seq;
+	h->wrong_vcpu |= ev->vcpu != 0 || ev->kind != AV_EVENT_GUEST_REQUEST ||
+			 !(ev->flags & AV_EVENT_F_SYNC);
+	if (n % 2)
+		return;
+	av_monitor_respond(mon, ev, n == 0 ? &bad_view : NULL);
+}
+
+static void test_handler(void)
+{
+	av_domain *dom = t_domain(t_hv, SPEC_HEAD "\"vcpus\": 1, \"program\": [{\"op\": \"loop\", "
+				  "\"count\": 6, \"body\": [{\"op\": \"guest_request\"}]}]}");
+	AV_OPTS(av_monitor_opts, ring_opts, .transport = AV_TRANSPORT_RING);
+	struct av_monitor_stats st = { .sz = sizeof(st) };
+	struct handled h = { 0 };
+	av_monitor *mon;
+
+	CHECK(dom);
+	CHECK_EQ(av_monitor_open(dom, &ring_opts, &mon), 0);
+	CHECK_EQ(av_monitor_set_handler(mon, handle, &h), -EOPNOTSUPP);
+	av_monitor_close(mon);
+	CHECK_EQ(av_monitor_open(dom, NULL, &mon), 0);
+	CHECK_EQ(av_monitor_set_handler(mon, NULL, &h), -EINVAL);
+	CHECK_EQ(av_monitor_set_handler(mon, handle, &h), 0);
+	CHECK_EQ(av_monitor_set_handler(mon, handle, &h), -EBUSY);
+	CHECK_EQ(av_monitor_set_events(mon, AV_EVENT_BIT(AV_EVENT_GUEST_REQUEST)), 0);
+	CHECK_EQ(av_domain_unpause(dom), 0);
+	CHECK_EQ(av_domain_wait_idle(dom, 10000), 0);
+	/* Six guest requests, the first one twice. */
+	CHECK_EQ(h.calls, 7);
+	CHECK(!h.wrong_vcpu);
+	for (uint32_t i = 1; i < 7; i++)
+		CHECK(h.seqs[i] > h.seqs[i - 1]);
+	CHECK_EQ(av_monitor_get_stats(mon, &st), 0);
+	CHECK_EQ(st.events, 7);
+	CHECK_EQ(st.responses, 7);
+	CHECK_EQ(st.bad_responses, 1);
+	av_monitor_close(mon);
+	CHECK_EQ(av_domain_close(dom), 0);
+}
+
 T_MAIN(T_CASE(t_setup), T_CASE(test_writes_channels), T_CASE(test_writes_ring), T_CASE(test_kinds),
        T_CASE(test_old_event_struct), T_CASE(test_bad_responses), T_CASE(test_async),
        T_CASE(test_next_async),       T_CASE(test_steering_responses), T_CASE(test_singlestep), T_CASE(test_close_resumes),
-       T_CASE(test_thread_per_vcpu), T_CASE(test_ring_has_no_wait), T_CASE(t_teardown))
+       T_CASE(test_thread_per_vcpu), T_CASE(test_ring_has_no_wait), T_CASE(test_handler), T_CASE(t_teardown))

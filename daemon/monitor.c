@@ -2,9 +2,12 @@
 /*
  * monitor.c — multiplexing one domain's vm_events to many subscriptions.
  *
- * A thread per vCPU waits for that vCPU's synchronous events
- * (av_monitor_wait), so vCPUs are served in parallel and a slow client
- * holds up only the vCPU it is slow on.  For each event the thread picks the
+ * Each synchronous event is dispatched on the vCPU's own thread
+ * (av_monitor_set_handler), so vCPUs are served in parallel and a slow
+ * client holds up only the vCPU it is slow on.  Dispatching on the vCPU's thread matters on a busy machine:
+ * each hand-off between threads is a futex sleep and wake-up, and the
+ * guest, the daemon and the client would otherwise be three threads taking
+ * turns where two do.  For each event the thread picks the
  * matching subscriptions under the lock (taking references), posts the
  * event into each one's slot, then collects the answers outside the lock:
  * each by its deadline, a missing one replaced by the default answer.  The
@@ -28,7 +31,7 @@
 #include "log.h"
 #include "monitor.h"
 
-/* Dispatch threads look at the stop flag this often. */
+/* The async thread looks at the stop flag this often. */
 #define WAIT_SLICE_MS 100
 /* A dead client's slot is noticed within this, even if its wake-up is missed. */
 #define NAP_SLICE_MS 50
@@ -339,107 +342,99 @@ static void respond(struct monitor *mon, const struct av_event *ev, vm_event_res
 		relaxed_add(&mon->merged, 1);
 }
 
-static void dispatch_sync(struct monitor *mon, const struct av_event *ev, struct sub **subs,
-			  int32_t *priority, struct answer *answers)
+/* A vCPU's events come one at a time: what dispatching one needs, per vCPU. */
+struct dispatch {
+	struct sub **subs;
+	int32_t *priority;
+	struct answer *answers;
+};
+
+static void dispatch_sync(struct monitor *mon, const struct av_event *ev)
 {
 	const vm_event_request_t *req = (const void *)ev->xen;
+	struct dispatch *d = &mon->dispatch[ev->vcpu];
 	enum default_answer def = atomic_load_explicit(&mon->default_answer, memory_order_relaxed);
 	uint64_t deadline = monotonic_ms() + (uint64_t)atomic_load_explicit(&mon->timeout_ms,
 								       memory_order_relaxed);
-	size_t n = match(mon, ev, subs, priority), nr_answers = 0;
+	size_t n = match(mon, ev, d->subs, d->priority), nr_answers = 0;
 	vm_event_response_t merged;
 
+	relaxed_add(&mon->taken, 1);
 	for (size_t i = 0; i < n; i++) {
-		if (subs[i]->signals)
-			signal_push(mon->signals, subs[i], ev);
+		if (d->subs[i]->signals)
+			signal_push(mon->signals, d->subs[i], ev);
 		else
-			post(subs[i], ev->vcpu, req);
+			post(d->subs[i], ev->vcpu, req);
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct answer *a = &answers[nr_answers];
+		struct answer *a = &d->answers[nr_answers];
 
-		if (subs[i]->signals)
+		if (d->subs[i]->signals)
 			continue;
-		if (!collect(mon, subs[i], ev->vcpu, deadline, req, &a->rsp))
+		if (!collect(mon, d->subs[i], ev->vcpu, deadline, req, &a->rsp))
 			answer_default(def, req, &a->rsp);
-		a->priority = priority[i];
-		a->serial = subs[i]->serial;
+		a->priority = d->priority[i];
+		a->serial = d->subs[i]->serial;
 		nr_answers++;
 	}
-	answers_merge(answers, nr_answers, req, &merged);
+	answers_merge(d->answers, nr_answers, req, &merged);
 	respond(mon, ev, &merged);
 	for (size_t i = 0; i < n; i++)
-		sub_unref(subs[i]);
+		sub_unref(d->subs[i]);
 }
 
-struct vcpu_thread {
-	struct monitor *mon;
-	uint32_t vcpu;
-};
-
-static void *vcpu_thread(void *arg)
+/* On the vCPU's own thread (hv:): no hand-off between the guest and the clients. */
+static void on_sync_event(av_monitor *m, struct av_event *ev, void *ctx)
 {
-	struct vcpu_thread *t = arg;
-	struct monitor *mon = t->mon;
-	struct sub **subs = calloc(mon->max_subs, sizeof(*subs));
-	struct answer *answers = calloc(mon->max_subs, sizeof(*answers));
-	int32_t *priority = calloc(mon->max_subs, sizeof(*priority));
-	struct av_event *ev = calloc(1, sizeof(*ev));
-	bool ok = subs && answers && priority && ev;
-
-	while (ok && !atomic_load(&mon->stopping)) {
-		int r;
-
-		ev->sz = sizeof(*ev);
-		r = av_monitor_wait(mon->mon, t->vcpu, WAIT_SLICE_MS, ev);
-		if (r == -ETIMEDOUT)
-			continue;
-		if (r < 0) {
-			log_warning("domain %u vCPU %u: waiting for events: %s", mon->domid, t->vcpu,
-				    av_strerror(r));
-			poll(NULL, 0, WAIT_SLICE_MS);
-			continue;
-		}
-		relaxed_add(&mon->taken, 1);
-		dispatch_sync(mon, ev, subs, priority, answers);
-	}
-	if (!ok)
-		log_error("domain %u vCPU %u: out of memory: its events go unanswered until the "
-			  "monitor closes", mon->domid, t->vcpu);
-	free(ev);
-	free(priority);
-	free(answers);
-	free(subs);
-	free(t);
-	return NULL;
+	dispatch_sync(ctx, ev);
 }
 
 /* ---- the monitor ------------------------------------------------------------- */
 
-static int threads_start(struct monitor *mon)
+static int dispatch_alloc(struct monitor *mon)
 {
-	mon->threads = calloc(mon->nr_vcpus + 1, sizeof(*mon->threads));
-	if (!mon->threads)
+	mon->dispatch = calloc(mon->nr_vcpus, sizeof(*mon->dispatch));
+	if (!mon->dispatch)
 		return -ENOMEM;
-	for (uint32_t v = 0; v <= mon->nr_vcpus; v++) {
-		struct vcpu_thread *t = NULL;
-		int r;
+	for (uint32_t v = 0; v < mon->nr_vcpus; v++) {
+		struct dispatch *d = &mon->dispatch[v];
 
-		if (v < mon->nr_vcpus) {
-			t = malloc(sizeof(*t));
-			if (!t)
-				return -ENOMEM;
-			*t = (struct vcpu_thread){ .mon = mon, .vcpu = v };
-		}
-		r = -pthread_create(&mon->threads[v], NULL, t ? vcpu_thread : async_thread,
-				    t ? (void *)t : mon);
-		if (r < 0) {
-			free(t);
-			return r;
-		}
-		mon->nr_threads++;
+		d->subs = calloc(mon->max_subs, sizeof(*d->subs));
+		d->priority = calloc(mon->max_subs, sizeof(*d->priority));
+		d->answers = calloc(mon->max_subs, sizeof(*d->answers));
+		if (!d->subs || !d->priority || !d->answers)
+			return -ENOMEM;
 	}
 	return 0;
+}
+
+static void dispatch_free(struct monitor *mon)
+{
+	for (uint32_t v = 0; mon->dispatch && v < mon->nr_vcpus; v++) {
+		free(mon->dispatch[v].subs);
+		free(mon->dispatch[v].priority);
+		free(mon->dispatch[v].answers);
+	}
+	free(mon->dispatch);
+}
+
+/*
+ * Events are dispatched on the vCPUs' own threads: a thread of ours per
+ * vCPU would cost a hand-off per event (see the top of this file).
+ */
+static int dispatch_start(struct monitor *mon)
+{
+	int r = av_monitor_set_handler(mon->mon, on_sync_event, mon);
+
+	if (r == -EOPNOTSUPP)
+		log_error("domain %u: the backend cannot hand events to altviewd on the vCPU's "
+			  "thread; monitoring needs \"hv:\"", mon->domid);
+	if (r < 0)
+		return r;
+	r = -pthread_create(&mon->async, NULL, async_thread, mon);
+	if (r == 0)
+		mon->async_started = true;
+	return r;
 }
 
 int monitor_new(av_domain *handle, uint32_t domid, uint32_t nr_vcpus, struct signal_queue *q,
@@ -459,9 +454,11 @@ int monitor_new(av_domain *handle, uint32_t domid, uint32_t nr_vcpus, struct sig
 	};
 	pthread_mutex_init(&mon->lock, NULL);
 	mon->subs = calloc(max_subs, sizeof(*mon->subs));
-	r = mon->subs ? av_monitor_open(handle, NULL, &mon->mon) : -ENOMEM;
+	r = mon->subs ? dispatch_alloc(mon) : -ENOMEM;
 	if (r == 0)
-		r = threads_start(mon);
+		r = av_monitor_open(handle, NULL, &mon->mon);
+	if (r == 0)
+		r = dispatch_start(mon);
 	if (r < 0) {
 		monitor_free(mon);
 		return r;
@@ -505,14 +502,14 @@ void monitor_free(struct monitor *mon)
 	for (size_t i = 0; i < mon->nr_subs; i++)
 		sub_kill(mon->subs[i]);
 	pthread_mutex_unlock(&mon->lock);
-	for (uint32_t i = 0; i < mon->nr_threads; i++)
-		pthread_join(mon->threads[i], NULL);
-	/* Answers with no flags whatever a vCPU still waits on. */
+	if (mon->async_started)
+		pthread_join(mon->async, NULL);
+	/* Waits out on_sync_event() calls, answers with no flags whatever a vCPU still waits on. */
 	av_monitor_close(mon->mon);
 	for (size_t i = 0; i < mon->nr_subs; i++)
 		sub_unref(mon->subs[i]);
+	dispatch_free(mon);
 	free(mon->subs);
-	free(mon->threads);
 	pthread_mutex_destroy(&mon->lock);
 	free(mon);
 }

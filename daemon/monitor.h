@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * monitor.h — one libaltview monitor per domain, shared by any number of
- * subscriptions: dispatch threads take the domain's events and hand each to
- * the subscriptions whose filter matches, through their channels or as
- * Event signals.
+ * subscriptions: each synchronous event is dispatched, on its vCPU's own
+ * thread, to the subscriptions whose filter matches, through their channels
+ * or as Event signals; an async thread does the same for asynchronous
+ * events.
  */
 #pragma once
 
@@ -79,8 +80,9 @@ struct monitor {
 	_Atomic int timeout_ms;
 	_Atomic int default_answer; /* enum default_answer */
 	_Atomic bool stopping;
-	pthread_t *threads;         /* one per vCPU, then the async one */
-	uint32_t nr_threads;
+	struct dispatch *dispatch;  /* per vCPU */
+	pthread_t async;
+	bool async_started;
 	_Atomic uint64_t taken;     /* synchronous events taken from the guest */
 	_Atomic uint64_t merged;    /* ... and answered, once each */
 };

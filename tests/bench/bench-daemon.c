@@ -12,6 +12,13 @@
  * D-Bus signal path: one Observe subscriber and no channel client, so the
  * daemon answers each event at once and sends an Event signal.
  *
+ * What fanning out can cost on this machine at best is measured too (the
+ * "floor"): one thread posts each event to 1, 2 or 4 threads in this
+ * process and waits for all their answers, with the same spin-then-futex
+ * handshake (slot-sync.h) and nothing else: no guest, no daemon, no
+ * checks.  With fewer cores than threads its 4-vs-1 ratio is what any
+ * thread-per-client design is held to.
+ *
  * usage: bench-daemon ADDRESS [EVENTS [ROUNDS]]
  */
 #include <errno.h>
@@ -27,6 +34,7 @@
 #include "bench.h"
 #include "bus-connect.h"
 #include "org-altview1.h"
+#include "slot-sync.h"
 
 #define MAX_CLIENTS 4
 
@@ -149,6 +157,66 @@ static struct result round_trip(uint32_t nr_clients, uint32_t events)
 	return res;
 }
 
+/* ---- The floor: fanning out with nothing else ------------------------------------ */
+
+struct floor_slot {
+	_Atomic uint32_t word;      /* 2 * event + 1: posted; 2 * event + 2: answered */
+	uint8_t poster_sleeping, answerer_sleeping;
+	struct spin_budget spin;    /* the answerer's */
+} __attribute__((aligned(64)));
+
+struct floor_client {
+	struct floor_slot *slot;
+	uint32_t events;
+	uint64_t *takes;
+};
+
+static void *floor_answer(void *arg)
+{
+	struct floor_client *c = arg;
+	struct floor_slot *s = c->slot;
+
+	for (uint32_t n = 0; n <= c->events; n++) {
+		uint32_t posted = 2 * n + 1;
+
+		while (!spin_until(&s->word, posted, true, &s->spin))
+			slot_nap(&s->word, posted, false, &s->answerer_sleeping, SLOT_SLEEP_SLICE_MS);
+		if (c->takes)
+			c->takes[n] = now_ns();
+		slot_publish(&s->word, posted + 1, &s->poster_sleeping);
+	}
+	return NULL;
+}
+
+static struct result floor_round_trip(uint32_t nr_clients, uint32_t events)
+{
+	struct floor_slot *slots = aligned_alloc(64, MAX_CLIENTS * sizeof(*slots));
+	struct floor_client clients[MAX_CLIENTS];
+	struct spin_budget spin[MAX_CLIENTS] = { 0 };
+	uint64_t *takes = calloc(events + 1, sizeof(*takes));
+	pthread_t threads[MAX_CLIENTS];
+
+	memset(slots, 0, MAX_CLIENTS * sizeof(*slots));
+	for (uint32_t i = 0; i < nr_clients; i++) {
+		clients[i] = (struct floor_client){ &slots[i], events, i ? NULL : takes };
+		pthread_create(&threads[i], NULL, floor_answer, &clients[i]);
+	}
+	for (uint32_t n = 0; n <= events; n++) {
+		for (uint32_t i = 0; i < nr_clients; i++)
+			slot_publish(&slots[i].word, 2 * n + 1, &slots[i].answerer_sleeping);
+		for (uint32_t i = 0; i < nr_clients; i++)
+			while (!spin_until(&slots[i].word, 2 * n + 1, false, &spin[i]))
+				slot_nap(&slots[i].word, 2 * n + 1, true, &slots[i].poster_sleeping,
+					 SLOT_SLEEP_SLICE_MS);
+	}
+	for (uint32_t i = 0; i < nr_clients; i++)
+		pthread_join(threads[i], NULL);
+	struct result res = summarize(takes, events);
+	free(takes);
+	free(slots);
+	return res;
+}
+
 /* ---- Event signals ----------------------------------------------------------- */
 
 static int on_event(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -207,13 +275,23 @@ static double signal_rate(uint32_t events, uint64_t *received, uint64_t *dropped
 	return seen[0] > 1 ? (double)(seen[0] - 1) / ((double)(seen[2] - seen[1]) * 1e-9) : 0;
 }
 
+static void print_round(const char *path, uint32_t clients, uint32_t round, uint32_t events,
+			struct result res)
+{
+	printf("{\"bench\":\"daemon_round_trip\",\"path\":\"%s\",\"clients\":%u,\"round\":%u,"
+	       "\"events\":%u,\"p50_ns\":%" PRIu64 ",\"p99_ns\":%" PRIu64 ",\"events_per_s\":%.0f}\n",
+	       path, clients, round, events, res.p50, res.p99, res.events_per_s);
+	fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
 	static const uint32_t nr_clients[] = { 0, 1, 2, 4 };
 	static const char *const names[] = { "direct", "daemon-1", "daemon-2", "daemon-4" };
+	static const char *const floor_names[] = { "floor-1", "floor-2", "floor-4" };
 	uint32_t events = argc > 2 ? (uint32_t)strtoul(argv[2], NULL, 0) : 20000;
 	uint32_t rounds = argc > 3 ? (uint32_t)strtoul(argv[3], NULL, 0) : 3;
-	double p50[4][16], rate[4][16];
+	double p50[4][16], rate[4][16], floor_rate[3][16];
 	uint64_t received, dropped;
 
 	if (argc < 2 || !events || !rounds || rounds > 16) {
@@ -227,26 +305,34 @@ int main(int argc, char **argv)
 		for (int k = 0; k < 4; k++) {
 			struct result res = round_trip(nr_clients[k], events);
 
-			printf("{\"bench\":\"daemon_round_trip\",\"path\":\"%s\",\"clients\":%u,"
-			       "\"round\":%u,\"events\":%u,\"p50_ns\":%" PRIu64 ",\"p99_ns\":%" PRIu64
-			       ",\"events_per_s\":%.0f}\n", names[k], nr_clients[k], i, events,
-			       res.p50, res.p99, res.events_per_s);
-			fflush(stdout);
+			print_round(names[k], nr_clients[k], i, events, res);
 			p50[k][i] = (double)res.p50;
 			rate[k][i] = res.events_per_s;
+		}
+		for (int k = 0; k < 3; k++) {
+			struct result res = floor_round_trip(nr_clients[k + 1], events);
+
+			print_round(floor_names[k], nr_clients[k + 1], i, events, res);
+			floor_rate[k][i] = res.events_per_s;
 		}
 	}
 	for (int k = 0; k < 4; k++) {
 		qsort(p50[k], rounds, sizeof(double), cmp_double);
 		qsort(rate[k], rounds, sizeof(double), cmp_double);
+		if (k < 3)
+			qsort(floor_rate[k], rounds, sizeof(double), cmp_double);
 	}
 	printf("{\"bench\":\"daemon_vs_direct\",\"rounds\":%u,\"events\":%u,\"direct_p50_ns\":%.0f,"
 	       "\"daemon1_p50_ns\":%.0f,\"p50_ratio_1_client\":%.2f,\"direct_events_per_s\":%.0f,"
 	       "\"daemon1_events_per_s\":%.0f,\"daemon2_events_per_s\":%.0f,"
-	       "\"daemon4_events_per_s\":%.0f,\"throughput_4_vs_1\":%.2f}\n",
+	       "\"daemon4_events_per_s\":%.0f,\"throughput_4_vs_1\":%.2f,"
+	       "\"floor1_events_per_s\":%.0f,\"floor4_events_per_s\":%.0f,"
+	       "\"floor_throughput_4_vs_1\":%.2f}\n",
 	       rounds, events, p50[0][rounds / 2], p50[1][rounds / 2],
 	       p50[1][rounds / 2] / p50[0][rounds / 2], rate[0][rounds / 2], rate[1][rounds / 2],
-	       rate[2][rounds / 2], rate[3][rounds / 2], rate[3][rounds / 2] / rate[1][rounds / 2]);
+	       rate[2][rounds / 2], rate[3][rounds / 2], rate[3][rounds / 2] / rate[1][rounds / 2],
+	       floor_rate[0][rounds / 2], floor_rate[2][rounds / 2],
+	       floor_rate[2][rounds / 2] / floor_rate[0][rounds / 2]);
 	double signals = signal_rate(events, &received, &dropped);
 
 	printf("{\"bench\":\"daemon_signals\",\"events\":%u,\"received\":%" PRIu64 ",\"dropped\":%"

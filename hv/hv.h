@@ -263,6 +263,8 @@ int hv_view_get_access(struct hv_domain *d, unsigned int idx, uint64_t gfn,
 		       xenmem_access_t *access);
 int hv_view_set_default_access(struct hv_domain *d, unsigned int idx, xenmem_access_t access);
 int hv_view_get_default_access(struct hv_domain *d, unsigned int idx, xenmem_access_t *access);
+/* View 0 always; others between create and destroy.  Safe inside a vm_event handler. */
+bool hv_view_exists(struct hv_domain *d, unsigned int idx);
 /*
  * In view @idx (not 0), back @old_gfn with @new_gfn's frame;
  * @new_gfn == HV_INVALID_GFN reverts @old_gfn to the host entry.

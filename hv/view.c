@@ -876,6 +876,11 @@ bool view_exists(struct hv_domain *d, unsigned int idx)
 	return ok;
 }
 
+bool hv_view_exists(struct hv_domain *d, unsigned int idx)
+{
+	return d && view_exists(d, idx);
+}
+
 int hv_view_usage(struct hv_domain *d, unsigned int idx, uint64_t *entries, uint64_t *bytes)
 {
 	struct hv_view *vw;

@@ -440,8 +440,29 @@ static int be_monitor_wait(struct av_monitor *mon, uint32_t vcpu, int timeout_ms
 	return hv_consumer_wait(mon_of(mon)->c, vcpu, timeout_ms, req);
 }
 
+/*
+ * The core refuses an answer naming a view that does not exist only when
+ * the vCPU looks at it, and then asks again.  Saying so here lets the caller
+ * answer otherwise at once; an answer that stays wrong would bring the same
+ * request back for ever.
+ */
 static int be_monitor_respond(struct av_monitor *mon, const vm_event_response_t *rsp)
 {
+	struct hv_domain *d = dom_of(mon->dom);
+	int missing = -1;
+
+	if (!(rsp->flags & VM_EVENT_FLAG_VCPU_PAUSED))
+		return hv_consumer_respond(mon_of(mon)->c, rsp);
+	if ((rsp->flags & VM_EVENT_FLAG_ALTERNATE_P2M) && !hv_view_exists(d, rsp->altp2m_idx))
+		missing = rsp->altp2m_idx;
+	else if ((rsp->flags & VM_EVENT_FLAG_FAST_SINGLESTEP) &&
+		 !hv_view_exists(d, rsp->u.fast_singlestep.p2midx))
+		missing = rsp->u.fast_singlestep.p2midx;
+	if (missing >= 0) {
+		av_err(mon->dom->hv, "av_monitor_respond: domain %u has no view %d", mon->dom->id,
+		       missing);
+		return -EINVAL;
+	}
 	return hv_consumer_respond(mon_of(mon)->c, rsp);
 }
 

@@ -175,8 +175,9 @@ AV_API int av_monitor_set_handler(av_monitor *mon, av_monitor_handler_fn *fn, vo
 /*
  * Answers the synchronous event @ev (only vcpu and seq are read) and lets
  * its vCPU go; @rsp NULL resumes with no flags.  -EALREADY when that event
- * was answered before, -EINVAL for an asynchronous event, unknown flags or
- * a bad size; the vCPU keeps waiting on any error.
+ * was answered before, -EINVAL for an asynchronous event, unknown flags,
+ * a bad size or (hv:) a view that does not exist; the vCPU keeps waiting
+ * on any error.
  */
 AV_API int av_monitor_respond(av_monitor *mon, const struct av_event *ev,
 			      const struct av_response *rsp);

@@ -7,6 +7,8 @@
  *     answer    answer every synchronous event with no flags
  *     never     subscribe and never answer
  *     garbage   scribble over the slot word and answer of every event
+ *     noview    answer every event with a switch to view 300, which does
+ *               not exist (in range, so only the hypervisor can tell)
  *     unsent    write answers into idle slots, for events never sent,
  *               and a ring tail from the future
  *     hang      create a view of its own, take the first event, print
@@ -105,11 +107,15 @@ int main(int argc, char **argv)
 			if (CHANNEL_WORD_STATE(w) != CHANNEL_PENDING)
 				continue;
 			any = true;
-			if (!strcmp(mode, "answer")) {
+			if (!strcmp(mode, "answer") || !strcmp(mode, "noview")) {
 				memset(&s->rsp, 0, sizeof(s->rsp));
 				s->rsp.version = VM_EVENT_INTERFACE_VERSION;
 				s->rsp.vcpu_id = v;
 				s->rsp.flags = VM_EVENT_FLAG_VCPU_PAUSED;
+				if (!strcmp(mode, "noview")) {
+					s->rsp.flags |= VM_EVENT_FLAG_ALTERNATE_P2M;
+					s->rsp.altp2m_idx = 300;
+				}
 				if (atomic_compare_exchange_strong(word, &w,
 								   CHANNEL_WORD(seq, CHANNEL_ANSWERED)))
 					futex_wake(word);

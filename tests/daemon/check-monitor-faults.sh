@@ -77,6 +77,11 @@ expect_progress "garbage answers: every vCPU goes on" 1 4
 expect_match "garbage is counted (BadAnswers)" '^[1-9]' "$(client_prop "$CLIENT" BadAnswers)"
 stop_client
 
+# ---- a switch to a view that does not exist (well-formed: only the hypervisor knows) ----
+start_client noview breakpoint
+expect_progress "answers naming a missing view: every vCPU goes on" 1 4
+stop_client
+
 # ---- answers for events never sent, a ring tail from the future ----
 start_client unsent breakpoint,guest_request
 expect_progress "answers for unsent events: every vCPU goes on" 1 4

@@ -4,14 +4,15 @@
  *
  * Each synchronous event is dispatched on the vCPU's own thread
  * (av_monitor_set_handler), so vCPUs are served in parallel and a slow
- * client holds up only the vCPU it is slow on.  Dispatching on the vCPU's thread matters on a busy machine:
- * each hand-off between threads is a futex sleep and wake-up, and the
- * guest, the daemon and the client would otherwise be three threads taking
- * turns where two do.  For each event the thread picks the
- * matching subscriptions under the lock (taking references), posts the
- * event into each one's slot, then collects the answers outside the lock:
- * each by its deadline, a missing one replaced by the default answer.  The
- * merged answer goes back with av_monitor_respond_xen().  One more thread
+ * client holds up only the vCPU it is slow on.  That it is the vCPU's
+ * thread matters on a busy machine: each hand-off between threads is a
+ * futex sleep and wake-up, and the guest, the daemon and the client would
+ * otherwise be three threads taking turns where two do.  For each event
+ * the thread picks the matching subscriptions under the lock (taking
+ * references), posts the event into each one's slot, then collects the
+ * answers outside the lock: each by its deadline, a missing one replaced
+ * by the default answer.  The merged answer goes back with
+ * av_monitor_respond_xen().  One more thread
  * takes the asynchronous events and pushes them onto the rings, never
  * waiting: a full ring counts a drop.
  *

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * names.c — the words org.altview1 uses for access rights and event kinds,
- * shared by altviewd, altviewctl and libaltview's altviewd backend.
+ * shared by altviewd, altviewctl, altview-access and libaltview's altviewd
+ * backend.
  */
 #include <errno.h>
 #include <string.h>

@@ -18,6 +18,8 @@
 
 #include <altview/altview.h>
 
+#include "names.h"
+
 enum mode {
 	MODE_WRITE,
 	MODE_EXEC,
@@ -32,14 +34,6 @@ enum mode {
 static const char *const mode_names[] = {
 	"write", "exec", "breakpoint", "altp2m_write", "altp2m_exec", "singlestep", "cpuid",
 	"guest_request",
-};
-
-static const char *const kind_names[AV_EVENT__MAX] = {
-	[AV_EVENT_MEM_ACCESS] = "mem_access",
-	[AV_EVENT_BREAKPOINT] = "breakpoint",
-	[AV_EVENT_SINGLESTEP] = "singlestep",
-	[AV_EVENT_CPUID] = "cpuid",
-	[AV_EVENT_GUEST_REQUEST] = "guest_request",
 };
 
 struct access {
@@ -94,7 +88,7 @@ static bool done(struct access *a)
 
 static void print_event(struct access *a, const struct av_event *ev)
 {
-	const char *kind = kind_names[ev->kind];
+	const char *kind = event_kind_name(ev->kind);
 	char access[4] = "---";
 
 	pthread_mutex_lock(&a->out_lock);
@@ -315,7 +309,7 @@ static void summary(struct access *a)
 	if (a->json) {
 		printf("{\"summary\":{\"mode\":\"%s\"", mode_names[a->mode]);
 		for (int k = AV_EVENT_MEM_ACCESS; k < AV_EVENT__MAX; k++)
-			printf(",\"%s\":%" PRIu64, kind_names[k], atomic_load(&a->counts[k]));
+			printf(",\"%s\":%" PRIu64, event_kind_name(k), atomic_load(&a->counts[k]));
 		printf(",\"total\":%" PRIu64 ",\"seconds\":%.3f,\"events_per_s\":%.0f}}\n", total, secs,
 		       secs > 0 ? (double)total / secs : 0.0);
 	} else {
@@ -323,7 +317,7 @@ static void summary(struct access *a)
 		       secs > 0 ? (double)total / secs : 0.0);
 		for (int k = AV_EVENT_MEM_ACCESS; k < AV_EVENT__MAX; k++)
 			if (atomic_load(&a->counts[k]))
-				printf(" %s %" PRIu64, kind_names[k], atomic_load(&a->counts[k]));
+				printf(" %s %" PRIu64, event_kind_name(k), atomic_load(&a->counts[k]));
 		printf("\n");
 	}
 	fflush(stdout);

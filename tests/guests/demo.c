@@ -7,14 +7,7 @@
  * that monitors see a steady stream of writes and breakpoints.
  */
 #include "guest.h"
-
-__attribute__((section(".secret"), aligned(4096))) volatile uint64_t secret[512];
-__attribute__((section(".result"), aligned(4096))) volatile uint64_t result[512];
-
-__attribute__((section(".target"), noinline)) uint64_t target(uint64_t x)
-{
-	return x * 3 + 1;
-}
+#include "pages.h"
 
 void main(uint64_t vcpu);
 

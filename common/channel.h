@@ -19,6 +19,14 @@
  * for it.  Each side sleeps on the word (slot-sync.h) after setting its
  * sleeping flag.
  *
+ * A client that takes every vCPU's events on one thread, polling the
+ * eventfd, finds the posted slots through sync_posted: a bit per vCPU that
+ * the daemon sets after the word and the client clears before it reads
+ * the word, so a look costs a cache line rather than one per vCPU.  Before
+ * it sleeps in poll() it sets sync_notify and looks once more; the daemon
+ * writes the eventfd for a synchronous event only when it takes
+ * sync_notify back from 1 to 0, once per sleep.
+ *
  * The ring is single-producer (daemon: head), single-consumer (client:
  * tail), never blocking: when it is full the event is counted in dropped.
  * The daemon trusts nothing it reads back: a tail that is not behind head
@@ -34,7 +42,8 @@
 #include "xen-public.h"
 
 #define CHANNEL_MAGIC 0x31637661u           /* "avc1" */
-#define CHANNEL_VERSION 1
+#define CHANNEL_VERSION 2
+#define CHANNEL_MAX_VCPUS 128
 #define CHANNEL_HEADER_SIZE 4096
 #define CHANNEL_SLOT_SIZE 1024
 #define CHANNEL_RING_DEFAULT 256
@@ -62,7 +71,9 @@ struct channel_header {
 	uint64_t slots_offset;
 	uint64_t ring_offset;
 	uint64_t dropped;           /* daemon: async events the ring had no room for */
-	uint8_t sync_notify;        /* client: also write the eventfd for sync events */
+	uint8_t sync_notify;        /* client: write the eventfd for the next sync event */
+	/* daemon sets a vCPU's bit after posting to its slot, a poller clears it before looking */
+	uint64_t sync_posted[CHANNEL_MAX_VCPUS / 64] __attribute__((aligned(64)));
 	uint32_t ring_head __attribute__((aligned(64)));    /* daemon */
 	uint32_t ring_tail __attribute__((aligned(64)));    /* client */
 };

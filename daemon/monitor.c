@@ -257,16 +257,28 @@ static void *async_thread(void *arg)
 
 /* ---- synchronous delivery ------------------------------------------------------- */
 
+_Static_assert(MONITOR_MAX_VCPUS <= CHANNEL_MAX_VCPUS, "a posted bit per vCPU");
+
 static void post(struct sub *sub, uint32_t vcpu, const vm_event_request_t *req)
 {
 	struct channel_slot *slot = channel_slot(sub->hdr, vcpu);
+	uint64_t *posted = &sub->hdr->sync_posted[vcpu / 64], bit = 1ull << (vcpu % 64);
 
 	sub->seq[vcpu] = CHANNEL_SEQ_NEXT(sub->seq[vcpu]);
 	memcpy(&slot->req, req, sizeof(*req));
 	slot_publish(channel_atomic(&slot->word), CHANNEL_WORD(sub->seq[vcpu], CHANNEL_PENDING),
 		     &slot->client_sleeping);
+	/* A bit still set has not been looked at: the client will see the word. */
+	if (!(__atomic_load_n(posted, __ATOMIC_SEQ_CST) & bit))
+		__atomic_fetch_or(posted, bit, __ATOMIC_SEQ_CST);
 	relaxed_add(&sub->events, 1);
-	if (__atomic_load_n(&sub->hdr->sync_notify, __ATOMIC_RELAXED))
+	/*
+	 * After the word and its bit, as the client sets it before its last
+	 * look (channel.h); taken back, so that only the first event of a
+	 * burst pays for the write and the client's wake-up.
+	 */
+	if (__atomic_load_n(&sub->hdr->sync_notify, __ATOMIC_SEQ_CST) &&
+	    __atomic_exchange_n(&sub->hdr->sync_notify, 0, __ATOMIC_SEQ_CST))
 		notify(sub);
 }
 

@@ -32,6 +32,7 @@ struct channel {
 	/* Per vCPU: the seq of the event last handed out, and whether next() has. */
 	_Atomic uint32_t taken_seq[AV_MAX_VCPUS];
 	_Atomic bool taken_by_next[AV_MAX_VCPUS];
+	uint32_t next_vcpu;                         /* next(): where its look starts */
 	struct spin_budget spin[AV_MAX_VCPUS];      /* wait(): one thread per vCPU */
 };
 
@@ -55,6 +56,7 @@ static int channel_check(struct av_monitor *mon, struct channel *c)
 	if (fstat(c->memfd, &st) < 0 || seals < 0 || !(seals & F_SEAL_SHRINK) ||
 	    (uint64_t)st.st_size != c->size || h->magic != CHANNEL_MAGIC ||
 	    h->version != CHANNEL_VERSION || h->nr_vcpus != mon->dom->nr_vcpus ||
+	    h->nr_vcpus > CHANNEL_MAX_VCPUS ||
 	    !h->ring_entries || (h->ring_entries & (h->ring_entries - 1)) ||
 	    h->size != channel_size(h->nr_vcpus, h->ring_entries) || h->size != c->size ||
 	    h->slots_offset != CHANNEL_HEADER_SIZE) {
@@ -212,21 +214,55 @@ static bool slot_take(struct channel *c, uint32_t vcpu, bool again, vm_event_req
 	return true;
 }
 
+/* Where a look for any vCPU's event starts moves on each time, so none waits behind the others. */
+static int take_any(struct channel *c, vm_event_request_t *req)
+{
+	uint64_t posted[CHANNEL_MAX_VCPUS / 64];
+	const uint32_t nr_words = (c->nr_vcpus + 63) / 64;
+
+	if (ring_take(c, req) == 0)
+		return 0;
+	for (uint32_t i = 0; i < nr_words; i++)
+		posted[i] = __atomic_load_n(&c->hdr->sync_posted[i], __ATOMIC_SEQ_CST);
+	for (uint32_t k = 0; k < c->nr_vcpus; k++) {
+		uint32_t v = (c->next_vcpu + k) % c->nr_vcpus;
+		uint64_t bit = 1ull << (v % 64);
+
+		if (!(posted[v / 64] & bit))
+			continue;
+		/* Cleared before the word is read: a post after this sets it again. */
+		__atomic_fetch_and(&c->hdr->sync_posted[v / 64], ~bit, __ATOMIC_SEQ_CST);
+		if (slot_take(c, v, false, req)) {
+			c->next_vcpu = (v + 1) % c->nr_vcpus;
+			return 0;
+		}
+	}
+	return -EAGAIN;
+}
+
+/*
+ * A poller that keeps finding events costs the daemon nothing but the
+ * slot writes: sync_notify asks for the eventfd only once a look found
+ * nothing and the caller is about to poll.  The flag is set before that
+ * last look (Dekker with post() in the daemon), so an event posted after
+ * it is seen either by the look or through the eventfd.
+ */
 int altviewd_monitor_next(struct av_monitor *mon, vm_event_request_t *req)
 {
 	struct channel *c = chan_of(mon);
+	uint8_t *sync_notify = &c->hdr->sync_notify;
 	eventfd_t ignored;
 
-	if (!__atomic_load_n(&c->hdr->sync_notify, __ATOMIC_RELAXED))
-		__atomic_store_n(&c->hdr->sync_notify, 1, __ATOMIC_SEQ_CST);
-	/* Drained first: whatever comes after it makes the fd readable again. */
-	eventfd_read(c->notify_fd, &ignored);
-	if (ring_take(c, req) == 0)
+	if (take_any(c, req) == 0) {
+		if (__atomic_load_n(sync_notify, __ATOMIC_RELAXED))
+			__atomic_store_n(sync_notify, 0, __ATOMIC_RELAXED);
 		return 0;
-	for (uint32_t v = 0; v < c->nr_vcpus; v++)
-		if (slot_take(c, v, false, req))
-			return 0;
-	return -EAGAIN;
+	}
+	__atomic_store_n(sync_notify, 1, __ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	/* Drained before the last look: whatever comes after it makes the fd readable. */
+	eventfd_read(c->notify_fd, &ignored);
+	return take_any(c, req);
 }
 
 int altviewd_monitor_next_async(struct av_monitor *mon, vm_event_request_t *req)

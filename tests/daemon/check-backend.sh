@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # libaltview's altviewd: backend, through altview-access unchanged: two
 # monitors on the demo guest at once, each seeing its own kinds of event;
-# one killed mid-run leaves no view, no subscription and no paused vCPU.
+# one killed mid-run leaves no view, no subscription and no paused vCPU;
+# single-threaded pollers woken only by the eventfd miss no event.
 #
-#   check-backend.sh ALTVIEWD DEMO_CONFIG ALTVIEW_ACCESS
+#   check-backend.sh ALTVIEWD DEMO_CONFIG ALTVIEW_ACCESS POLL_CLIENT
 . "$(dirname "$0")/lib.sh"
-ALTVIEWD=$1 DEMO=$2 ACCESS=$3
+ALTVIEWD=$1 DEMO=$2 ACCESS=$3 POLL_CLIENT=$4
 D=/org/altview1/domain/1
 
 bus_start
@@ -46,6 +47,13 @@ expect_eq "killed: its view is destroyed" "ao 1 \"$D/view/0\"" "$(prop $D org.al
 expect_eq "killed: its hold is released" "b false" "$(prop $D org.altview1.Domain Paused)"
 # The x86 engine re-maps a view change page by page: slow under TSan, so a generous deadline.
 PROGRESS_WAIT=30 expect_progress "killed: the guest runs on" 1 4
+
+out=$("$POLL_CLIENT" "$URI" 4 500 3 2>&1); rc=$?
+expect_eq "three pollers, one thread each, on a new 4-vCPU guest: exit 0" 0 "$rc"
+expect_eq "each answered all 2000 events, woken by the eventfd alone" \
+	"$(printf 'client %s: answered 2000 of 2000\n' 0 1 2)" "$out"
+expect_eq "their guest is gone, and its subscriptions with it" "" \
+	"$(busctl --address="$ADDR" tree --list org.altview1 | grep '/domain/2')"
 
 out=$("$ACCESS" --uri "altviewd:unix:path=$T/nobody-here" 1 breakpoint 2>&1); rc=$?
 expect_eq "no daemon at the address: exit 1" 1 "$rc"

@@ -283,6 +283,30 @@ static void post(struct sub *sub, uint32_t vcpu, const vm_event_request_t *req)
 }
 
 /*
+ * Spinning for an answer only pays while every party to the hand-off is on
+ * a CPU: the vCPU's thread and each client it waits for.  When more of them
+ * wait at once (in this process: many vCPUs, several clients) than there
+ * are CPUs, a spin only keeps a client off the CPU it needs to answer, and
+ * the waits go straight to sleep.  The count is process-wide because the
+ * CPUs are.
+ */
+static struct {
+	_Atomic int parties;        /* vCPU threads collecting + the answers they wait for */
+	_Atomic int cpus;           /* online, as of the last monitor_new() */
+} demand;
+
+static void demand_add(int n)
+{
+	atomic_fetch_add_explicit(&demand.parties, n, memory_order_relaxed);
+}
+
+static bool demand_fits(void)
+{
+	return atomic_load_explicit(&demand.parties, memory_order_relaxed) <=
+	       atomic_load_explicit(&demand.cpus, memory_order_relaxed);
+}
+
+/*
  * @sub's answer to the event posted in its slot for @vcpu, by @deadline
  * (CLOCK_MONOTONIC ms); false when the default answer applies.
  */
@@ -299,7 +323,7 @@ static bool collect(struct monitor *mon, struct sub *sub, uint32_t vcpu, uint64_
 	       !atomic_load(&sub->dead)) {
 		uint64_t now;
 
-		if (spin_until(word, pending, false, &sub->spin[vcpu]))
+		if (demand_fits() && spin_until(word, pending, false, &sub->spin[vcpu]))
 			continue;
 		now = monotonic_ms();
 		if (now >= deadline) {
@@ -369,16 +393,19 @@ static void dispatch_sync(struct monitor *mon, const struct av_event *ev)
 	enum default_answer def = atomic_load_explicit(&mon->default_answer, memory_order_relaxed);
 	uint64_t deadline = monotonic_ms() + (uint64_t)atomic_load_explicit(&mon->timeout_ms,
 								       memory_order_relaxed);
-	size_t n = match(mon, ev, d->subs, d->priority), nr_answers = 0;
+	size_t n = match(mon, ev, d->subs, d->priority), nr_posted = 0, nr_answers = 0;
 	vm_event_response_t merged;
 
 	relaxed_add(&mon->taken, 1);
 	for (size_t i = 0; i < n; i++) {
-		if (d->subs[i]->signals)
+		if (d->subs[i]->signals) {
 			signal_push(mon->signals, d->subs[i], ev);
-		else
+		} else {
 			post(d->subs[i], ev->vcpu, req);
+			nr_posted++;
+		}
 	}
+	demand_add(1 + (int)nr_posted);
 	for (size_t i = 0; i < n; i++) {
 		struct answer *a = &d->answers[nr_answers];
 
@@ -386,10 +413,12 @@ static void dispatch_sync(struct monitor *mon, const struct av_event *ev)
 			continue;
 		if (!collect(mon, d->subs[i], ev->vcpu, deadline, req, &a->rsp))
 			answer_default(def, req, &a->rsp);
+		demand_add(-1);
 		a->priority = d->priority[i];
 		a->serial = d->subs[i]->serial;
 		nr_answers++;
 	}
+	demand_add(-1);
 	answers_merge(d->answers, nr_answers, req, &merged);
 	respond(mon, ev, &merged);
 	for (size_t i = 0; i < n; i++)
@@ -466,6 +495,7 @@ int monitor_new(av_domain *handle, uint32_t domid, uint32_t nr_vcpus, struct sig
 		.max_subs = max_subs, .timeout_ms = 1000,
 	};
 	pthread_mutex_init(&mon->lock, NULL);
+	atomic_store_explicit(&demand.cpus, (int)sysconf(_SC_NPROCESSORS_ONLN), memory_order_relaxed);
 	mon->subs = calloc(max_subs, sizeof(*mon->subs));
 	r = mon->subs ? dispatch_alloc(mon) : -ENOMEM;
 	if (r == 0)

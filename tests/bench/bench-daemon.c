@@ -8,7 +8,13 @@
  * between two of client 0's takes is one round trip through the daemon:
  * vCPU raises, daemon posts to every client, each answers, the daemon
  * merges and answers, the vCPU raises again.  The same loop runs direct on
- * "hv:" in this process, alternating with 1, 2 and 4 clients.  Then the
+ * "hv:" in this process, alternating with 1, 2 and 4 clients.
+ *
+ * Throughput is measured apart, on a guest of MANY_VCPUS vCPUs with each
+ * client a single thread serving them all (av_monitor_next() and poll()):
+ * with one vCPU it would be only the inverse of the round trip, and with
+ * more clients than CPUs every event would cost each client a wake-up,
+ * where many vCPUs let a client answer several per wake-up.  Then the
  * D-Bus signal path: one Observe subscriber and no channel client, so the
  * daemon answers each event at once and sends an Event signal.
  *
@@ -23,6 +29,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +44,8 @@
 #include "slot-sync.h"
 
 #define MAX_CLIENTS 4
+/* The throughput guest: more vCPUs than this machine has CPUs, as on a busy host. */
+#define MANY_VCPUS  16
 
 static const char *address;
 static char uri[512];
@@ -47,11 +56,12 @@ static __attribute__((noreturn)) void die(const char *what, int r)
 	exit(1);
 }
 
-static void spec_of(char *buf, size_t size, uint32_t events)
+/* A guest whose every vCPU raises @events + 1 guest requests. */
+static void spec_of(char *buf, size_t size, uint32_t vcpus, uint32_t events)
 {
-	snprintf(buf, size, "{\"memory_mib\": 2, \"vcpus\": 1, \"engine\": \"script\", "
+	snprintf(buf, size, "{\"memory_mib\": 2, \"vcpus\": %u, \"engine\": \"script\", "
 		 "\"program\": [{\"op\": \"loop\", \"count\": %u, \"body\": [{\"op\": "
-		 "\"guest_request\"}]}]}", events + 1);
+		 "\"guest_request\"}]}]}", vcpus, events + 1);
 }
 
 struct client {
@@ -59,7 +69,7 @@ struct client {
 	av_domain *dom;
 	av_monitor *mon;
 	pthread_t thread;
-	uint32_t events;
+	uint32_t vcpus, events;     /* each vCPU raises events + 1 */
 	uint64_t *takes;            /* client 0 only: when each event was taken */
 };
 
@@ -76,6 +86,40 @@ static void *serve(void *arg)
 			c->takes[n] = now_ns();
 		if ((r = av_monitor_respond(c->mon, &ev, NULL)) < 0)
 			die("av_monitor_respond", r);
+	}
+	return NULL;
+}
+
+/*
+ * One thread serving every vCPU, as a single-threaded VMI tool would: it
+ * sleeps on the monitor's fd only when no vCPU has an event for it, so a
+ * wake-up answers all that piled up meanwhile.  Only the first and the last
+ * take are timed.
+ */
+static void *serve_all(void *arg)
+{
+	struct client *c = arg;
+	struct pollfd pfd = { .fd = av_monitor_fd(c->mon), .events = POLLIN };
+	uint64_t total = (uint64_t)c->vcpus * (c->events + 1);
+	AV_OPTS(av_event, ev);
+	int r;
+
+	for (uint64_t n = 0; n < total;) {
+		r = av_monitor_next(c->mon, &ev);
+		if (r == -EAGAIN) {
+			if ((r = poll(&pfd, 1, 10000)) <= 0)
+				die("waiting for events", r < 0 ? -errno : -ETIMEDOUT);
+			continue;
+		}
+		if (r < 0)
+			die("av_monitor_next", r);
+		if (!(ev.flags & AV_EVENT_F_SYNC))
+			continue;
+		if (c->takes)
+			c->takes[n ? 1 : 0] = now_ns();
+		if ((r = av_monitor_respond(c->mon, &ev, NULL)) < 0)
+			die("av_monitor_respond", r);
+		n++;
 	}
 	return NULL;
 }
@@ -110,8 +154,12 @@ static int monitor_on(struct client *c, const char *at, uint32_t domid)
 	return av_monitor_set_events(c->mon, AV_EVENT_BIT(AV_EVENT_GUEST_REQUEST));
 }
 
-/* @nr_clients 0: direct on hv:, in this process. */
-static struct result round_trip(uint32_t nr_clients, uint32_t events)
+/*
+ * @nr_clients 0: direct on hv:, in this process.  One vCPU: each client
+ * waits on its slot, and client 0's takes give the round trip.  More:
+ * each client serves them all from one thread, and only throughput counts.
+ */
+static struct result run_monitored(uint32_t nr_clients, uint32_t vcpus, uint32_t events)
 {
 	struct client clients[MAX_CLIENTS] = { 0 };
 	uint64_t *takes = calloc(events + 1, sizeof(*takes));
@@ -119,13 +167,15 @@ static struct result round_trip(uint32_t nr_clients, uint32_t events)
 	av_hv *owner;
 	av_domain *dom;
 	char spec[256];
+	struct result res = { 0 };
 	int r;
 
-	spec_of(spec, sizeof(spec), events);
+	spec_of(spec, sizeof(spec), vcpus, events);
 	if ((r = av_open(nr_clients ? uri : "hv:", NULL, &owner)) < 0 ||
 	    (r = av_domain_create_json(owner, spec, &dom)) < 0)
 		die("creating the guest", r);
 	for (uint32_t i = 0; i < n; i++) {
+		clients[i].vcpus = vcpus;
 		clients[i].events = events;
 		clients[i].takes = i ? NULL : takes;
 		if (!nr_clients) {
@@ -139,7 +189,7 @@ static struct result round_trip(uint32_t nr_clients, uint32_t events)
 		}
 		if (r < 0)
 			die("subscribing", r);
-		pthread_create(&clients[i].thread, NULL, serve, &clients[i]);
+		pthread_create(&clients[i].thread, NULL, vcpus > 1 ? serve_all : serve, &clients[i]);
 	}
 	if ((r = av_domain_unpause(dom)) < 0)
 		die("starting the guest", r);
@@ -152,7 +202,11 @@ static struct result round_trip(uint32_t nr_clients, uint32_t events)
 	}
 	av_domain_destroy(dom);
 	av_close(owner);
-	struct result res = summarize(takes, events);
+	if (vcpus == 1)
+		res = summarize(takes, events);
+	else
+		res.events_per_s = (double)((uint64_t)vcpus * (events + 1) - 1) /
+				   ((double)(takes[1] - takes[0]) * 1e-9);
 	free(takes);
 	return res;
 }
@@ -241,7 +295,7 @@ static double signal_rate(uint32_t events, uint64_t *received, uint64_t *dropped
 	sd_bus *bus;
 	int r;
 
-	spec_of(spec, sizeof(spec), events);
+	spec_of(spec, sizeof(spec), 1, events);
 	if ((r = av_open(uri, NULL, &owner)) < 0 || (r = av_domain_create_json(owner, spec, &dom)) < 0)
 		die("creating the guest", r);
 	snprintf(dom_path, sizeof(dom_path), DOMAIN_PREFIX "/%u", av_domain_id(dom));
@@ -284,6 +338,15 @@ static void print_round(const char *path, uint32_t clients, uint32_t round, uint
 	fflush(stdout);
 }
 
+static void print_many(const char *path, uint32_t clients, uint32_t round, uint32_t events,
+		       struct result res)
+{
+	printf("{\"bench\":\"daemon_many_vcpus\",\"path\":\"%s\",\"clients\":%u,\"round\":%u,"
+	       "\"vcpus\":%u,\"events_per_vcpu\":%u,\"events_per_s\":%.0f}\n",
+	       path, clients, round, MANY_VCPUS, events, res.events_per_s);
+	fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
 	static const uint32_t nr_clients[] = { 0, 1, 2, 4 };
@@ -291,10 +354,10 @@ int main(int argc, char **argv)
 	static const char *const floor_names[] = { "floor-1", "floor-2", "floor-4" };
 	uint32_t events = argc > 2 ? (uint32_t)strtoul(argv[2], NULL, 0) : 20000;
 	uint32_t rounds = argc > 3 ? (uint32_t)strtoul(argv[3], NULL, 0) : 3;
-	double p50[4][16], rate[4][16], floor_rate[3][16];
+	double p50[4][16], rate[4][16], floor_rate[3][16], many_rate[4][16];
 	uint64_t received, dropped;
 
-	if (argc < 2 || !events || !rounds || rounds > 16) {
+	if (argc < 2 || events < MANY_VCPUS || !rounds || rounds > 16) {
 		fprintf(stderr, "usage: bench-daemon ADDRESS [EVENTS [ROUNDS]]\n");
 		return 2;
 	}
@@ -303,11 +366,17 @@ int main(int argc, char **argv)
 	/* Alternate, so drift in the machine lands on every side. */
 	for (uint32_t i = 0; i < rounds; i++) {
 		for (int k = 0; k < 4; k++) {
-			struct result res = round_trip(nr_clients[k], events);
+			struct result res = run_monitored(nr_clients[k], 1, events);
 
 			print_round(names[k], nr_clients[k], i, events, res);
 			p50[k][i] = (double)res.p50;
 			rate[k][i] = res.events_per_s;
+		}
+		for (int k = 0; k < 4; k++) {
+			struct result res = run_monitored(nr_clients[k], MANY_VCPUS, events / MANY_VCPUS);
+
+			print_many(names[k], nr_clients[k], i, events / MANY_VCPUS, res);
+			many_rate[k][i] = res.events_per_s;
 		}
 		for (int k = 0; k < 3; k++) {
 			struct result res = floor_round_trip(nr_clients[k + 1], events);
@@ -319,6 +388,7 @@ int main(int argc, char **argv)
 	for (int k = 0; k < 4; k++) {
 		qsort(p50[k], rounds, sizeof(double), cmp_double);
 		qsort(rate[k], rounds, sizeof(double), cmp_double);
+		qsort(many_rate[k], rounds, sizeof(double), cmp_double);
 		if (k < 3)
 			qsort(floor_rate[k], rounds, sizeof(double), cmp_double);
 	}
@@ -333,6 +403,13 @@ int main(int argc, char **argv)
 	       rate[2][rounds / 2], rate[3][rounds / 2], rate[3][rounds / 2] / rate[1][rounds / 2],
 	       floor_rate[0][rounds / 2], floor_rate[2][rounds / 2],
 	       floor_rate[2][rounds / 2] / floor_rate[0][rounds / 2]);
+	printf("{\"bench\":\"daemon_throughput\",\"rounds\":%u,\"vcpus\":%u,"
+	       "\"events_per_vcpu\":%u,\"direct_events_per_s\":%.0f,\"daemon1_events_per_s\":%.0f,"
+	       "\"daemon2_events_per_s\":%.0f,\"daemon4_events_per_s\":%.0f,"
+	       "\"throughput_4_vs_1\":%.2f}\n",
+	       rounds, MANY_VCPUS, events / MANY_VCPUS, many_rate[0][rounds / 2],
+	       many_rate[1][rounds / 2], many_rate[2][rounds / 2], many_rate[3][rounds / 2],
+	       many_rate[3][rounds / 2] / many_rate[1][rounds / 2]);
 	double signals = signal_rate(events, &received, &dropped);
 
 	printf("{\"bench\":\"daemon_signals\",\"events\":%u,\"received\":%" PRIu64 ",\"dropped\":%"

@@ -78,6 +78,7 @@ static int peer_get(struct dom *dom, sd_bus_message *m, uid_t uid, struct peer *
 	if (!p)
 		return -ENOMEM;
 	p->dom = dom;
+	p->key = ++dom->d->next_serial;
 	p->uid = uid;
 	p->sender = strdup(sender);
 	r = p->sender ? sd_bus_track_new(dom->d->bus, &p->track, on_peer_gone, p) : -ENOMEM;
@@ -350,6 +351,7 @@ static int monitor_get(struct dom *dom, struct monitor **out)
 			return r;
 		monitor_set_answers(dom->monitor, (int)d->config.monitor.response_timeout_ms,
 				    d->config.monitor.default_answer);
+		dom_views_publish(dom);
 	}
 	*out = dom->monitor;
 	return 0;
@@ -409,6 +411,8 @@ static int method_subscribe(sd_bus_message *m, void *userdata, sd_bus_error *err
 	}
 	sub->filter = f;
 	sub->serial = ++d->next_serial;
+	sub->peer_key = p->key;
+	sub->uid = uid;
 	sub->id = dom->next_client_id++;
 	snprintf(sub->path, sizeof(sub->path), CLIENT_PATH_FMT, dom->id, sub->id);
 	*c = (struct client){ .dom = dom, .peer = p, .sub = sub };

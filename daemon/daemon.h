@@ -42,6 +42,7 @@ struct peer {
 	struct dom *dom;
 	struct peer *next;
 	char *sender;               /* unique bus name */
+	uint64_t key;               /* daemon-wide, never reused: whose views are whose */
 	uid_t uid;
 	sd_bus_track *track;
 	bool holds;                 /* one pause level */
@@ -96,7 +97,7 @@ struct daemon {
 	struct event *watchdog;
 
 	struct signal_queue *signals;
-	uint64_t next_serial;       /* of subscriptions, daemon-wide: ranks merge ties */
+	uint64_t next_serial;       /* of subscriptions and peers, daemon-wide */
 
 	struct dom *domains;        /* ascending ids */
 	unsigned int nr_domains;
@@ -129,6 +130,7 @@ struct dom *dom_find_name(struct daemon *d, const char *name);
 int dom_create(struct daemon *d, const char *spec_json, struct dom **out, sd_bus_error *error);
 void domains_refresh(struct daemon *d);
 void dom_refresh(struct dom *dom);
+void dom_views_publish(struct dom *dom);
 #define RELEASED_VIEWS    (1u << 0)
 #define RELEASED_UNPAUSED (1u << 1)
 unsigned int dom_release(struct dom *dom);

@@ -232,6 +232,21 @@ int dom_add(struct daemon *d, av_domain *handle, struct dom **out)
 	return 0;
 }
 
+/* Tells the monitor who may switch vCPUs into which view: after each change to the views. */
+void dom_views_publish(struct dom *dom)
+{
+	if (!dom->monitor)
+		return;
+	for (uint32_t i = 0; i < MONITOR_MAX_VIEWS; i++) {
+		const struct view *v = i < dom->max_views ? &dom->views[i] : NULL;
+		uint64_t key = 0;
+
+		if (v && v->exists)
+			key = v->peer ? v->peer->key : VIEW_KEY_UID(v->owner);
+		monitor_set_view_key(dom->monitor, i, key);
+	}
+}
+
 /* The views are gone from the hypervisor: gone from the bus and the table too. */
 static void views_forget(struct dom *dom)
 {
@@ -246,6 +261,7 @@ static void views_forget(struct dom *dom)
 	free(dom->views);
 	dom->views = NULL;
 	dom->max_views = 0;
+	dom_views_publish(dom);
 }
 
 /*
@@ -553,6 +569,7 @@ static int method_create_view(sd_bus_message *m, void *userdata, sd_bus_error *e
 		.default_access = access, .owner = uid,
 		.peer = peer_find(dom, sd_bus_message_get_sender(m)),
 	};
+	dom_views_publish(dom);
 	view_path(&dom->views[index], path);
 	sd_bus_emit_object_added(d->bus, path);
 	sd_bus_emit_properties_changed(d->bus, dom->path, DOMAIN_IFACE, "Views", NULL);

@@ -306,6 +306,32 @@ static bool demand_fits(void)
 	       atomic_load_explicit(&demand.cpus, memory_order_relaxed);
 }
 
+/* View 0 is everyone's; root may use any view, as on the bus (view.c). */
+static bool view_usable(struct monitor *mon, const struct sub *sub, uint32_t view)
+{
+	uint64_t key;
+
+	if (!view || !sub->uid)
+		return true;
+	key = atomic_load_explicit(&mon->view_keys[view], memory_order_relaxed);
+	return key && (key == sub->peer_key || key == VIEW_KEY_UID(sub->uid));
+}
+
+/*
+ * An answer moves a vCPU only into a view its client could switch it to
+ * over the bus, so one client cannot steer the guest into another's view.
+ */
+static const char *switch_check(struct monitor *mon, const struct sub *sub,
+				const vm_event_response_t *rsp)
+{
+	if ((rsp->flags & VM_EVENT_FLAG_ALTERNATE_P2M) && !view_usable(mon, sub, rsp->altp2m_idx))
+		return "a switch into a view that is not its client's";
+	if ((rsp->flags & VM_EVENT_FLAG_FAST_SINGLESTEP) &&
+	    !view_usable(mon, sub, rsp->u.fast_singlestep.p2midx))
+		return "a fast single step into a view that is not its client's";
+	return NULL;
+}
+
 /*
  * @sub's answer to the event posted in its slot for @vcpu, by @deadline
  * (CLOCK_MONOTONIC ms); false when the default answer applies.
@@ -347,6 +373,8 @@ static bool collect(struct monitor *mon, struct sub *sub, uint32_t vcpu, uint64_
 	}
 	memcpy(rsp, &slot->rsp, sizeof(*rsp));
 	why = answer_check(rsp, req, MONITOR_MAX_VIEWS);
+	if (!why)
+		why = switch_check(mon, sub, rsp);
 	if (why) {
 		relaxed_add(&sub->bad_answers, 1);
 		log_debug("domain %u vCPU %u: %s answered badly: %s", mon->domid, vcpu, sub->path,
@@ -508,6 +536,12 @@ int monitor_new(av_domain *handle, uint32_t domid, uint32_t nr_vcpus, struct sig
 	}
 	*out = mon;
 	return 0;
+}
+
+void monitor_set_view_key(struct monitor *mon, uint32_t view, uint64_t key)
+{
+	if (view < MONITOR_MAX_VIEWS)
+		atomic_store_explicit(&mon->view_keys[view], key, memory_order_relaxed);
 }
 
 void monitor_set_answers(struct monitor *mon, int timeout_ms, enum default_answer def)

@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <event2/event.h>
 #include <altview/altview.h>
@@ -24,6 +25,13 @@
 #define FILTER_MAX_GFN_RANGES 16
 #define MONITOR_MAX_VCPUS 128
 #define MONITOR_MAX_VIEWS 512
+
+/*
+ * Who may switch vCPUs into a view by answering an event: the connection
+ * that made it (a struct peer's key, below 2^63), or any connection of the
+ * uid that made it when no monitoring connection did.  0: nobody.
+ */
+#define VIEW_KEY_UID(uid) (1ull << 63 | (uint64_t)(uid))
 
 /* Empty sets mean "all": no vCPU bits selects every vCPU, and so on. */
 struct filter {
@@ -48,6 +56,8 @@ struct sub {
 	_Atomic unsigned int refs;
 	uint32_t id;                /* .../client/<id> */
 	uint64_t serial;            /* ranks ties in merging */
+	uint64_t peer_key;          /* its connection's (VIEW_KEY_UID) */
+	uid_t uid;
 	bool signals;               /* delivered as Event signals instead of a channel */
 	struct filter filter;       /* under mon->lock */
 	char path[OBJECT_PATH_MAX];
@@ -85,6 +95,7 @@ struct monitor {
 	bool async_started;
 	_Atomic uint64_t taken;     /* synchronous events taken from the guest */
 	_Atomic uint64_t merged;    /* ... and answered, once each */
+	_Atomic uint64_t view_keys[MONITOR_MAX_VIEWS];     /* the bus thread's copy */
 };
 
 int monitor_new(av_domain *handle, uint32_t domid, uint32_t nr_vcpus, struct signal_queue *q,
@@ -92,6 +103,8 @@ int monitor_new(av_domain *handle, uint32_t domid, uint32_t nr_vcpus, struct sig
 /* Gives every pending event its default answer, stops the threads, closes the monitor. */
 void monitor_free(struct monitor *mon);
 void monitor_set_answers(struct monitor *mon, int timeout_ms, enum default_answer def);
+/* Who may switch vCPUs into @view from now on (VIEW_KEY_UID). */
+void monitor_set_view_key(struct monitor *mon, uint32_t view, uint64_t key);
 
 /* A channel of @ring_entries for a new subscription; its memfd in *@memfd (sealed). */
 int sub_new(struct monitor *mon, bool signals, uint32_t ring_entries, int *memfd,

@@ -335,6 +335,7 @@ void view_forget(struct view *v)
 	sd_bus_emit_object_removed(v->dom->d->bus, path);
 	v->exists = false;
 	v->peer = NULL;
+	dom_views_publish(v->dom);
 	sd_bus_emit_properties_changed(v->dom->d->bus, v->dom->path, DOMAIN_IFACE, "Views", NULL);
 }
 

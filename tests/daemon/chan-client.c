@@ -7,8 +7,9 @@
  *     answer    answer every synchronous event with no flags
  *     never     subscribe and never answer
  *     garbage   scribble over the slot word and answer of every event
- *     noview    answer every event with a switch to view 300, which does
- *               not exist (in range, so only the hypervisor can tell)
+ *     switch=N  answer every event with a switch to view N, or with "own"
+ *               to a view it creates on its connection (and prints
+ *               "view N" second)
  *     unsent    write answers into idle slots, for events never sent,
  *               and a ring tail from the future
  *     hang      create a view of its own, take the first event, print
@@ -45,7 +46,8 @@ int main(int argc, char **argv)
 	char dom_path[OBJECT_PATH_MAX], *kinds[8] = { 0 }, *list;
 	struct channel_header *h;
 	const char *mode, *path;
-	int memfd, notify_fd, r, n = 0;
+	int memfd, notify_fd, r, n = 0, view = -1;
+	bool own_view = false;
 	sd_bus *bus;
 	struct stat st;
 
@@ -54,6 +56,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	mode = argv[3];
+	if (!strncmp(mode, "switch=", 7)) {
+		own_view = !strcmp(mode + 7, "own");
+		view = atoi(mode + 7);
+		mode = "answer";
+	}
 	list = argv[4];
 	for (char *k = strtok(list, ","); k && n < 7; k = strtok(NULL, ","))
 		kinds[n++] = k;
@@ -79,14 +86,25 @@ int main(int argc, char **argv)
 	printf("%s\n", path);
 	fflush(stdout);
 
-	if (!strcmp(mode, "hang")) {
+	if (!strcmp(mode, "hang") || own_view) {
+		sd_bus_message *created = NULL;
+		uint32_t index;
+
 		/* Views may be on already (another client's): that is as good. */
 		sd_bus_call_method(bus, BUS_NAME, dom_path, DOMAIN_IFACE, "EnableViews", NULL, NULL,
 				   "u", 0);
 		r = sd_bus_call_method(bus, BUS_NAME, dom_path, DOMAIN_IFACE, "CreateView", &error,
-				       NULL, "s", "rwx");
+				       &created, "s", "rwx");
+		if (r >= 0)
+			r = sd_bus_message_read(created, "u", &index);
 		if (r < 0)
 			die("CreateView", r);
+		if (own_view) {
+			view = (int)index;
+			printf("view %u\n", index);
+			fflush(stdout);
+		}
+		sd_bus_message_unref(created);
 	}
 	for (uint32_t seed = 1;; seed = seed * 1103515245 + 12345) {
 		bool any = false;
@@ -107,14 +125,14 @@ int main(int argc, char **argv)
 			if (CHANNEL_WORD_STATE(w) != CHANNEL_PENDING)
 				continue;
 			any = true;
-			if (!strcmp(mode, "answer") || !strcmp(mode, "noview")) {
+			if (!strcmp(mode, "answer")) {
 				memset(&s->rsp, 0, sizeof(s->rsp));
 				s->rsp.version = VM_EVENT_INTERFACE_VERSION;
 				s->rsp.vcpu_id = v;
 				s->rsp.flags = VM_EVENT_FLAG_VCPU_PAUSED;
-				if (!strcmp(mode, "noview")) {
+				if (view >= 0) {
 					s->rsp.flags |= VM_EVENT_FLAG_ALTERNATE_P2M;
-					s->rsp.altp2m_idx = 300;
+					s->rsp.altp2m_idx = (uint16_t)view;
 				}
 				if (atomic_compare_exchange_strong(word, &w,
 								   CHANNEL_WORD(seq, CHANNEL_ANSWERED)))

@@ -11,8 +11,10 @@ ALTVIEWD=$1 DEMO=$2 CHAN=$3
 D=/org/altview1/domain/1
 
 # A short timeout, so that a client that never answers costs the guest little,
-# but long enough for a client that answers at once on a loaded machine.
-sed 's/"response_timeout_ms": [0-9]*/"response_timeout_ms": 250/' "$DEMO" >"$T/altviewd.json"
+# but long enough for a client that answers at once on a loaded machine;
+# nobody (nogroup) may monitor too.
+sed -e 's/"response_timeout_ms": [0-9]*/"response_timeout_ms": 250/' \
+	-e '0,/{/s//{ "group": "nogroup",/' "$DEMO" >"$T/altviewd.json"
 bus_start
 daemon_start "$T/altviewd.json"
 expect_progress "the demo guest runs" 1 4
@@ -47,9 +49,10 @@ expect_error "a domain that is not there" org.freedesktop.DBus.Error.UnknownObje
 expect_error "Close of another client's subscription" org.freedesktop.DBus.Error.UnknownObject '' \
 	call org.altview1 $D/client/99 org.altview1.Client Close
 
-# start_client MODE KINDS: a chan-client in the background; its path in CLIENT.
+# start_client MODE KINDS: a chan-client in the background (as $AS_CLIENT if set);
+# its path in CLIENT.
 start_client() {
-	"$CHAN" "$ADDR" 1 "$1" "$2" >"$T/client.out" 2>"$T/client.err" &
+	${AS_CLIENT:-} "$CHAN" "$ADDR" 1 "$1" "$2" >"$T/client.out" 2>"$T/client.err" &
 	CLIENT_PID=$!
 	for _ in $(seq 100); do
 		CLIENT=$(head -1 "$T/client.out")
@@ -78,7 +81,7 @@ expect_match "garbage is counted (BadAnswers)" '^[1-9]' "$(client_prop "$CLIENT"
 stop_client
 
 # ---- a switch to a view that does not exist (well-formed: only the hypervisor knows) ----
-start_client noview breakpoint
+start_client switch=300 breakpoint
 expect_progress "answers naming a missing view: every vCPU goes on" 1 4
 stop_client
 
@@ -102,6 +105,40 @@ stop_client
 wait_for "killed: its subscription is gone" 5 client_gone
 wait_for "killed: its view is destroyed" 5 sh -c "! busctl --address=$ADDR get-property org.altview1 $D org.altview1.Domain Views | grep -q view/1"
 expect_progress "killed mid-event: every vCPU goes on" 1 4
+
+# ---- answers that switch into a view the client does not own ----
+if command -v setpriv >/dev/null && [ "$(id -u)" -eq 0 ]; then
+	MEMBER="setpriv --reuid=65534 --regid=65534 --clear-groups"
+	active() { prop $D org.altview1.Domain ActiveViews; }
+	# in_view N: some vCPU is in view N (after the count, "au 4 ...").
+	in_view() { active | grep -Eq "^au [0-9]+ (.* )?$1( |\$)"; }
+	root_view=$(bctl call org.altview1 $D org.altview1.Domain CreateView s rwx | awk '{print $2}')
+	member_view=$($MEMBER busctl --address="$ADDR" call org.altview1 $D org.altview1.Domain \
+		CreateView s rwx | awk '{print $2}')
+	AS_CLIENT=$MEMBER start_client "switch=$root_view" breakpoint
+	expect_progress "nobody's answers switching into root's view: every vCPU goes on" 1 4
+	expect_match "they are refused (BadAnswers)" '^[1-9]' "$(client_prop "$CLIENT" BadAnswers)"
+	expect_eq "no vCPU is in root's view" "au 4 0 0 0 0" "$(active)"
+	stop_client
+	AS_CLIENT=$MEMBER start_client "switch=$member_view" breakpoint
+	wait_for "switching into its own view: the vCPUs go there" 10 in_view "$member_view"
+	expect_eq "and nothing is refused" 0 "$(client_prop "$CLIENT" BadAnswers)"
+	stop_client
+	AS_CLIENT=$MEMBER start_client switch=own breakpoint
+	wait_for "a client makes a view on its own connection" 5 grep -q '^view ' "$T/client.out"
+	own_view=$(sed -n 's/^view //p' "$T/client.out")
+	wait_for "switching into that view: the vCPUs go there" 10 in_view "$own_view"
+	expect_eq "and nothing is refused" 0 "$(client_prop "$CLIENT" BadAnswers)"
+	stop_client
+	wait_for "killed: that view goes with its connection" 10 sh -c \
+		"! busctl --address=$ADDR get-property org.altview1 $D org.altview1.Domain Views | grep -q view/$own_view"
+	start_client "switch=$root_view" breakpoint
+	wait_for "root's answers may use root's view" 10 in_view "$root_view"
+	stop_client
+	check "back to the host view" bctl call org.altview1 $D/view/0 org.altview1.View Switch
+	check "root's view destroyed" bctl call org.altview1 $D/view/$root_view org.altview1.View Destroy
+	check "nobody's view destroyed" bctl call org.altview1 $D/view/$member_view org.altview1.View Destroy
+fi
 
 # ---- a well-behaved client alongside ----
 start_client answer breakpoint

@@ -352,8 +352,8 @@ int main(int argc, char **argv)
 	static const uint32_t nr_clients[] = { 0, 1, 2, 4 };
 	static const char *const names[] = { "direct", "daemon-1", "daemon-2", "daemon-4" };
 	static const char *const floor_names[] = { "floor-1", "floor-2", "floor-4" };
-	uint32_t events = argc > 2 ? (uint32_t)strtoul(argv[2], NULL, 0) : 20000;
-	uint32_t rounds = argc > 3 ? (uint32_t)strtoul(argv[3], NULL, 0) : 3;
+	uint32_t events = argc > 2 ? (uint32_t)strtoul(argv[2], NULL, 0) : 80000;
+	uint32_t rounds = argc > 3 ? (uint32_t)strtoul(argv[3], NULL, 0) : 5;
 	double p50[4][16], rate[4][16], floor_rate[3][16], many_rate[4][16];
 	uint64_t received, dropped;
 

@@ -258,8 +258,8 @@ int altviewd_monitor_next(struct av_monitor *mon, vm_event_request_t *req)
 			__atomic_store_n(sync_notify, 0, __ATOMIC_RELAXED);
 		return 0;
 	}
+	/* Sequentially consistent, as take_any()'s loads of the posted bits: Dekker with post(). */
 	__atomic_store_n(sync_notify, 1, __ATOMIC_SEQ_CST);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	/* Drained before the last look: whatever comes after it makes the fd readable. */
 	eventfd_read(c->notify_fd, &ignored);
 	return take_any(c, req);

@@ -19,7 +19,7 @@
 
 #define MiB (UINT64_C(1) << 20)
 #define VCPUS 4
-#define LOOPS 3000
+#define LOOPS 30000
 #define READ_GFNS 64
 #define WRITE_GFN(i) (100 + (i))
 

@@ -131,6 +131,8 @@ int altviewd_monitor_open(struct av_monitor *mon, const struct av_monitor_opts *
 		channel_free(c);
 		return r;
 	}
+	/* A caller may poll before its first next(): the first event must make the fd readable. */
+	__atomic_store_n(&c->hdr->sync_notify, 1, __ATOMIC_SEQ_CST);
 	mon->be = c;
 	return 0;
 }

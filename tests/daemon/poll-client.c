@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * poll-client — monitors through libaltview's altviewd: backend the way a
- * single-threaded VMI tool does: one thread per monitor serving every vCPU
- * with av_monitor_next(), asleep in poll() on av_monitor_fd() whenever it
- * finds nothing.  Such a client hears of a synchronous event only through
- * the eventfd and finds it only through the channel's posted bits, so a
- * wake-up that never comes or an event it never sees stops it here.
+ * single-threaded VMI tool does: one thread per monitor serving every vCPU,
+ * asleep in poll() on av_monitor_fd() (first thing, as an event loop is)
+ * and taking what av_monitor_next() has when it wakes.  Such a client
+ * hears of a synchronous event only through the eventfd and finds it only
+ * through the channel's posted bits, so a wake-up that never comes or an
+ * event it never sees stops it here.
  *
  *   poll-client URI VCPUS EVENTS CLIENTS
  *
@@ -50,32 +51,31 @@ static void *serve(void *arg)
 	AV_OPTS(av_event, ev);
 
 	while (c->answered < c->expected) {
-		int r = av_monitor_next(c->mon, &ev);
+		/* Asleep first, as in an event loop: the fd says when next() has something. */
+		int r = poll(&pfd, 1, WAKE_TIMEOUT_MS);
 
+		if (r <= 0) {
+			c->error = "no wake-up from the eventfd with events still to come";
+			c->r = r < 0 ? -errno : -ETIMEDOUT;
+			break;
+		}
+		while ((r = av_monitor_next(c->mon, &ev)) == 0) {
+			if (!(ev.flags & AV_EVENT_F_SYNC))
+				continue;
+			if ((r = av_monitor_respond(c->mon, &ev, NULL)) < 0)
+				break;
+			c->answered++;
+		}
+		if (r != -EAGAIN) {
+			c->error = "taking or answering an event";
+			c->r = r;
+			break;
+		}
 		if (time(NULL) > deadline) {
 			c->error = "not done in time: events missed";
 			c->r = -ETIMEDOUT;
 			break;
 		}
-		if (r == -EAGAIN) {
-			r = poll(&pfd, 1, WAKE_TIMEOUT_MS);
-			if (r <= 0) {
-				c->error = "no wake-up from the eventfd with events still to come";
-				c->r = r < 0 ? -errno : -ETIMEDOUT;
-				break;
-			}
-			continue;
-		}
-		if (r == 0 && !(ev.flags & AV_EVENT_F_SYNC))
-			continue;
-		if (r == 0)
-			r = av_monitor_respond(c->mon, &ev, NULL);
-		if (r < 0) {
-			c->error = "taking or answering an event";
-			c->r = r;
-			break;
-		}
-		c->answered++;
 	}
 	/* A client that gave up answers nothing more: the others need not wait out its timeouts. */
 	if (c->error) {

@@ -262,7 +262,8 @@ _Static_assert(MONITOR_MAX_VCPUS <= CHANNEL_MAX_VCPUS, "a posted bit per vCPU");
 static void post(struct sub *sub, uint32_t vcpu, const vm_event_request_t *req)
 {
 	struct channel_slot *slot = channel_slot(sub->hdr, vcpu);
-	uint64_t *posted = &sub->hdr->sync_posted[vcpu / 64], bit = 1ull << (vcpu % 64);
+	uint64_t *posted = &sub->hdr->sync_posted[CHANNEL_POSTED_WORD(vcpu)];
+	uint64_t bit = CHANNEL_POSTED_BIT(vcpu);
 
 	sub->seq[vcpu] = CHANNEL_SEQ_NEXT(sub->seq[vcpu]);
 	memcpy(&slot->req, req, sizeof(*req));

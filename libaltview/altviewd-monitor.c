@@ -220,7 +220,7 @@ static bool slot_take(struct channel *c, uint32_t vcpu, bool again, vm_event_req
 static int take_any(struct channel *c, vm_event_request_t *req)
 {
 	uint64_t posted[CHANNEL_MAX_VCPUS / 64];
-	const uint32_t nr_words = (c->nr_vcpus + 63) / 64;
+	const uint32_t nr_words = CHANNEL_POSTED_WORD(c->nr_vcpus - 1) + 1;
 
 	if (ring_take(c, req) == 0)
 		return 0;
@@ -228,12 +228,13 @@ static int take_any(struct channel *c, vm_event_request_t *req)
 		posted[i] = __atomic_load_n(&c->hdr->sync_posted[i], __ATOMIC_SEQ_CST);
 	for (uint32_t k = 0; k < c->nr_vcpus; k++) {
 		uint32_t v = (c->next_vcpu + k) % c->nr_vcpus;
-		uint64_t bit = 1ull << (v % 64);
+		uint32_t word = CHANNEL_POSTED_WORD(v);
+		uint64_t bit = CHANNEL_POSTED_BIT(v);
 
-		if (!(posted[v / 64] & bit))
+		if (!(posted[word] & bit))
 			continue;
 		/* Cleared before the word is read: a post after this sets it again. */
-		__atomic_fetch_and(&c->hdr->sync_posted[v / 64], ~bit, __ATOMIC_SEQ_CST);
+		__atomic_fetch_and(&c->hdr->sync_posted[word], ~bit, __ATOMIC_SEQ_CST);
 		if (slot_take(c, v, false, req)) {
 			c->next_vcpu = (v + 1) % c->nr_vcpus;
 			return 0;

@@ -63,6 +63,8 @@ start_client() {
 }
 stop_client() { kill -KILL "$CLIENT_PID"; wait "$CLIENT_PID" 2>/dev/null; }
 client_gone() { ! bctl introspect org.altview1 "$CLIENT" >/dev/null 2>&1; }
+# view_gone N: the domain lists no view N.
+view_gone() { ! prop $D org.altview1.Domain Views | grep -q "view/$1\""; }
 
 # ---- a client that never answers ----
 start_client never breakpoint
@@ -103,7 +105,7 @@ views=$(prop $D org.altview1.Domain Views)
 expect_match "it made a view" 'view/1' "$views"
 stop_client
 wait_for "killed: its subscription is gone" 5 client_gone
-wait_for "killed: its view is destroyed" 5 sh -c "! busctl --address=$ADDR get-property org.altview1 $D org.altview1.Domain Views | grep -q view/1"
+wait_for "killed: its view is destroyed" 5 view_gone 1
 expect_progress "killed mid-event: every vCPU goes on" 1 4
 
 # ---- answers that switch into a view the client does not own ----
@@ -130,14 +132,15 @@ if command -v setpriv >/dev/null && [ "$(id -u)" -eq 0 ]; then
 	wait_for "switching into that view: the vCPUs go there" 10 in_view "$own_view"
 	expect_eq "and nothing is refused" 0 "$(client_prop "$CLIENT" BadAnswers)"
 	stop_client
-	wait_for "killed: that view goes with its connection" 10 sh -c \
-		"! busctl --address=$ADDR get-property org.altview1 $D org.altview1.Domain Views | grep -q view/$own_view"
+	wait_for "killed: that view goes with its connection" 10 view_gone "$own_view"
 	start_client "switch=$root_view" breakpoint
 	wait_for "root's answers may use root's view" 10 in_view "$root_view"
 	stop_client
 	check "back to the host view" bctl call org.altview1 $D/view/0 org.altview1.View Switch
 	check "root's view destroyed" bctl call org.altview1 $D/view/$root_view org.altview1.View Destroy
 	check "nobody's view destroyed" bctl call org.altview1 $D/view/$member_view org.altview1.View Destroy
+else
+	ok "answers switching into others' views # SKIP needs root and setpriv to act as nobody"
 fi
 
 # ---- a well-behaved client alongside ----

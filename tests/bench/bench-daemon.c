@@ -23,14 +23,21 @@
  * process and waits for all their answers, with the same spin-then-futex
  * handshake (slot-sync.h) and nothing else: no guest, no daemon, no
  * checks.  With fewer cores than threads its 4-vs-1 ratio is what any
- * thread-per-client design is held to.
+ * thread-per-client design is held to.  And what one wake-up costs the
+ * machine: two threads handing a futex back and forth with no spinning,
+ * on one CPU and across two.  Where crossing CPUs costs far more (a
+ * virtual machine whose idle vCPUs halt), every client that sleeps pays
+ * it, so bench-daemon.sh also runs the throughput rounds alone
+ * ("throughput") with altviewd and the clients confined to one CPU.
  *
- * usage: bench-daemon ADDRESS [EVENTS [ROUNDS]]
+ * usage: bench-daemon ADDRESS [EVENTS [ROUNDS [throughput]]]
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,6 +278,64 @@ static struct result floor_round_trip(uint32_t nr_clients, uint32_t events)
 	return res;
 }
 
+/* ---- Wake-ups: one thread waking another, on one CPU and across two ---------------- */
+
+struct wake_pair {
+	_Atomic uint32_t word;      /* 2 * n + 1: ping n; 2 * n + 2: its pong */
+	int cpu;                    /* the answerer's */
+	uint32_t round_trips;
+};
+
+static void pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+static void *wake_answer(void *arg)
+{
+	struct wake_pair *w = arg;
+	uint32_t v;
+
+	pin_to(w->cpu);
+	for (uint32_t n = 0; n < w->round_trips; n++) {
+		while ((v = atomic_load(&w->word)) != 2 * n + 1)
+			futex_wait(&w->word, v, SLOT_SLEEP_SLICE_MS);
+		atomic_store(&w->word, 2 * n + 2);
+		futex_wake(&w->word);
+	}
+	return NULL;
+}
+
+/* Mean ns per futex round trip with no spinning, the caller on @cpu_a, its partner on @cpu_b. */
+static double wake_round_trip(int cpu_a, int cpu_b, uint32_t round_trips)
+{
+	struct wake_pair w = { .cpu = cpu_b, .round_trips = round_trips };
+	cpu_set_t before;
+	pthread_t thread;
+	uint64_t start;
+	uint32_t v;
+
+	pthread_getaffinity_np(pthread_self(), sizeof(before), &before);
+	pthread_create(&thread, NULL, wake_answer, &w);
+	pin_to(cpu_a);
+	start = now_ns();
+	for (uint32_t n = 0; n < round_trips; n++) {
+		atomic_store(&w.word, 2 * n + 1);
+		futex_wake(&w.word);
+		while ((v = atomic_load(&w.word)) != 2 * n + 2)
+			futex_wait(&w.word, v, SLOT_SLEEP_SLICE_MS);
+	}
+	double ns = (double)(now_ns() - start) / round_trips;
+
+	pthread_join(thread, NULL);
+	pthread_setaffinity_np(pthread_self(), sizeof(before), &before);
+	return ns;
+}
+
 /* ---- Event signals ----------------------------------------------------------- */
 
 static int on_event(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -338,6 +403,9 @@ static void print_round(const char *path, uint32_t clients, uint32_t round, uint
 	fflush(stdout);
 }
 
+static const uint32_t nr_clients[] = { 0, 1, 2, 4 };
+static const char *const names[] = { "direct", "daemon-1", "daemon-2", "daemon-4" };
+
 static void print_many(const char *path, uint32_t clients, uint32_t round, uint32_t events,
 		       struct result res)
 {
@@ -347,22 +415,64 @@ static void print_many(const char *path, uint32_t clients, uint32_t round, uint3
 	fflush(stdout);
 }
 
+/* The 16-vCPU throughput with direct and 1, 2, 4 clients, rounds alternating; medians into @median. */
+static void throughput_rounds(uint32_t events, uint32_t rounds, double median[4])
+{
+	double rate[4][16];
+
+	for (uint32_t i = 0; i < rounds; i++)
+		for (int k = 0; k < 4; k++) {
+			struct result res = run_monitored(nr_clients[k], MANY_VCPUS, events / MANY_VCPUS);
+
+			print_many(names[k], nr_clients[k], i, events / MANY_VCPUS, res);
+			rate[k][i] = res.events_per_s;
+		}
+	for (int k = 0; k < 4; k++) {
+		qsort(rate[k], rounds, sizeof(double), cmp_double);
+		median[k] = rate[k][rounds / 2];
+	}
+}
+
+/* The CPUs this process may run on: the throughput line says which machine it was measured on. */
+static int cpus_allowed(void)
+{
+	cpu_set_t set;
+
+	return sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 0;
+}
+
+static void print_throughput(uint32_t events, uint32_t rounds, const double median[4])
+{
+	printf("{\"bench\":\"daemon_throughput\",\"rounds\":%u,\"vcpus\":%u,\"cpus\":%d,"
+	       "\"events_per_vcpu\":%u,\"direct_events_per_s\":%.0f,\"daemon1_events_per_s\":%.0f,"
+	       "\"daemon2_events_per_s\":%.0f,\"daemon4_events_per_s\":%.0f,"
+	       "\"throughput_4_vs_1\":%.2f}\n",
+	       rounds, MANY_VCPUS, cpus_allowed(), events / MANY_VCPUS, median[0], median[1],
+	       median[2], median[3], median[3] / median[1]);
+	fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
-	static const uint32_t nr_clients[] = { 0, 1, 2, 4 };
-	static const char *const names[] = { "direct", "daemon-1", "daemon-2", "daemon-4" };
 	static const char *const floor_names[] = { "floor-1", "floor-2", "floor-4" };
 	uint32_t events = argc > 2 ? (uint32_t)strtoul(argv[2], NULL, 0) : 80000;
 	uint32_t rounds = argc > 3 ? (uint32_t)strtoul(argv[3], NULL, 0) : 5;
-	double p50[4][16], rate[4][16], floor_rate[3][16], many_rate[4][16];
+	bool throughput_only = argc > 4 && !strcmp(argv[4], "throughput");
+	double p50[4][16], rate[4][16], floor_rate[3][16], many_rate[4];
 	uint64_t received, dropped;
 
-	if (argc < 2 || events < MANY_VCPUS || !rounds || rounds > 16) {
-		fprintf(stderr, "usage: bench-daemon ADDRESS [EVENTS [ROUNDS]]\n");
+	if (argc < 2 || (argc > 4 && !throughput_only) || events < MANY_VCPUS || !rounds ||
+	    rounds > 16) {
+		fprintf(stderr, "usage: bench-daemon ADDRESS [EVENTS [ROUNDS [throughput]]]\n");
 		return 2;
 	}
 	address = argv[1];
 	snprintf(uri, sizeof(uri), "altviewd:%s", address);
+	if (throughput_only) {
+		throughput_rounds(events, rounds, many_rate);
+		print_throughput(events, rounds, many_rate);
+		return 0;
+	}
 	/* Alternate, so drift in the machine lands on every side. */
 	for (uint32_t i = 0; i < rounds; i++) {
 		for (int k = 0; k < 4; k++) {
@@ -372,12 +482,6 @@ int main(int argc, char **argv)
 			p50[k][i] = (double)res.p50;
 			rate[k][i] = res.events_per_s;
 		}
-		for (int k = 0; k < 4; k++) {
-			struct result res = run_monitored(nr_clients[k], MANY_VCPUS, events / MANY_VCPUS);
-
-			print_many(names[k], nr_clients[k], i, events / MANY_VCPUS, res);
-			many_rate[k][i] = res.events_per_s;
-		}
 		for (int k = 0; k < 3; k++) {
 			struct result res = floor_round_trip(nr_clients[k + 1], events);
 
@@ -385,10 +489,10 @@ int main(int argc, char **argv)
 			floor_rate[k][i] = res.events_per_s;
 		}
 	}
+	throughput_rounds(events, rounds, many_rate);
 	for (int k = 0; k < 4; k++) {
 		qsort(p50[k], rounds, sizeof(double), cmp_double);
 		qsort(rate[k], rounds, sizeof(double), cmp_double);
-		qsort(many_rate[k], rounds, sizeof(double), cmp_double);
 		if (k < 3)
 			qsort(floor_rate[k], rounds, sizeof(double), cmp_double);
 	}
@@ -403,13 +507,13 @@ int main(int argc, char **argv)
 	       rate[2][rounds / 2], rate[3][rounds / 2], rate[3][rounds / 2] / rate[1][rounds / 2],
 	       floor_rate[0][rounds / 2], floor_rate[2][rounds / 2],
 	       floor_rate[2][rounds / 2] / floor_rate[0][rounds / 2]);
-	printf("{\"bench\":\"daemon_throughput\",\"rounds\":%u,\"vcpus\":%u,"
-	       "\"events_per_vcpu\":%u,\"direct_events_per_s\":%.0f,\"daemon1_events_per_s\":%.0f,"
-	       "\"daemon2_events_per_s\":%.0f,\"daemon4_events_per_s\":%.0f,"
-	       "\"throughput_4_vs_1\":%.2f}\n",
-	       rounds, MANY_VCPUS, events / MANY_VCPUS, many_rate[0][rounds / 2],
-	       many_rate[1][rounds / 2], many_rate[2][rounds / 2], many_rate[3][rounds / 2],
-	       many_rate[3][rounds / 2] / many_rate[1][rounds / 2]);
+	print_throughput(events, rounds, many_rate);
+	if (cpus_allowed() > 1) {
+		uint32_t n = events < 20000 ? events : 20000;
+
+		printf("{\"bench\":\"daemon_wake\",\"round_trips\":%u,\"one_cpu_ns\":%.0f,"
+		       "\"two_cpus_ns\":%.0f}\n", n, wake_round_trip(0, 0, n), wake_round_trip(0, 1, n));
+	}
 	double signals = signal_rate(events, &received, &dropped);
 
 	printf("{\"bench\":\"daemon_signals\",\"events\":%u,\"received\":%" PRIu64 ",\"dropped\":%"

@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -293,8 +294,18 @@ static void post(struct sub *sub, uint32_t vcpu, const vm_event_request_t *req)
  */
 static struct {
 	_Atomic int parties;        /* vCPU threads collecting + the answers they wait for */
-	_Atomic int cpus;           /* online, as of the last monitor_new() */
+	_Atomic int cpus;           /* allowed, as of the last monitor_new() */
 } demand;
+
+/* The CPUs this process may run on (CPUAffinity=, taskset), not all that are online. */
+static int cpus_allowed(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return (int)sysconf(_SC_NPROCESSORS_ONLN);
+	return CPU_COUNT(&set);
+}
 
 static void demand_add(int n)
 {
@@ -524,7 +535,7 @@ int monitor_new(av_domain *handle, uint32_t domid, uint32_t nr_vcpus, struct sig
 		.max_subs = max_subs, .timeout_ms = 1000,
 	};
 	pthread_mutex_init(&mon->lock, NULL);
-	atomic_store_explicit(&demand.cpus, (int)sysconf(_SC_NPROCESSORS_ONLN), memory_order_relaxed);
+	atomic_store_explicit(&demand.cpus, cpus_allowed(), memory_order_relaxed);
 	mon->subs = calloc(max_subs, sizeof(*mon->subs));
 	r = mon->subs ? dispatch_alloc(mon) : -ENOMEM;
 	if (r == 0)

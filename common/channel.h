@@ -23,9 +23,9 @@
  * eventfd, finds the posted slots through sync_posted: a bit per vCPU that
  * the daemon sets after the word and the client clears before it reads
  * the word, so a look costs a cache line rather than one per vCPU.  Before
- * it sleeps in poll() it sets sync_notify and looks once more; the daemon
- * writes the eventfd for a synchronous event only when it takes
- * sync_notify back from 1 to 0, once per sleep.
+ * it sleeps in poll() it drains the eventfd, then sets sync_notify and
+ * looks once more; the daemon writes the eventfd for a synchronous event
+ * only when it takes sync_notify back from 1 to 0, once per sleep.
  *
  * The ring is single-producer (daemon: head), single-consumer (client:
  * tail), never blocking: when it is full the event is counted in dropped.

@@ -248,7 +248,11 @@ static int take_any(struct channel *c, vm_event_request_t *req)
  * slot writes: sync_notify asks for the eventfd only once a look found
  * nothing and the caller is about to poll.  The flag is set before that
  * last look (Dekker with post() in the daemon), so an event posted after
- * it is seen either by the look or through the eventfd.
+ * it is seen either by the look or through the eventfd.  The eventfd is
+ * drained before the flag is set, never after: a post whose event the
+ * first look already took may find the flag set and write the eventfd
+ * meanwhile, and draining that write with the flag gone would leave
+ * nothing to wake the poller for the next event.
  */
 int altviewd_monitor_next(struct av_monitor *mon, vm_event_request_t *req)
 {
@@ -261,10 +265,9 @@ int altviewd_monitor_next(struct av_monitor *mon, vm_event_request_t *req)
 			__atomic_store_n(sync_notify, 0, __ATOMIC_RELAXED);
 		return 0;
 	}
+	eventfd_read(c->notify_fd, &ignored);
 	/* Sequentially consistent, as take_any()'s loads of the posted bits: Dekker with post(). */
 	__atomic_store_n(sync_notify, 1, __ATOMIC_SEQ_CST);
-	/* Drained before the last look: whatever comes after it makes the fd readable. */
-	eventfd_read(c->notify_fd, &ignored);
 	return take_any(c, req);
 }
 

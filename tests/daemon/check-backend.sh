@@ -2,11 +2,12 @@
 # libaltview's altviewd: backend, through altview-access unchanged: two
 # monitors on the demo guest at once, each seeing its own kinds of event;
 # one killed mid-run leaves no view, no subscription and no paused vCPU;
-# single-threaded pollers woken only by the eventfd miss no event.
+# single-threaded pollers woken only by the eventfd miss no event, not even
+# when a post takes the wake-up flag back during their last look.
 #
-#   check-backend.sh ALTVIEWD DEMO_CONFIG ALTVIEW_ACCESS POLL_CLIENT
+#   check-backend.sh ALTVIEWD DEMO_CONFIG ALTVIEW_ACCESS POLL_CLIENT WAKE_RACE
 . "$(dirname "$0")/lib.sh"
-ALTVIEWD=$1 DEMO=$2 ACCESS=$3 POLL_CLIENT=$4
+ALTVIEWD=$1 DEMO=$2 ACCESS=$3 POLL_CLIENT=$4 WAKE_RACE=$5
 D=/org/altview1/domain/1
 
 bus_start
@@ -54,6 +55,10 @@ expect_eq "each answered all 2000 events, woken by the eventfd alone" \
 	"$(printf 'client %s: answered 2000 of 2000\n' 0 1 2)" "$out"
 expect_eq "their guest is gone, and its subscriptions with it" "" \
 	"$(busctl --address="$ADDR" tree --list org.altview1 | grep '/domain/2')"
+
+out=$("$WAKE_RACE" "$URI" 2>&1); rc=$?
+expect_eq "a post that takes the flag back during a poller's last look still wakes it" 0 "$rc"
+[ "$rc" -eq 0 ] || printf '%s\n' "$out" | sed 's/^/# /'
 
 out=$("$ACCESS" --uri "altviewd:unix:path=$T/nobody-here" 1 breakpoint 2>&1); rc=$?
 expect_eq "no daemon at the address: exit 1" 1 "$rc"

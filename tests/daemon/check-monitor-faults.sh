@@ -52,6 +52,9 @@ expect_error "Close of another client's subscription" org.freedesktop.DBus.Error
 # start_client MODE KINDS: a chan-client in the background (as $AS_CLIENT if set);
 # its path in CLIENT.
 start_client() {
+	# Emptied here: the child's own redirection may come after the first look below,
+	# which would then take the previous client's path for this one's.
+	: >"$T/client.out"
 	${AS_CLIENT:-} "$CHAN" "$ADDR" 1 "$1" "$2" >"$T/client.out" 2>"$T/client.err" &
 	CLIENT_PID=$!
 	for _ in $(seq 100); do

@@ -23,7 +23,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -296,16 +295,6 @@ static struct {
 	_Atomic int parties;        /* vCPU threads collecting + the answers they wait for */
 	_Atomic int cpus;           /* allowed, as of the last monitor_new() */
 } demand;
-
-/* The CPUs this process may run on (CPUAffinity=, taskset), not all that are online. */
-static int cpus_allowed(void)
-{
-	cpu_set_t set;
-
-	if (sched_getaffinity(0, sizeof(set), &set) < 0)
-		return (int)sysconf(_SC_NPROCESSORS_ONLN);
-	return CPU_COUNT(&set);
-}
 
 static void demand_add(int n)
 {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <linux/futex.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -37,6 +38,19 @@ static inline void futex_wait(_Atomic uint32_t *addr, uint32_t expected, int tim
 	struct timespec ts = { .tv_sec = timeout_ms / 1000, .tv_nsec = (timeout_ms % 1000) * 1000000L };
 
 	syscall(SYS_futex, addr, FUTEX_WAIT, expected, &ts, NULL, 0);
+}
+
+/*
+ * The CPUs this process may run on (CPUAffinity=, taskset), not all that
+ * are online: whether a partner can be on a CPU while one spins.
+ */
+static inline int cpus_allowed(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return (int)sysconf(_SC_NPROCESSORS_ONLN);
+	return CPU_COUNT(&set);
 }
 
 static inline void cpu_relax(void)

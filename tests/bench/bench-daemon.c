@@ -30,7 +30,7 @@
  * it, so bench-daemon.sh also runs the throughput rounds alone
  * ("throughput") with altviewd and the clients confined to one CPU.
  *
- * usage: bench-daemon ADDRESS [EVENTS [ROUNDS [throughput]]]
+ * usage: bench-daemon ADDRESS [throughput] [EVENTS [ROUNDS]]
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -433,14 +433,6 @@ static void throughput_rounds(uint32_t events, uint32_t rounds, double median[4]
 	}
 }
 
-/* The CPUs this process may run on: the throughput line says which machine it was measured on. */
-static int cpus_allowed(void)
-{
-	cpu_set_t set;
-
-	return sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 0;
-}
-
 static void print_throughput(uint32_t events, uint32_t rounds, const double median[4])
 {
 	printf("{\"bench\":\"daemon_throughput\",\"rounds\":%u,\"vcpus\":%u,\"cpus\":%d,"
@@ -455,15 +447,16 @@ static void print_throughput(uint32_t events, uint32_t rounds, const double medi
 int main(int argc, char **argv)
 {
 	static const char *const floor_names[] = { "floor-1", "floor-2", "floor-4" };
-	uint32_t events = argc > 2 ? (uint32_t)strtoul(argv[2], NULL, 0) : 80000;
-	uint32_t rounds = argc > 3 ? (uint32_t)strtoul(argv[3], NULL, 0) : 5;
-	bool throughput_only = argc > 4 && !strcmp(argv[4], "throughput");
+	bool throughput_only = argc > 2 && !strcmp(argv[2], "throughput");
+	char **counts = argv + 2 + throughput_only;
+	int nr_counts = argc - 2 - throughput_only;
+	uint32_t events = nr_counts > 0 ? (uint32_t)strtoul(counts[0], NULL, 0) : 80000;
+	uint32_t rounds = nr_counts > 1 ? (uint32_t)strtoul(counts[1], NULL, 0) : 5;
 	double p50[4][16], rate[4][16], floor_rate[3][16], many_rate[4];
 	uint64_t received, dropped;
 
-	if (argc < 2 || (argc > 4 && !throughput_only) || events < MANY_VCPUS || !rounds ||
-	    rounds > 16) {
-		fprintf(stderr, "usage: bench-daemon ADDRESS [EVENTS [ROUNDS [throughput]]]\n");
+	if (argc < 2 || nr_counts > 2 || events < MANY_VCPUS || !rounds || rounds > 16) {
+		fprintf(stderr, "usage: bench-daemon ADDRESS [throughput] [EVENTS [ROUNDS]]\n");
 		return 2;
 	}
 	address = argv[1];

@@ -15,7 +15,7 @@ rc=$?
 daemon_stop TERM
 [ $rc -eq 0 ] && [ "$(nproc)" -gt 1 ] || exit $rc
 DAEMON_WRAPPER="taskset -c 0" daemon_start "$T/altviewd.json"
-taskset -c 0 "$BENCH" "$ADDR" "${1:-80000}" "${2:-5}" throughput
+taskset -c 0 "$BENCH" "$ADDR" throughput "$@"
 rc=$?
 daemon_stop TERM
 exit $rc

@@ -122,8 +122,11 @@ cmd_test() {
 	suite asan+ubsan build-asan
 	suite tsan build-tsan
 	suite fuzz build-fuzz --suite fuzz
+	# valgrind runs one thread at a time; its default hand-over lets a
+	# thread that yields take the CPU straight back, so a writer waiting for
+	# a descheduled reader can spin for seconds. --fair-sched=yes queues.
 	suite valgrind build --suite unit --suite lib \
-		--wrapper 'valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect --child-silent-after-fork=yes'
+		--wrapper 'valgrind -q --fair-sched=yes --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect --child-silent-after-fork=yes'
 
 	local skipped=""
 	[ "$SKIPPED" -eq 0 ] || skipped=", $SKIPPED skipped"

@@ -14,9 +14,14 @@
  * client a single thread serving them all (av_monitor_next() and poll()):
  * with one vCPU it would be only the inverse of the round trip, and with
  * more clients than CPUs every event would cost each client a wake-up,
- * where many vCPUs let a client answer several per wake-up.  Then the
- * D-Bus signal path: one Observe subscriber and no channel client, so the
- * daemon answers each event at once and sends an Event signal.
+ * where many vCPUs let a client answer several per wake-up.  It is
+ * measured with the pollers under SCHED_OTHER and under SCHED_BATCH, the
+ * policy for threads that serve throughput: a woken batch thread does not
+ * preempt the one running on its CPU, so its wake-up costs no reschedule
+ * interrupt; it runs when that thread next sleeps, which here is soon.
+ * Then the D-Bus signal path: one Observe subscriber and no channel
+ * client, so the daemon answers each event at once and sends an Event
+ * signal.
  *
  * What fanning out can cost on this machine at best is measured too (the
  * "floor"): one thread posts each event to 1, 2 or 4 threads in this
@@ -78,6 +83,7 @@ struct client {
 	pthread_t thread;
 	uint32_t vcpus, events;     /* each vCPU raises events + 1 */
 	uint64_t *takes;            /* client 0 only: when each event was taken */
+	int policy;                 /* of a thread serving all vCPUs */
 };
 
 static void *serve(void *arg)
@@ -108,8 +114,12 @@ static void *serve_all(void *arg)
 	struct client *c = arg;
 	struct pollfd pfd = { .fd = av_monitor_fd(c->mon), .events = POLLIN };
 	uint64_t total = (uint64_t)c->vcpus * (c->events + 1);
+	struct sched_param param = { 0 };
 	AV_OPTS(av_event, ev);
 	int r;
+
+	if ((r = pthread_setschedparam(pthread_self(), c->policy, &param)))
+		die("setting the poller's scheduling policy", -r);
 
 	for (uint64_t n = 0; n < total;) {
 		r = av_monitor_next(c->mon, &ev);
@@ -166,7 +176,8 @@ static int monitor_on(struct client *c, const char *at, uint32_t domid)
  * waits on its slot, and client 0's takes give the round trip.  More:
  * each client serves them all from one thread, and only throughput counts.
  */
-static struct result run_monitored(uint32_t nr_clients, uint32_t vcpus, uint32_t events)
+static struct result run_monitored(uint32_t nr_clients, uint32_t vcpus, uint32_t events,
+				   int policy)
 {
 	struct client clients[MAX_CLIENTS] = { 0 };
 	uint64_t *takes = calloc(events + 1, sizeof(*takes));
@@ -185,6 +196,7 @@ static struct result run_monitored(uint32_t nr_clients, uint32_t vcpus, uint32_t
 		clients[i].vcpus = vcpus;
 		clients[i].events = events;
 		clients[i].takes = i ? NULL : takes;
+		clients[i].policy = policy;
 		if (!nr_clients) {
 			clients[i].dom = dom;
 			r = av_monitor_open(dom, NULL, &clients[i].mon);
@@ -406,41 +418,61 @@ static void print_round(const char *path, uint32_t clients, uint32_t round, uint
 static const uint32_t nr_clients[] = { 0, 1, 2, 4 };
 static const char *const names[] = { "direct", "daemon-1", "daemon-2", "daemon-4" };
 
-static void print_many(const char *path, uint32_t clients, uint32_t round, uint32_t events,
-		       struct result res)
+/* The pollers' scheduling policies the throughput is measured with. */
+static const struct {
+	int policy;
+	const char *name;
+} pollers[] = {
+	{ SCHED_OTHER, "SCHED_OTHER" },
+	{ SCHED_BATCH, "SCHED_BATCH" },
+};
+
+#define NR_POLLERS (sizeof(pollers) / sizeof(pollers[0]))
+
+static void print_many(const char *path, uint32_t clients, const char *policy, uint32_t round,
+		       uint32_t events, struct result res)
 {
-	printf("{\"bench\":\"daemon_many_vcpus\",\"path\":\"%s\",\"clients\":%u,\"round\":%u,"
-	       "\"vcpus\":%u,\"events_per_vcpu\":%u,\"events_per_s\":%.0f}\n",
-	       path, clients, round, MANY_VCPUS, events, res.events_per_s);
+	printf("{\"bench\":\"daemon_many_vcpus\",\"path\":\"%s\",\"clients\":%u,\"pollers\":\"%s\","
+	       "\"round\":%u,\"vcpus\":%u,\"events_per_vcpu\":%u,\"events_per_s\":%.0f}\n",
+	       path, clients, policy, round, MANY_VCPUS, events, res.events_per_s);
 	fflush(stdout);
 }
 
-/* The 16-vCPU throughput with direct and 1, 2, 4 clients, rounds alternating; medians into @median. */
-static void throughput_rounds(uint32_t events, uint32_t rounds, double median[4])
+/*
+ * The 16-vCPU throughput with direct and 1, 2, 4 clients under each poller
+ * policy, rounds alternating; medians into @median.
+ */
+static void throughput_rounds(uint32_t events, uint32_t rounds, double median[NR_POLLERS][4])
 {
-	double rate[4][16];
+	double rate[NR_POLLERS][4][16];
 
 	for (uint32_t i = 0; i < rounds; i++)
-		for (int k = 0; k < 4; k++) {
-			struct result res = run_monitored(nr_clients[k], MANY_VCPUS, events / MANY_VCPUS);
+		for (size_t p = 0; p < NR_POLLERS; p++)
+			for (int k = 0; k < 4; k++) {
+				struct result res = run_monitored(nr_clients[k], MANY_VCPUS,
+								  events / MANY_VCPUS, pollers[p].policy);
 
-			print_many(names[k], nr_clients[k], i, events / MANY_VCPUS, res);
-			rate[k][i] = res.events_per_s;
+				print_many(names[k], nr_clients[k], pollers[p].name, i,
+					   events / MANY_VCPUS, res);
+				rate[p][k][i] = res.events_per_s;
+			}
+	for (size_t p = 0; p < NR_POLLERS; p++)
+		for (int k = 0; k < 4; k++) {
+			qsort(rate[p][k], rounds, sizeof(double), cmp_double);
+			median[p][k] = rate[p][k][rounds / 2];
 		}
-	for (int k = 0; k < 4; k++) {
-		qsort(rate[k], rounds, sizeof(double), cmp_double);
-		median[k] = rate[k][rounds / 2];
-	}
 }
 
-static void print_throughput(uint32_t events, uint32_t rounds, const double median[4])
+static void print_throughput(uint32_t events, uint32_t rounds, const double median[NR_POLLERS][4])
 {
-	printf("{\"bench\":\"daemon_throughput\",\"rounds\":%u,\"vcpus\":%u,\"cpus\":%d,"
-	       "\"events_per_vcpu\":%u,\"direct_events_per_s\":%.0f,\"daemon1_events_per_s\":%.0f,"
-	       "\"daemon2_events_per_s\":%.0f,\"daemon4_events_per_s\":%.0f,"
-	       "\"throughput_4_vs_1\":%.2f}\n",
-	       rounds, MANY_VCPUS, cpus_allowed(), events / MANY_VCPUS, median[0], median[1],
-	       median[2], median[3], median[3] / median[1]);
+	for (size_t p = 0; p < NR_POLLERS; p++)
+		printf("{\"bench\":\"daemon_throughput\",\"rounds\":%u,\"vcpus\":%u,\"cpus\":%d,"
+		       "\"pollers\":\"%s\",\"events_per_vcpu\":%u,\"direct_events_per_s\":%.0f,"
+		       "\"daemon1_events_per_s\":%.0f,\"daemon2_events_per_s\":%.0f,"
+		       "\"daemon4_events_per_s\":%.0f,\"throughput_4_vs_1\":%.2f}\n",
+		       rounds, MANY_VCPUS, cpus_allowed(), pollers[p].name, events / MANY_VCPUS,
+		       median[p][0], median[p][1], median[p][2], median[p][3],
+		       median[p][3] / median[p][1]);
 	fflush(stdout);
 }
 
@@ -452,7 +484,7 @@ int main(int argc, char **argv)
 	int nr_counts = argc - 2 - throughput_only;
 	uint32_t events = nr_counts > 0 ? (uint32_t)strtoul(counts[0], NULL, 0) : 80000;
 	uint32_t rounds = nr_counts > 1 ? (uint32_t)strtoul(counts[1], NULL, 0) : 5;
-	double p50[4][16], rate[4][16], floor_rate[3][16], many_rate[4];
+	double p50[4][16], rate[4][16], floor_rate[3][16], many_rate[NR_POLLERS][4];
 	uint64_t received, dropped;
 
 	if (argc < 2 || nr_counts > 2 || events < MANY_VCPUS || !rounds || rounds > 16) {
@@ -469,7 +501,7 @@ int main(int argc, char **argv)
 	/* Alternate, so drift in the machine lands on every side. */
 	for (uint32_t i = 0; i < rounds; i++) {
 		for (int k = 0; k < 4; k++) {
-			struct result res = run_monitored(nr_clients[k], 1, events);
+			struct result res = run_monitored(nr_clients[k], 1, events, SCHED_OTHER);
 
 			print_round(names[k], nr_clients[k], i, events, res);
 			p50[k][i] = (double)res.p50;

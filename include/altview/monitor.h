@@ -138,7 +138,10 @@ AV_API void av_monitor_close(av_monitor *mon);
 /* Which kinds are delivered: a mask of AV_EVENT_BIT(kind).  Thread-safe. */
 AV_API int av_monitor_set_events(av_monitor *mon, uint32_t mask);
 
-/* Readable when av_monitor_next() may have an event. */
+/*
+ * Readable when av_monitor_next() may have an event.  A thread serving all
+ * vCPUs for throughput may run SCHED_BATCH: see libaltview(3), Scheduling.
+ */
 AV_API int av_monitor_fd(av_monitor *mon);
 
 /* The next event from any vCPU, or -EAGAIN. */

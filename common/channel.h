@@ -60,10 +60,11 @@ enum channel_state {
 #define CHANNEL_WORD_STATE(word) ((word) & 3u)
 #define CHANNEL_WORD_SEQ(word) ((word) >> 2)
 /* seq wraps in 30 bits and is never 0, so no event's word is IDLE's. */
+#define CHANNEL_SEQ_NEXT(seq) (((seq) + 1) & 0x3fffffffu ? ((seq) + 1) & 0x3fffffffu : 1u)
+
 /* Where vCPU @vcpu's bit is in sync_posted: the word, and the bit in it. */
 #define CHANNEL_POSTED_WORD(vcpu) ((vcpu) / 64)
 #define CHANNEL_POSTED_BIT(vcpu) (1ull << ((vcpu) % 64))
-#define CHANNEL_SEQ_NEXT(seq) (((seq) + 1) & 0x3fffffffu ? ((seq) + 1) & 0x3fffffffu : 1u)
 
 struct channel_header {
 	uint32_t magic;

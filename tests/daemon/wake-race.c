@@ -48,9 +48,11 @@ int eventfd_read(int fd, eventfd_t *value)
 
 	if (!real)
 		real = (int (*)(int, eventfd_t *))dlsym(RTLD_NEXT, "eventfd_read");
-	if (fd == race_fd && ++race_reads &&
-	    __atomic_exchange_n(sync_notify, 0, __ATOMIC_SEQ_CST))
-		eventfd_write(fd, 1);
+	if (fd == race_fd) {
+		race_reads++;
+		if (__atomic_exchange_n(sync_notify, 0, __ATOMIC_SEQ_CST))
+			eventfd_write(fd, 1);
+	}
 	return real(fd, value);
 }
 

@@ -29,12 +29,19 @@
  *
  * The ring is single-producer (daemon: head), single-consumer (client:
  * tail), never blocking: when it is full the event is counted in dropped.
- * The daemon trusts nothing it reads back: a tail that is not behind head
- * by at most ring_entries is treated as a full ring, a word in any other
- * state than ANSWERED for the current seq as a bad answer.
+ *
+ * Each side may be hostile to the other: altviewd is root and its clients
+ * are not; a client must survive a daemon gone wrong.  So this header and
+ * channel.c own both ends of the protocol, and neither end ever lets
+ * shared memory decide where it reads or writes (struct channel_geometry).
+ * The daemon takes a tail that is not behind its head by at most the ring
+ * as a full ring, a word in any other state than ANSWERED for the current
+ * seq as a bad answer; the client takes a head that runs away from its
+ * tail as a broken channel, and skips a slot whose request is not for it.
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -94,26 +101,130 @@ struct channel_slot {
 _Static_assert(sizeof(struct channel_header) <= CHANNEL_HEADER_SIZE, "header fits its page");
 _Static_assert(sizeof(struct channel_slot) <= CHANNEL_SLOT_SIZE, "slot fits its size");
 
+static inline _Atomic uint32_t *channel_atomic(uint32_t *p)
+{
+	return (_Atomic uint32_t *)p;
+}
+
 static inline uint64_t channel_size(uint32_t nr_vcpus, uint32_t ring_entries)
 {
 	return CHANNEL_HEADER_SIZE + (uint64_t)nr_vcpus * CHANNEL_SLOT_SIZE +
 	       (uint64_t)ring_entries * sizeof(vm_event_request_t);
 }
 
-static inline struct channel_slot *channel_slot(void *base, uint32_t vcpu)
-{
-	return (struct channel_slot *)((uint8_t *)base + CHANNEL_HEADER_SIZE +
-				       (size_t)vcpu * CHANNEL_SLOT_SIZE);
-}
+/*
+ * Both ends keep the channel's geometry to themselves: it is decided once
+ * (the producer when it creates the channel, the consumer when it checks
+ * the one it was given) and never read back from shared memory, which the
+ * other party may rewrite at any moment.  Every index either end computes
+ * is bounded by these private copies; everything read from a field the
+ * other party writes is read once, into private memory, then checked.
+ */
+struct channel_geometry {
+	uint32_t nr_vcpus;
+	uint32_t ring_entries;      /* a power of two */
+	uint64_t size;
+};
 
-static inline vm_event_request_t *channel_ring_entry(void *base, uint32_t nr_vcpus,
-						     uint32_t index)
-{
-	return (vm_event_request_t *)((uint8_t *)base + CHANNEL_HEADER_SIZE +
-				      (size_t)nr_vcpus * CHANNEL_SLOT_SIZE) + index;
-}
+/* ---- the producer: altviewd ---------------------------------------------------- */
 
-static inline _Atomic uint32_t *channel_atomic(uint32_t *p)
-{
-	return (_Atomic uint32_t *)p;
-}
+struct channel_producer {
+	struct channel_header *hdr;
+	struct channel_geometry geo;
+	uint32_t ring_head;         /* the only copy the producer trusts */
+	uint32_t *seq;              /* per vCPU: the event last posted to its slot */
+	struct spin_budget *spin;   /* per vCPU: how long waiting for an answer spins */
+};
+
+/*
+ * A sealed memfd of @nr_vcpus slots and a ring of @ring_entries (a power of
+ * two up to CHANNEL_RING_MAX) in *@memfd, mapped by the producer.
+ */
+int channel_producer_init(struct channel_producer *p, uint32_t nr_vcpus, uint32_t ring_entries,
+			  int *memfd);
+void channel_producer_deinit(struct channel_producer *p);
+
+/*
+ * Posts @req into @vcpu's slot as a new event.  True when the consumer
+ * asked to be woken (sync_notify), which this call took back: the caller
+ * writes the eventfd.
+ */
+bool channel_post(struct channel_producer *p, uint32_t vcpu, const vm_event_request_t *req);
+
+/* The slot's state word for the event last posted: PENDING until something happens. */
+uint32_t channel_pending_word(const struct channel_producer *p, uint32_t vcpu);
+/* Whether the slot still holds that event unanswered. */
+bool channel_pending(struct channel_producer *p, uint32_t vcpu);
+/* Spins on the slot while it is pending, within the vCPU's adaptive budget; false when out. */
+bool channel_spin(struct channel_producer *p, uint32_t vcpu);
+/* Sleeps at most @ms while the slot is pending. */
+void channel_nap(struct channel_producer *p, uint32_t vcpu, int ms);
+
+/*
+ * What the consumer made of the pending event:
+ *   0          answered: its response, copied once, in *@rsp (unchecked)
+ *   -EAGAIN    still pending
+ *   -EPROTO    the slot's word is neither pending nor the answer to it
+ */
+int channel_take_answer(struct channel_producer *p, uint32_t vcpu, vm_event_response_t *rsp);
+/*
+ * Ends the wait for the pending event: true if the slot then showed it
+ * expired, false if an answer came first (take it with channel_take_answer).
+ */
+bool channel_expire(struct channel_producer *p, uint32_t vcpu);
+/* Expires every slot's pending event and wakes whoever sleeps on one (the consumer went away). */
+void channel_expire_all(struct channel_producer *p);
+
+/* Appends @req to the ring; false (nothing written) when the ring is full. */
+bool channel_ring_push(struct channel_producer *p, const vm_event_request_t *req);
+void channel_set_dropped(struct channel_producer *p, uint64_t dropped);
+
+/* ---- the consumer: libaltview's altviewd: backend ----------------------------------- */
+
+struct channel_consumer {
+	struct channel_header *hdr;
+	struct channel_geometry geo;
+	uint32_t ring_tail;         /* the only copy the consumer trusts */
+};
+
+/*
+ * Maps the channel in @memfd and checks it is one this code speaks, for a
+ * domain of @nr_vcpus: sealed against shrinking, the size its header
+ * states, magic and version.  -EPROTO with the reason in @why otherwise.
+ */
+int channel_consumer_init(struct channel_consumer *c, int memfd, uint32_t nr_vcpus,
+			  char *why, size_t whysz);
+void channel_consumer_deinit(struct channel_consumer *c);
+
+/*
+ * The next request on the ring into @req: 0, -EAGAIN when there is none,
+ * -EPROTO when the producer's head is not within a ring of the tail.
+ */
+int channel_ring_take(struct channel_consumer *c, vm_event_request_t *req);
+
+/* @vcpu's slot word, for the handshake below. */
+uint32_t channel_slot_word(struct channel_consumer *c, uint32_t vcpu);
+/*
+ * The request of the event the slot showed as @word (PENDING) into @req,
+ * if the word has not moved on meanwhile and the request is one for that
+ * vCPU: a slot the producer rewrites while it is copied is not taken.
+ */
+bool channel_slot_copy(struct channel_consumer *c, uint32_t vcpu, uint32_t word,
+		       vm_event_request_t *req);
+/*
+ * Answers the event of @seq in @vcpu's slot: 0, -ETIMEDOUT when the
+ * producer expired it, -ESTALE when the slot holds another event.
+ */
+int channel_answer(struct channel_consumer *c, uint32_t vcpu, uint32_t seq,
+		   const vm_event_response_t *rsp);
+/* Spins, then sleeps at most @ms, while @vcpu's slot word is still @word. */
+bool channel_slot_spin(struct channel_consumer *c, uint32_t vcpu, uint32_t word,
+		       struct spin_budget *b);
+void channel_slot_nap(struct channel_consumer *c, uint32_t vcpu, uint32_t word, int ms);
+
+/* The posted bits of vCPUs [64 * @i, 64 * @i + 63], and clearing one before its slot is read. */
+uint64_t channel_posted(struct channel_consumer *c, uint32_t i);
+void channel_posted_clear(struct channel_consumer *c, uint32_t vcpu);
+/* Asks the producer to write the eventfd for the next synchronous event (or no longer). */
+void channel_want_notify(struct channel_consumer *c, bool want);
+uint64_t channel_dropped(struct channel_consumer *c);

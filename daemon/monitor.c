@@ -58,57 +58,17 @@ void sub_unref(struct sub *sub)
 {
 	if (!sub || atomic_fetch_sub_explicit(&sub->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	if (sub->hdr)
-		munmap(sub->hdr, sub->size);
+	channel_producer_deinit(&sub->chan);
 	if (sub->notify_fd >= 0)
 		close(sub->notify_fd);
-	free(sub->seq);
-	free(sub->spin);
 	free(sub);
-}
-
-static int channel_create(struct sub *sub, uint32_t nr_vcpus, uint32_t ring_entries, int *memfd)
-{
-	const unsigned int seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
-	int fd, r;
-
-	sub->size = channel_size(nr_vcpus, ring_entries);
-	fd = memfd_create("altview-channel", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd < 0)
-		return -errno;
-	/* Sealed against resizing: a client cannot make the daemon's accesses fault. */
-	if (ftruncate(fd, (off_t)sub->size) < 0 || fcntl(fd, F_ADD_SEALS, seals) < 0)
-		goto fail;
-	sub->hdr = mmap(NULL, sub->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (sub->hdr == MAP_FAILED) {
-		sub->hdr = NULL;
-		goto fail;
-	}
-	sub->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (sub->notify_fd < 0)
-		goto fail;
-	*sub->hdr = (struct channel_header){
-		.magic = CHANNEL_MAGIC,
-		.version = CHANNEL_VERSION,
-		.nr_vcpus = nr_vcpus,
-		.ring_entries = ring_entries,
-		.size = sub->size,
-		.slots_offset = CHANNEL_HEADER_SIZE,
-		.ring_offset = CHANNEL_HEADER_SIZE + (uint64_t)nr_vcpus * CHANNEL_SLOT_SIZE,
-	};
-	*memfd = fd;
-	return 0;
-fail:
-	r = -errno;
-	close(fd);
-	return r;
 }
 
 int sub_new(struct monitor *mon, bool signals, uint32_t ring_entries, int *memfd,
 	    struct sub **out)
 {
 	struct sub *sub;
-	int r;
+	int r = 0;
 
 	sub = calloc(1, sizeof(*sub));
 	if (!sub)
@@ -117,14 +77,18 @@ int sub_new(struct monitor *mon, bool signals, uint32_t ring_entries, int *memfd
 	sub->signals = signals;
 	sub->notify_fd = -1;
 	if (!signals) {
-		sub->seq = calloc(mon->nr_vcpus, sizeof(*sub->seq));
-		sub->spin = calloc(mon->nr_vcpus, sizeof(*sub->spin));
-		r = sub->seq && sub->spin ? channel_create(sub, mon->nr_vcpus, ring_entries, memfd)
-					  : -ENOMEM;
-		if (r < 0) {
-			sub_unref(sub);
-			return r;
+		r = channel_producer_init(&sub->chan, mon->nr_vcpus, ring_entries, memfd);
+		if (r >= 0) {
+			sub->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+			if (sub->notify_fd < 0) {
+				r = -errno;
+				close(*memfd);
+			}
 		}
+	}
+	if (r < 0) {
+		sub_unref(sub);
+		return r;
 	}
 	*out = sub;
 	return 0;
@@ -200,18 +164,11 @@ static size_t match(struct monitor *mon, const struct av_event *ev, struct sub *
 
 static void ring_push(struct sub *sub, const vm_event_request_t *req)
 {
-	struct channel_header *h = sub->hdr;
-	uint32_t head = atomic_load_explicit(channel_atomic(&h->ring_head), memory_order_relaxed);
-	uint32_t tail = atomic_load_explicit(channel_atomic(&h->ring_tail), memory_order_acquire);
-
-	/* A tail from the future (a scribbling client) reads as a full ring. */
-	if (head - tail >= h->ring_entries) {
+	if (!channel_ring_push(&sub->chan, req)) {
 		relaxed_add(&sub->dropped, 1);
-		__atomic_store_n(&h->dropped, relaxed_get(&sub->dropped), __ATOMIC_RELAXED);
+		channel_set_dropped(&sub->chan, relaxed_get(&sub->dropped));
 		return;
 	}
-	memcpy(channel_ring_entry(h, h->nr_vcpus, head & (h->ring_entries - 1)), req, sizeof(*req));
-	atomic_store_explicit(channel_atomic(&h->ring_head), head + 1, memory_order_release);
 	relaxed_add(&sub->events, 1);
 	notify(sub);
 }
@@ -261,25 +218,10 @@ _Static_assert(MONITOR_MAX_VCPUS <= CHANNEL_MAX_VCPUS, "a posted bit per vCPU");
 
 static void post(struct sub *sub, uint32_t vcpu, const vm_event_request_t *req)
 {
-	struct channel_slot *slot = channel_slot(sub->hdr, vcpu);
-	uint64_t *posted = &sub->hdr->sync_posted[CHANNEL_POSTED_WORD(vcpu)];
-	uint64_t bit = CHANNEL_POSTED_BIT(vcpu);
+	bool wanted = channel_post(&sub->chan, vcpu, req);
 
-	sub->seq[vcpu] = CHANNEL_SEQ_NEXT(sub->seq[vcpu]);
-	memcpy(&slot->req, req, sizeof(*req));
-	slot_publish(channel_atomic(&slot->word), CHANNEL_WORD(sub->seq[vcpu], CHANNEL_PENDING),
-		     &slot->client_sleeping);
-	/* A bit still set has not been looked at: the client will see the word. */
-	if (!(__atomic_load_n(posted, __ATOMIC_SEQ_CST) & bit))
-		__atomic_fetch_or(posted, bit, __ATOMIC_SEQ_CST);
 	relaxed_add(&sub->events, 1);
-	/*
-	 * After the word and its bit, as the client sets it before its last
-	 * look (channel.h); taken back, so that only the first event of a
-	 * burst pays for the write and the client's wake-up.
-	 */
-	if (__atomic_load_n(&sub->hdr->sync_notify, __ATOMIC_SEQ_CST) &&
-	    __atomic_exchange_n(&sub->hdr->sync_notify, 0, __ATOMIC_SEQ_CST))
+	if (wanted)
 		notify(sub);
 }
 
@@ -340,39 +282,34 @@ static const char *switch_check(struct monitor *mon, const struct sub *sub,
 static bool collect(struct monitor *mon, struct sub *sub, uint32_t vcpu, uint64_t deadline,
 		    const vm_event_request_t *req, vm_event_response_t *rsp)
 {
-	struct channel_slot *slot = channel_slot(sub->hdr, vcpu);
-	_Atomic uint32_t *word = channel_atomic(&slot->word);
-	const uint32_t pending = CHANNEL_WORD(sub->seq[vcpu], CHANNEL_PENDING);
+	struct channel_producer *chan = &sub->chan;
 	const char *why;
-	uint32_t w;
+	int r;
 
-	while ((w = atomic_load_explicit(word, memory_order_acquire)) == pending &&
-	       !atomic_load(&sub->dead)) {
+	while ((r = channel_take_answer(chan, vcpu, rsp)) == -EAGAIN && !atomic_load(&sub->dead)) {
 		uint64_t now;
 
-		if (demand_fits() && spin_until(word, pending, false, &sub->spin[vcpu]))
+		if (demand_fits() && channel_spin(chan, vcpu))
 			continue;
 		now = monotonic_ms();
 		if (now >= deadline) {
-			if (!atomic_compare_exchange_strong(word, &w, CHANNEL_WORD(sub->seq[vcpu],
-										   CHANNEL_EXPIRED)))
+			if (!channel_expire(chan, vcpu))
 				continue;       /* answered just now */
 			relaxed_add(&sub->expired, 1);
 			notify(sub);
 			return false;
 		}
-		slot_nap(word, pending, true, &slot->daemon_sleeping,
-			 deadline - now < NAP_SLICE_MS ? (int)(deadline - now) : NAP_SLICE_MS);
+		channel_nap(chan, vcpu, deadline - now < NAP_SLICE_MS ? (int)(deadline - now)
+								    : NAP_SLICE_MS);
 	}
 	if (atomic_load(&sub->dead))
 		return false;
-	if (w != CHANNEL_WORD(sub->seq[vcpu], CHANNEL_ANSWERED)) {
+	if (r == -EPROTO) {
 		relaxed_add(&sub->bad_answers, 1);
-		log_debug("domain %u vCPU %u: %s wrote slot state %#x, not an answer", mon->domid,
-			  vcpu, sub->path, w);
+		log_debug("domain %u vCPU %u: %s wrote a slot state that is not an answer",
+			  mon->domid, vcpu, sub->path);
 		return false;
 	}
-	memcpy(rsp, &slot->rsp, sizeof(*rsp));
 	why = answer_check(rsp, req, MONITOR_MAX_VIEWS);
 	if (!why)
 		why = switch_check(mon, sub, rsp);
@@ -557,17 +494,7 @@ static void sub_kill(struct sub *sub)
 	atomic_store(&sub->dead, true);
 	if (sub->signals)
 		return;
-	for (uint32_t v = 0; v < sub->hdr->nr_vcpus; v++) {
-		struct channel_slot *slot = channel_slot(sub->hdr, v);
-		_Atomic uint32_t *word = channel_atomic(&slot->word);
-		uint32_t w = atomic_load(word);
-
-		/* Changing the word ends a dispatch thread's futex wait even before it looks at dead. */
-		if (CHANNEL_WORD_STATE(w) == CHANNEL_PENDING &&
-		    atomic_compare_exchange_strong(word, &w, CHANNEL_WORD(CHANNEL_WORD_SEQ(w),
-									  CHANNEL_EXPIRED)))
-			futex_wake(word);
-	}
+	channel_expire_all(&sub->chan);
 	notify(sub);
 }
 

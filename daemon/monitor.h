@@ -62,12 +62,9 @@ struct sub {
 	struct filter filter;       /* under mon->lock */
 	char path[OBJECT_PATH_MAX];
 
-	/* The channel (not for signals). */
+	/* The channel (not for signals); per vCPU, that vCPU's dispatcher's only. */
 	int notify_fd;              /* eventfd: the daemon writes, the client polls */
-	struct channel_header *hdr;
-	uint64_t size;
-	uint32_t *seq;              /* per vCPU, that vCPU's dispatcher's only */
-	struct spin_budget *spin;   /* likewise */
+	struct channel_producer chan;
 
 	_Atomic bool dead;          /* closed or its client went away: answered for from now on */
 	_Atomic uint64_t events, dropped, expired, bad_answers;

@@ -13,8 +13,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "altviewd.h"
@@ -25,10 +23,8 @@
 
 struct channel {
 	char path[OBJECT_PATH_MAX];         /* the subscription's object */
-	int memfd, notify_fd;
-	struct channel_header *hdr;
-	uint64_t size;
-	uint32_t nr_vcpus;
+	int notify_fd;
+	struct channel_consumer chan;
 	/* Per vCPU: the seq of the event last handed out, and whether next() has. */
 	_Atomic uint32_t taken_seq[AV_MAX_VCPUS];
 	_Atomic bool taken_by_next[AV_MAX_VCPUS];
@@ -41,59 +37,25 @@ static struct channel *chan_of(struct av_monitor *mon)
 	return mon->be;
 }
 
-static struct channel_slot *slot_of(struct channel *c, uint32_t vcpu)
-{
-	return channel_slot(c->hdr, vcpu);
-}
-
-/* The daemon is trusted, but a channel that does not add up is not mapped blindly. */
-static int channel_check(struct av_monitor *mon, struct channel *c)
-{
-	const struct channel_header *h = c->hdr;
-	struct stat st;
-	int seals = fcntl(c->memfd, F_GET_SEALS);
-
-	if (fstat(c->memfd, &st) < 0 || seals < 0 || !(seals & F_SEAL_SHRINK) ||
-	    (uint64_t)st.st_size != c->size || h->magic != CHANNEL_MAGIC ||
-	    h->version != CHANNEL_VERSION || h->nr_vcpus != mon->dom->nr_vcpus ||
-	    h->nr_vcpus > CHANNEL_MAX_VCPUS ||
-	    !h->ring_entries || (h->ring_entries & (h->ring_entries - 1)) ||
-	    h->size != channel_size(h->nr_vcpus, h->ring_entries) || h->size != c->size ||
-	    h->slots_offset != CHANNEL_HEADER_SIZE) {
-		av_err(mon->dom->hv, "%s: the daemon's channel is not one this library reads "
-		       "(version %u)", c->path, h->version);
-		return -EPROTO;
-	}
-	return 0;
-}
-
-static int channel_map(struct av_monitor *mon, struct channel *c)
-{
-	struct stat st;
-
-	if (fstat(c->memfd, &st) < 0)
-		return -errno;
-	c->size = (uint64_t)st.st_size;
-	if (c->size < CHANNEL_HEADER_SIZE)
-		return -EPROTO;
-	c->hdr = mmap(NULL, c->size, PROT_READ | PROT_WRITE, MAP_SHARED, c->memfd, 0);
-	if (c->hdr == MAP_FAILED) {
-		c->hdr = NULL;
-		return -errno;
-	}
-	c->nr_vcpus = mon->dom->nr_vcpus;
-	return channel_check(mon, c);
-}
-
 static void channel_free(struct channel *c)
 {
-	if (c->hdr)
-		munmap(c->hdr, c->size);
-	if (c->memfd >= 0)
-		close(c->memfd);
+	channel_consumer_deinit(&c->chan);
 	if (c->notify_fd >= 0)
 		close(c->notify_fd);
 	free(c);
+}
+
+/* A daemon gone wrong must not take its clients with it: the channel is checked, then kept to. */
+static int channel_map(struct av_monitor *mon, struct channel *c, int memfd)
+{
+	char why[160];
+	int r;
+
+	r = channel_consumer_init(&c->chan, memfd, mon->dom->nr_vcpus, why, sizeof(why));
+	if (r == -EPROTO)
+		av_err(mon->dom->hv, "%s: the daemon's channel is not one this library reads: %s",
+		       c->path, why);
+	return r;
 }
 
 int altviewd_monitor_open(struct av_monitor *mon, const struct av_monitor_opts *opts)
@@ -110,7 +72,7 @@ int altviewd_monitor_open(struct av_monitor *mon, const struct av_monitor_opts *
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	c->memfd = c->notify_fd = -1;
+	c->notify_fd = -1;
 	/* No kinds at first, as on hv: (av_monitor_set_events says which). */
 	r = altviewd_call(mon->dom->hv, altviewd_domain_path(mon->dom), DOMAIN_IFACE, "Subscribe",
 			  -ESRCH, &reply, "a{sv}", 0);
@@ -118,13 +80,13 @@ int altviewd_monitor_open(struct av_monitor *mon, const struct av_monitor_opts *
 		r = sd_bus_message_read(reply, "ohh", &path, &memfd, &notify_fd);
 	if (r >= 0) {
 		snprintf(c->path, sizeof(c->path), "%s", path);
-		c->memfd = fcntl(memfd, F_DUPFD_CLOEXEC, 3);
+		r = channel_map(mon, c, memfd);
+	}
+	if (r >= 0) {
 		c->notify_fd = fcntl(notify_fd, F_DUPFD_CLOEXEC, 3);
-		r = c->memfd < 0 || c->notify_fd < 0 ? -errno : 0;
+		r = c->notify_fd < 0 ? -errno : 0;
 	}
 	sd_bus_message_unref(reply);
-	if (r >= 0)
-		r = channel_map(mon, c);
 	if (r < 0) {
 		if (c->path[0])
 			altviewd_call(mon->dom->hv, c->path, CLIENT_IFACE, "Close", 0, NULL, "");
@@ -132,7 +94,7 @@ int altviewd_monitor_open(struct av_monitor *mon, const struct av_monitor_opts *
 		return r;
 	}
 	/* A caller may poll before its first next(): the first event must make the fd readable. */
-	__atomic_store_n(&c->hdr->sync_notify, 1, __ATOMIC_SEQ_CST);
+	channel_want_notify(&c->chan, true);
 	mon->be = c;
 	return 0;
 }
@@ -183,60 +145,55 @@ int altviewd_monitor_fd(struct av_monitor *mon)
 
 /* ---- taking events ---------------------------------------------------------------- */
 
-static int ring_take(struct channel *c, vm_event_request_t *req)
-{
-	struct channel_header *h = c->hdr;
-	uint32_t tail = atomic_load_explicit(channel_atomic(&h->ring_tail), memory_order_relaxed);
-	uint32_t head = atomic_load_explicit(channel_atomic(&h->ring_head), memory_order_acquire);
-
-	if (tail == head)
-		return -EAGAIN;
-	memcpy(req, channel_ring_entry(h, h->nr_vcpus, tail & (h->ring_entries - 1)), sizeof(*req));
-	atomic_store_explicit(channel_atomic(&h->ring_tail), tail + 1, memory_order_release);
-	return 0;
-}
-
 /* The slot's pending event into @req if it has one; @again allows one handed out before. */
 static bool slot_take(struct channel *c, uint32_t vcpu, bool again, vm_event_request_t *req)
 {
-	struct channel_slot *slot = slot_of(c, vcpu);
-	uint32_t w = atomic_load_explicit(channel_atomic(&slot->word), memory_order_acquire);
+	uint32_t w = channel_slot_word(&c->chan, vcpu);
 
 	if (CHANNEL_WORD_STATE(w) != CHANNEL_PENDING)
 		return false;
 	if (!again && atomic_load(&c->taken_by_next[vcpu]) &&
 	    atomic_load(&c->taken_seq[vcpu]) == CHANNEL_WORD_SEQ(w))
 		return false;
-	memcpy(req, &slot->req, sizeof(*req));
-	/* Posted again while it was being copied: not the event copied, take it next time. */
-	if (atomic_load_explicit(channel_atomic(&slot->word), memory_order_acquire) != w)
+	if (!channel_slot_copy(&c->chan, vcpu, w, req))
 		return false;
 	atomic_store(&c->taken_seq[vcpu], CHANNEL_WORD_SEQ(w));
 	atomic_store(&c->taken_by_next[vcpu], !again);
 	return true;
 }
 
+/* A ring the daemon broke is said once per take, not taken for an empty one. */
+static int ring_take(struct av_monitor *mon, struct channel *c, vm_event_request_t *req)
+{
+	int r = channel_ring_take(&c->chan, req);
+
+	if (r == -EPROTO)
+		av_err(mon->dom->hv, "%s: the daemon's ring head is not within a ring of this "
+		       "client's tail", c->path);
+	return r;
+}
+
 /* Where a look for any vCPU's event starts moves on each time, so none waits behind the others. */
-static int take_any(struct channel *c, vm_event_request_t *req)
+static int take_any(struct av_monitor *mon, struct channel *c, vm_event_request_t *req)
 {
 	uint64_t posted[CHANNEL_MAX_VCPUS / 64];
-	const uint32_t nr_words = CHANNEL_POSTED_WORD(c->nr_vcpus - 1) + 1;
+	const uint32_t nr_vcpus = c->chan.geo.nr_vcpus;
+	const uint32_t nr_words = CHANNEL_POSTED_WORD(nr_vcpus - 1) + 1;
+	int r = ring_take(mon, c, req);
 
-	if (ring_take(c, req) == 0)
-		return 0;
+	if (r != -EAGAIN)
+		return r;
 	for (uint32_t i = 0; i < nr_words; i++)
-		posted[i] = __atomic_load_n(&c->hdr->sync_posted[i], __ATOMIC_SEQ_CST);
-	for (uint32_t k = 0; k < c->nr_vcpus; k++) {
-		uint32_t v = (c->next_vcpu + k) % c->nr_vcpus;
-		uint32_t word = CHANNEL_POSTED_WORD(v);
-		uint64_t bit = CHANNEL_POSTED_BIT(v);
+		posted[i] = channel_posted(&c->chan, i);
+	for (uint32_t k = 0; k < nr_vcpus; k++) {
+		uint32_t v = (c->next_vcpu + k) % nr_vcpus;
 
-		if (!(posted[word] & bit))
+		if (!(posted[CHANNEL_POSTED_WORD(v)] & CHANNEL_POSTED_BIT(v)))
 			continue;
 		/* Cleared before the word is read: a post after this sets it again. */
-		__atomic_fetch_and(&c->hdr->sync_posted[word], ~bit, __ATOMIC_SEQ_CST);
+		channel_posted_clear(&c->chan, v);
 		if (slot_take(c, v, false, req)) {
-			c->next_vcpu = (v + 1) % c->nr_vcpus;
+			c->next_vcpu = (v + 1) % nr_vcpus;
 			return 0;
 		}
 	}
@@ -257,18 +214,17 @@ static int take_any(struct channel *c, vm_event_request_t *req)
 int altviewd_monitor_next(struct av_monitor *mon, vm_event_request_t *req)
 {
 	struct channel *c = chan_of(mon);
-	uint8_t *sync_notify = &c->hdr->sync_notify;
 	eventfd_t ignored;
+	int r = take_any(mon, c, req);
 
-	if (take_any(c, req) == 0) {
-		if (__atomic_load_n(sync_notify, __ATOMIC_RELAXED))
-			__atomic_store_n(sync_notify, 0, __ATOMIC_RELAXED);
-		return 0;
+	if (r != -EAGAIN) {
+		if (r == 0)
+			channel_want_notify(&c->chan, false);
+		return r;
 	}
 	eventfd_read(c->notify_fd, &ignored);
-	/* Sequentially consistent, as take_any()'s loads of the posted bits: Dekker with post(). */
-	__atomic_store_n(sync_notify, 1, __ATOMIC_SEQ_CST);
-	return take_any(c, req);
+	channel_want_notify(&c->chan, true);
+	return take_any(mon, c, req);
 }
 
 int altviewd_monitor_next_async(struct av_monitor *mon, vm_event_request_t *req)
@@ -277,29 +233,27 @@ int altviewd_monitor_next_async(struct av_monitor *mon, vm_event_request_t *req)
 	eventfd_t ignored;
 
 	eventfd_read(c->notify_fd, &ignored);
-	return ring_take(c, req);
+	return ring_take(mon, c, req);
 }
 
 int altviewd_monitor_wait(struct av_monitor *mon, uint32_t vcpu, int timeout_ms,
 			  vm_event_request_t *req)
 {
 	struct channel *c = chan_of(mon);
-	struct channel_slot *slot = slot_of(c, vcpu);
-	_Atomic uint32_t *word = channel_atomic(&slot->word);
 	uint64_t deadline = monotonic_ms() + (uint64_t)timeout_ms;
 
 	for (;;) {
-		uint32_t w = atomic_load_explicit(word, memory_order_acquire);
+		uint32_t w = channel_slot_word(&c->chan, vcpu);
 		int64_t left;
 
 		if (slot_take(c, vcpu, true, req))
 			return 0;
-		if (spin_until(word, w, false, &c->spin[vcpu]))
+		if (channel_slot_spin(&c->chan, vcpu, w, &c->spin[vcpu]))
 			continue;
 		left = (int64_t)(deadline - monotonic_ms());
 		if (left <= 0)
 			return -ETIMEDOUT;
-		slot_nap(word, w, true, &slot->client_sleeping, (int)left);
+		channel_slot_nap(&c->chan, vcpu, w, (int)left);
 	}
 }
 
@@ -307,27 +261,17 @@ int altviewd_monitor_respond(struct av_monitor *mon, const vm_event_response_t *
 {
 	struct channel *c = chan_of(mon);
 	uint32_t vcpu = rsp->vcpu_id;
-	struct channel_slot *slot = slot_of(c, vcpu);
-	uint32_t seq = atomic_load(&c->taken_seq[vcpu]);
-	uint32_t w = CHANNEL_WORD(seq, CHANNEL_PENDING);
+	int r = channel_answer(&c->chan, vcpu, atomic_load(&c->taken_seq[vcpu]), rsp);
 
-	memcpy(&slot->rsp, rsp, sizeof(*rsp));
-	if (!atomic_compare_exchange_strong(channel_atomic(&slot->word), &w,
-					    CHANNEL_WORD(seq, CHANNEL_ANSWERED))) {
-		if (w == CHANNEL_WORD(seq, CHANNEL_EXPIRED)) {
-			av_err(mon->dom->hv, "vCPU %u: too late: the daemon answered this event with "
-			       "its default answer", vcpu);
-			return -ETIMEDOUT;
-		}
+	if (r == -ETIMEDOUT)
+		av_err(mon->dom->hv, "vCPU %u: too late: the daemon answered this event with its "
+		       "default answer", vcpu);
+	else if (r < 0)
 		av_err(mon->dom->hv, "vCPU %u: the daemon no longer waits for this answer", vcpu);
-		return -ESTALE;
-	}
-	if (__atomic_load_n(&slot->daemon_sleeping, __ATOMIC_SEQ_CST))
-		futex_wake(channel_atomic(&slot->word));
-	return 0;
+	return r;
 }
 
 void altviewd_monitor_get_stats(struct av_monitor *mon, struct av_monitor_stats *st)
 {
-	st->async_dropped = __atomic_load_n(&chan_of(mon)->hdr->dropped, __ATOMIC_RELAXED);
+	st->async_dropped = channel_dropped(&chan_of(mon)->chan);
 }

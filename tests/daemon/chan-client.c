@@ -14,6 +14,14 @@
  *               and a ring tail from the future
  *     hang      create a view of its own, take the first event, print
  *               "pending", then sleep until killed
+ *     scribble  create a view of its own that sends asynchronous events
+ *               (n2rwx, re-armed every few milliseconds) and move every
+ *               vCPU into it, then write random values into every field
+ *               of the channel, header, slots and ring, while events flow
+ *
+ * In answer mode it also checks what the daemon wrote: a header or a
+ * request that is not what the daemon sent (another client's scribbling
+ * landing here) makes it print "corrupt: ..." and exit 3.
  *
  * It prints its object path first, then runs until killed.
  */
@@ -33,10 +41,103 @@
 #include "channel.h"
 #include "org-altview1.h"
 
+static struct channel_slot *channel_slot(struct channel_header *h, uint32_t vcpu)
+{
+	return (struct channel_slot *)((uint8_t *)h + CHANNEL_HEADER_SIZE +
+				       (size_t)vcpu * CHANNEL_SLOT_SIZE);
+}
+
 static void die(const char *what, int r)
 {
 	fprintf(stderr, "chan-client: %s: %s\n", what, strerror(-r));
 	exit(1);
+}
+
+static uint64_t rnd_state = 0x9e3779b97f4a7c15ull;
+
+/* xorshift64*: a fixed sequence, so a failure can be replayed. */
+static uint64_t rnd(void)
+{
+	rnd_state ^= rnd_state >> 12;
+	rnd_state ^= rnd_state << 25;
+	rnd_state ^= rnd_state >> 27;
+	return rnd_state * 0x2545f4914f6cdd1dull;
+}
+
+/* Values that break naive arithmetic more often than random ones do. */
+static uint64_t nasty(void)
+{
+	static const uint64_t edges[] = {
+		0, 1, 2, 0x7f, 0xff, 0x7fffffff, 0x80000000, 0xffffffff, 0x100000000ull,
+		UINT64_MAX, UINT64_MAX - 1, 1ull << 63, CHANNEL_RING_MAX, CHANNEL_MAX_VCPUS + 1,
+	};
+
+	return rnd() % 3 ? edges[rnd() % (sizeof(edges) / sizeof(edges[0]))] : rnd();
+}
+
+static void poke(void *field, size_t size)
+{
+	uint64_t v = nasty();
+
+	/* A store the daemon may race with: atomic, so the scribbling itself is well defined. */
+	switch (size) {
+	case 1: __atomic_store_n((uint8_t *)field, (uint8_t)v, __ATOMIC_RELAXED); break;
+	case 4: __atomic_store_n((uint32_t *)field, (uint32_t)v, __ATOMIC_RELAXED); break;
+	case 8: __atomic_store_n((uint64_t *)field, v, __ATOMIC_RELAXED); break;
+	default:
+		for (size_t i = 0; i < size; i++)
+			__atomic_store_n((uint8_t *)field + i, (uint8_t)rnd(), __ATOMIC_RELAXED);
+	}
+}
+
+/* One random field of the channel gets a random value. */
+static void scribble(struct channel_header *h, uint32_t nr_vcpus, size_t size)
+{
+	struct channel_slot *s = channel_slot(h, (uint32_t)(rnd() % nr_vcpus));
+	uint8_t *ring = (uint8_t *)channel_slot(h, nr_vcpus);
+
+#define FIELD(f) { &(f), sizeof(f) }
+	struct { void *p; size_t size; } fields[] = {
+		FIELD(h->magic), FIELD(h->version), FIELD(h->nr_vcpus), FIELD(h->ring_entries),
+		FIELD(h->size), FIELD(h->slots_offset), FIELD(h->ring_offset), FIELD(h->dropped),
+		FIELD(h->sync_notify), FIELD(h->sync_posted[0]), FIELD(h->sync_posted[1]),
+		FIELD(h->ring_head), FIELD(h->ring_tail), FIELD(s->word), FIELD(s->client_sleeping),
+		FIELD(s->daemon_sleeping), FIELD(s->req), FIELD(s->rsp),
+		{ ring + rnd() % ((size_t)((uint8_t *)h + size - ring) / 8) * 8, 8 },
+	};
+#undef FIELD
+	size_t i = rnd() % (sizeof(fields) / sizeof(fields[0]));
+
+	poke(fields[i].p, fields[i].size);
+}
+
+static void corrupt(const char *what, uint64_t got)
+{
+	printf("corrupt: %s is %#" PRIx64 "\n", what, got);
+	fflush(stdout);
+	exit(3);
+}
+
+/* What only the daemon writes into a well-behaved client's channel is still what it wrote. */
+static void check_header(const struct channel_header *h, const struct channel_header *orig)
+{
+	if (h->magic != orig->magic || h->version != orig->version)
+		corrupt("the magic or version", (uint64_t)h->magic << 32 | h->version);
+	if (h->nr_vcpus != orig->nr_vcpus || h->ring_entries != orig->ring_entries)
+		corrupt("the geometry", (uint64_t)h->nr_vcpus << 32 | h->ring_entries);
+	if (h->size != orig->size || h->slots_offset != orig->slots_offset ||
+	    h->ring_offset != orig->ring_offset)
+		corrupt("the layout", h->size);
+}
+
+/* Arms n2rwx on every page of @view: each first access sends an asynchronous event. */
+static void rearm(sd_bus *bus, const char *dom_path, uint32_t view, uint64_t pages)
+{
+	char path[OBJECT_PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/view/%u", dom_path, view);
+	sd_bus_call_method(bus, BUS_NAME, path, VIEW_IFACE, "SetAccess", NULL, NULL, "tts",
+			   (uint64_t)0, pages, "n2rwx");
 }
 
 int main(int argc, char **argv)
@@ -48,6 +149,9 @@ int main(int argc, char **argv)
 	const char *mode, *path;
 	int memfd, notify_fd, r, n = 0, view = -1;
 	bool own_view = false;
+	struct channel_header orig;
+	uint64_t pages = 0;
+	uint32_t nr_vcpus;
 	sd_bus *bus;
 	struct stat st;
 
@@ -56,6 +160,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	mode = argv[3];
+	if (getenv("CHAN_SEED"))
+		rnd_state += strtoull(getenv("CHAN_SEED"), NULL, 0);
 	if (!strncmp(mode, "switch=", 7)) {
 		own_view = !strcmp(mode + 7, "own");
 		view = atoi(mode + 7);
@@ -83,10 +189,20 @@ int main(int argc, char **argv)
 	h = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
 	if (h == MAP_FAILED)
 		die("mapping the channel", -errno);
+	/* Its own copy, as the daemon keeps one: the header is what it scribbles on. */
+	orig = *h;
+	nr_vcpus = h->nr_vcpus < CHANNEL_MAX_VCPUS ? h->nr_vcpus : CHANNEL_MAX_VCPUS;
 	printf("%s\n", path);
 	fflush(stdout);
 
-	if (!strcmp(mode, "hang") || own_view) {
+	if (!strcmp(mode, "scribble")) {
+		r = sd_bus_get_property_trivial(bus, BUS_NAME, dom_path, DOMAIN_IFACE, "MemoryBytes",
+						&error, 't', &pages);
+		if (r < 0)
+			die("MemoryBytes", r);
+		pages /= 4096;
+	}
+	if (!strcmp(mode, "hang") || !strcmp(mode, "scribble") || own_view) {
 		sd_bus_message *created = NULL;
 		uint32_t index;
 
@@ -104,12 +220,32 @@ int main(int argc, char **argv)
 			printf("view %u\n", index);
 			fflush(stdout);
 		}
+		if (!strcmp(mode, "scribble")) {
+			char vpath[OBJECT_PATH_MAX + 32];
+
+			view = (int)index;
+			snprintf(vpath, sizeof(vpath), "%s/view/%u", dom_path, index);
+			r = sd_bus_call_method(bus, BUS_NAME, vpath, VIEW_IFACE, "Switch", &error,
+					       NULL, "");
+			if (r < 0)
+				die("Switch", r);
+		}
 		sd_bus_message_unref(created);
 	}
-	for (uint32_t seed = 1;; seed = seed * 1103515245 + 12345) {
+	for (uint32_t seed = 1, round = 0;; seed = seed * 1103515245 + 12345, round++) {
 		bool any = false;
 
-		for (uint32_t v = 0; v < h->nr_vcpus; v++) {
+		if (!strcmp(mode, "scribble")) {
+			if (round % 16 == 0)
+				rearm(bus, dom_path, (uint32_t)view, pages);
+			for (int i = 0; i < 64; i++)
+				scribble(h, nr_vcpus, (size_t)st.st_size);
+			poll(NULL, 0, 1);
+			continue;
+		}
+		if (!strcmp(mode, "answer"))
+			check_header(h, &orig);
+		for (uint32_t v = 0; v < nr_vcpus; v++) {
 			struct channel_slot *s = channel_slot(h, v);
 			_Atomic uint32_t *word = channel_atomic(&s->word);
 			uint32_t w = atomic_load(word), seq = CHANNEL_WORD_SEQ(w);
@@ -126,6 +262,9 @@ int main(int argc, char **argv)
 				continue;
 			any = true;
 			if (!strcmp(mode, "answer")) {
+				if (s->req.version != VM_EVENT_INTERFACE_VERSION || s->req.vcpu_id != v)
+					corrupt("a request's version and vCPU",
+						(uint64_t)s->req.version << 32 | s->req.vcpu_id);
 				memset(&s->rsp, 0, sizeof(s->rsp));
 				s->rsp.version = VM_EVENT_INTERFACE_VERSION;
 				s->rsp.vcpu_id = v;

@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(gcc g++ clang libclang-rt-14-dev meson ninja-build pkg-config libxen-dev libjson-c-dev
-	libsystemd-dev libevent-dev libdbus-1-dev dbus-daemon systemd
+	libsystemd-dev libevent-dev libdbus-1-dev dbus-daemon dbus-bin systemd
 	libunicorn-dev
 	abigail-tools scdoc valgrind)
 BUILD_ROOT=${BUILD_ROOT:-.}

@@ -322,16 +322,30 @@ static void client_free(struct client *c)
 	free(c);
 }
 
-static void emit_event(void *ctx, const char *path, const struct event_note *n)
+/*
+ * Unicast, to the subscriber alone: guest state (gfns, rip) is for the
+ * client that asked, not for whoever matches on the interface.
+ */
+static void emit_event(void *ctx, const struct sub *sub, const struct event_note *n)
 {
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
 	struct daemon *d = ctx;
 	char access[4] = "";
+	int r;
 
 	if (n->kind == AV_EVENT_MEM_ACCESS)
 		snprintf(access, sizeof(access), "%s%s%s", n->access & AV_MEM_R ? "r" : "",
 			 n->access & AV_MEM_W ? "w" : "", n->access & AV_MEM_X ? "x" : "");
-	sd_bus_emit_signal(d->bus, path, CLIENT_IFACE, "Event", "suutstb", event_kind_name(n->kind),
-			   n->vcpu, n->view, n->gfn, access, n->rip, (int)n->sync);
+	r = sd_bus_message_new_signal(d->bus, &m, sub->path, CLIENT_IFACE, "Event");
+	if (r >= 0)
+		r = sd_bus_message_set_destination(m, sub->destination);
+	if (r >= 0)
+		r = sd_bus_message_append(m, "suutstb", event_kind_name(n->kind), n->vcpu, n->view,
+					  n->gfn, access, n->rip, (int)n->sync);
+	if (r >= 0)
+		r = sd_bus_send(d->bus, m, NULL);
+	if (r < 0)
+		log_debug("%s: Event signal not sent: %s", sub->path, strerror(-r));
 }
 
 static int monitor_get(struct dom *dom, struct monitor **out)
@@ -403,7 +417,7 @@ static int method_subscribe(sd_bus_message *m, void *userdata, sd_bus_error *err
 	if (r < 0)
 		return r;
 	c = calloc(1, sizeof(*c));
-	r = c ? sub_new(mon, signals, ring_entries, &memfd, &sub) : -ENOMEM;
+	r = c ? sub_new(mon, signals, ring_entries, p->sender, &memfd, &sub) : -ENOMEM;
 	if (r < 0) {
 		free(c);
 		peer_maybe_free(p);

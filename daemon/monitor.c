@@ -61,11 +61,12 @@ void sub_unref(struct sub *sub)
 	channel_producer_deinit(&sub->chan);
 	if (sub->notify_fd >= 0)
 		close(sub->notify_fd);
+	free(sub->destination);
 	free(sub);
 }
 
-int sub_new(struct monitor *mon, bool signals, uint32_t ring_entries, int *memfd,
-	    struct sub **out)
+int sub_new(struct monitor *mon, bool signals, uint32_t ring_entries, const char *destination,
+	    int *memfd, struct sub **out)
 {
 	struct sub *sub;
 	int r = 0;
@@ -76,7 +77,10 @@ int sub_new(struct monitor *mon, bool signals, uint32_t ring_entries, int *memfd
 	sub->refs = 1;
 	sub->signals = signals;
 	sub->notify_fd = -1;
-	if (!signals) {
+	sub->destination = strdup(destination);
+	if (!sub->destination)
+		r = -ENOMEM;
+	else if (!signals) {
 		r = channel_producer_init(&sub->chan, mon->nr_vcpus, ring_entries, memfd);
 		if (r >= 0) {
 			sub->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -601,7 +605,7 @@ void monitor_remove(struct monitor *mon, struct sub *sub)
 #define SIGNAL_QUEUE_SIZE 4096
 
 struct queued_note {
-	char path[OBJECT_PATH_MAX];
+	struct sub *sub;            /* referenced until sent */
 	struct event_note note;
 };
 
@@ -629,7 +633,8 @@ static void signal_push(struct signal_queue *q, struct sub *sub, const struct av
 	}
 	was_empty = q->head == q->tail;
 	qn = &q->notes[q->head++ % SIGNAL_QUEUE_SIZE];
-	memcpy(qn->path, sub->path, sizeof(qn->path));
+	sub_ref(sub);
+	qn->sub = sub;
 	event_gfn(ev, &gfn);
 	qn->note = (struct event_note){
 		.kind = ev->kind, .vcpu = ev->vcpu, .view = ev->view,
@@ -656,8 +661,12 @@ static void on_signal_wake(evutil_socket_t fd, short what, void *arg)
 		for (n = 0; n < 64 && q->tail != q->head; n++)
 			batch[n] = q->notes[q->tail++ % SIGNAL_QUEUE_SIZE];
 		pthread_mutex_unlock(&q->lock);
-		for (uint32_t i = 0; i < n; i++)
-			q->emit(q->ctx, batch[i].path, &batch[i].note);
+		for (uint32_t i = 0; i < n; i++) {
+			/* A subscription closed meanwhile gets nothing more. */
+			if (!atomic_load(&batch[i].sub->dead))
+				q->emit(q->ctx, batch[i].sub, &batch[i].note);
+			sub_unref(batch[i].sub);
+		}
 	} while (n == 64);
 }
 
@@ -691,6 +700,8 @@ void signal_queue_free(struct signal_queue *q)
 		return;
 	if (q->wake)
 		event_free(q->wake);
+	while (q->notes && q->tail != q->head)
+		sub_unref(q->notes[q->tail++ % SIGNAL_QUEUE_SIZE].sub);
 	if (q->wake_fd >= 0)
 		close(q->wake_fd);
 	free(q->notes);

@@ -59,6 +59,7 @@ struct sub {
 	uint64_t peer_key;          /* its connection's (VIEW_KEY_UID) */
 	uid_t uid;
 	bool signals;               /* delivered as Event signals instead of a channel */
+	char *destination;          /* the subscriber's unique name: signals go to it alone */
 	struct filter filter;       /* under mon->lock */
 	char path[OBJECT_PATH_MAX];
 
@@ -103,9 +104,12 @@ void monitor_set_answers(struct monitor *mon, int timeout_ms, enum default_answe
 /* Who may switch vCPUs into @view from now on (VIEW_KEY_UID). */
 void monitor_set_view_key(struct monitor *mon, uint32_t view, uint64_t key);
 
-/* A channel of @ring_entries for a new subscription; its memfd in *@memfd (sealed). */
-int sub_new(struct monitor *mon, bool signals, uint32_t ring_entries, int *memfd,
-	    struct sub **out);
+/*
+ * A new subscription for the connection @destination: a channel of
+ * @ring_entries, its memfd in *@memfd (sealed), or Event signals.
+ */
+int sub_new(struct monitor *mon, bool signals, uint32_t ring_entries, const char *destination,
+	    int *memfd, struct sub **out);
 void sub_unref(struct sub *sub);
 /* Starts delivering to @sub (the monitor takes a reference). */
 int monitor_add(struct monitor *mon, struct sub *sub);
@@ -124,7 +128,7 @@ struct event_note {
 };
 
 /* Event signals: the dispatch threads queue them, the main loop sends them. */
-typedef void signal_emit_fn(void *ctx, const char *path, const struct event_note *note);
+typedef void signal_emit_fn(void *ctx, const struct sub *sub, const struct event_note *note);
 int signal_queue_new(struct event_base *base, signal_emit_fn *emit, void *ctx,
 		     struct signal_queue **out);
 void signal_queue_free(struct signal_queue *q);

@@ -14,6 +14,8 @@
  *               and a ring tail from the future
  *     hang      create a view of its own, take the first event, print
  *               "pending", then sleep until killed
+ *     observe   Observe instead of Subscribe: count the Event signals that
+ *               reach it, and print "events N" as the count grows
  *     scribble  create a view of its own that sends asynchronous events
  *               (n2rwx, re-armed every few milliseconds) and move every
  *               vCPU into it, then write random values into every field
@@ -111,6 +113,35 @@ static void scribble(struct channel_header *h, uint32_t nr_vcpus, size_t size)
 	poke(fields[i].p, fields[i].size);
 }
 
+static int on_event(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	(*(uint64_t *)userdata)++;
+	return 0;
+}
+
+/* Counts the Event signals sent to this connection, forever. */
+static void observe(sd_bus *bus, const char *path)
+{
+	uint64_t events = 0, told = 0;
+	int r;
+
+	r = sd_bus_match_signal(bus, NULL, BUS_NAME, path, CLIENT_IFACE, "Event", on_event, &events);
+	if (r < 0)
+		die("adding the match", r);
+	for (;;) {
+		r = sd_bus_process(bus, NULL);
+		if (r < 0)
+			die("processing the bus", r);
+		if (events != told) {
+			told = events;
+			printf("events %" PRIu64 "\n", events);
+			fflush(stdout);
+		}
+		if (r == 0)
+			sd_bus_wait(bus, 100000);
+	}
+}
+
 static void corrupt(const char *what, uint64_t got)
 {
 	printf("corrupt: %s is %#" PRIx64 "\n", what, got);
@@ -174,14 +205,23 @@ int main(int argc, char **argv)
 	r = av_bus_connect(argv[1], false, &bus);
 	if (r < 0)
 		die("connecting", r);
-	r = sd_bus_message_new_method_call(bus, &m, BUS_NAME, dom_path, DOMAIN_IFACE, "Subscribe");
+	r = sd_bus_message_new_method_call(bus, &m, BUS_NAME, dom_path, DOMAIN_IFACE,
+					   strcmp(mode, "observe") ? "Subscribe" : "Observe");
 	if (r >= 0)
 		r = av_bus_append_kinds_filter(m, kinds);
 	if (r >= 0)
 		r = sd_bus_call(bus, m, 0, &error, &reply);
 	if (r < 0) {
-		fprintf(stderr, "chan-client: Subscribe: %s\n", error.message ? error.message : strerror(-r));
+		fprintf(stderr, "chan-client: %s: %s\n", mode, error.message ? error.message : strerror(-r));
 		return 1;
+	}
+	if (!strcmp(mode, "observe")) {
+		r = sd_bus_message_read(reply, "o", &path);
+		if (r < 0)
+			die("reading the reply", r);
+		printf("%s\n", path);
+		fflush(stdout);
+		observe(bus, path);
 	}
 	r = sd_bus_message_read(reply, "ohh", &path, &memfd, &notify_fd);
 	if (r < 0 || fstat(memfd, &st) < 0)

@@ -147,5 +147,7 @@ extern const sd_bus_vtable domain_client_vtable[];
 
 /* view.c */
 void view_forget(struct view *v);
+/* Whether @uid, calling from the connection @sender, may change @v: root, or its owner. */
+int view_owner_check(const struct view *v, uid_t uid, const char *sender, sd_bus_error *error);
 int views_register(struct daemon *d, sd_bus_object_find_t find);
 void view_path(const struct view *v, char *buf);

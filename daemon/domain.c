@@ -514,18 +514,27 @@ static int method_enable_views(sd_bus_message *m, void *userdata, sd_bus_error *
 	return sd_bus_reply_method_return(m, NULL);
 }
 
+/* Dropping every view destroys each: only who could destroy each one may. */
 static int method_disable_views(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct dom *dom = userdata;
 	struct daemon *d = dom->d;
+	uid_t uid;
 	int r;
 
-	r = caller_check(d, m, NULL, error);
+	r = caller_check(d, m, &uid, error);
 	if (r < 0)
 		return r;
 	if (!dom->max_views)
 		return av_bus_error_set(error, -EALREADY, "views are not enabled on domain %" PRIu32,
 					dom->id);
+	for (uint32_t i = 1; i < dom->max_views; i++) {
+		if (!dom->views[i].exists)
+			continue;
+		r = view_owner_check(&dom->views[i], uid, sd_bus_message_get_sender(m), error);
+		if (r < 0)
+			return r;
+	}
 	daemon_clear_error();
 	r = av_views_disable(dom->handle);
 	if (r < 0)

@@ -30,6 +30,19 @@ void view_path(const struct view *v, char *buf)
 	snprintf(buf, OBJECT_PATH_MAX, VIEW_PATH_FMT, v->dom->id, v->index);
 }
 
+int view_owner_check(const struct view *v, uid_t uid, const char *sender, sd_bus_error *error)
+{
+	if (uid != 0 && v->peer && strcmp(sender, v->peer->sender))
+		return av_bus_error_set(error, -EACCES, "view %" PRIu32 " of domain %" PRIu32
+					" belongs to client %s", v->index, v->dom->id,
+					v->peer->sender);
+	if (uid != 0 && uid != v->owner)
+		return av_bus_error_set(error, -EACCES, "view %" PRIu32 " of domain %" PRIu32
+					" belongs to uid %u", v->index, v->dom->id,
+					(unsigned int)v->owner);
+	return 0;
+}
+
 /* Changing a view: a permitted caller who owns it, or root. */
 static int owner_check(struct view *v, sd_bus_message *m, sd_bus_error *error)
 {
@@ -39,15 +52,7 @@ static int owner_check(struct view *v, sd_bus_message *m, sd_bus_error *error)
 	r = caller_check(v->dom->d, m, &uid, error);
 	if (r < 0)
 		return r;
-	if (uid != 0 && v->peer && strcmp(sd_bus_message_get_sender(m), v->peer->sender))
-		return av_bus_error_set(error, -EACCES, "view %" PRIu32 " of domain %" PRIu32
-					" belongs to client %s", v->index, v->dom->id,
-					v->peer->sender);
-	if (uid != 0 && uid != v->owner)
-		return av_bus_error_set(error, -EACCES, "view %" PRIu32 " of domain %" PRIu32
-					" belongs to uid %u", v->index, v->dom->id,
-					(unsigned int)v->owner);
-	return 0;
+	return view_owner_check(v, uid, sd_bus_message_get_sender(m), error);
 }
 
 /* Gfns [gfn, gfn + count) inside the guest: libaltview would only say ENOENT. */

@@ -43,6 +43,9 @@ AS=$MEMBER expect_error "group member: SetAccess on root's view" $E.PermissionDe
 	call org.altview1 $V1 $V SetAccess tts 0x111 1 r
 AS=$MEMBER expect_error "group member: Destroy root's view" $E.PermissionDenied 'belongs to uid 0' \
 	call org.altview1 $V1 $V Destroy
+AS=$MEMBER expect_error "group member: DisableViews while root has a view" $E.PermissionDenied \
+	'view 1 of domain 1 belongs to uid 0' call org.altview1 $P $D DisableViews
+expect_eq "root's view is still there" 'u 0' "$(prop $V1 $V Owner)"
 AS=$MEMBER expect_error "group member: SetAccess on the host view" $E.PermissionDenied 'belongs to uid 0' \
 	call org.altview1 $(view_path 1 0) $V SetAccess tts 0x111 1 r
 check "root: changes the member's view" bctl call org.altview1 $V2 $V SetAccess tts 0x112 1 r

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "bus-error.h"
+#include "utf8.h"
 
 /* The first entry for an errno is the name the daemon sends for it. */
 static const sd_bus_error_map av_bus_errors[] = {
@@ -51,6 +52,8 @@ int av_bus_error_set(sd_bus_error *error, int r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* sd-bus sends no reply at all for a message cut inside a character. */
+	utf8_truncate(msg);
 	/* An errno without a name of ours keeps sd-bus's System.Error.E* name, which maps back too. */
 	if (!name)
 		return sd_bus_error_set_errnof(error, -r, "%s", msg);

@@ -243,6 +243,12 @@ static int parse_root(struct parse *p, json_object *root, struct config *cfg)
 			/* null: nobody but root */
 			if (!json_object_is_type(val, json_type_null))
 				r = get_string(p, key, val, &cfg->group);
+		} else if (!strcmp(key, "program_dir")) {
+			free(cfg->program_dir);
+			cfg->program_dir = NULL;
+			r = get_string(p, key, val, &cfg->program_dir);
+			if (!r && cfg->program_dir[0] != '/')
+				r = fail(p, key, "must be an absolute path");
 		} else if (!strcmp(key, "limits")) {
 			r = parse_limits(p, val, &cfg->limits);
 		} else if (!strcmp(key, "monitor")) {
@@ -272,7 +278,7 @@ static void config_defaults(struct config *cfg)
 		limit_store(&cfg->limits, &limit_keys[i], limit_keys[i].def);
 }
 
-static int read_file(const char *path, char **out, struct parse *p)
+static int read_file(const char *path, char **out, size_t *len, struct parse *p)
 {
 	FILE *f = fopen(path, "re");
 	size_t n;
@@ -297,31 +303,43 @@ static int read_file(const char *path, char **out, struct parse *p)
 	}
 	buf[n] = 0;
 	*out = buf;
+	*len = n;
 	return 0;
 }
 
-static int parse_text(struct parse *p, const char *text, json_object **out)
+/*
+ * The tokener sees the text's length and never its terminator, which it
+ * would otherwise read as part of a comment and count past: a text that
+ * ends inside a comment, a string or an object is "unexpected end of
+ * file", and where json-c says it stopped is clamped to the text.
+ */
+static int parse_text(struct parse *p, const char *text, size_t len, json_object **out)
 {
 	json_tokener *tok = json_tokener_new();
 	size_t end, line = 1, col = 1;
 	json_object *root;
+	const char *why;
 
 	if (!tok)
 		return -ENOMEM;
-	root = json_tokener_parse_ex(tok, text, (int)strlen(text) + 1);
+	root = json_tokener_parse_ex(tok, text, (int)len);
 	end = json_tokener_get_parse_end(tok);
-	if (root && text[end + strspn(text + end, " \t\r\n")] == 0) {
+	if (end > len)
+		end = len;
+	if (root && end + strspn(text + end, " \t\r\n") == len) {
 		json_tokener_free(tok);
 		*out = root;
 		return 0;
 	}
-	for (size_t i = 0; i < end && text[i]; i++) {
+	for (size_t i = 0; i < end; i++) {
 		col = text[i] == '\n' ? 1 : col + 1;
 		line += text[i] == '\n';
 	}
-	snprintf(p->err, p->errsz, "line %zu, column %zu: %s", line, col,
-		 root ? "text after the JSON value" :
-		 json_tokener_error_desc(json_tokener_get_error(tok)));
+	why = root ? "text after the JSON value" :
+	      json_tokener_get_error(tok) == json_tokener_continue ?
+	      "unexpected end of file (inside a comment, a string or an object)" :
+	      json_tokener_error_desc(json_tokener_get_error(tok));
+	snprintf(p->err, p->errsz, "line %zu, column %zu: %s", line, col, why);
 	json_object_put(root);
 	json_tokener_free(tok);
 	return -EINVAL;
@@ -333,24 +351,26 @@ int config_load(struct config *cfg, const char *path, bool optional, char *err, 
 	struct config next;
 	json_object *root = NULL;
 	char *text = NULL;
+	size_t len = 0;
 	int r;
 
 	config_defaults(&next);
 	next.backend = strdup("hv:");
 	next.group = strdup(CONFIG_DEFAULT_GROUP);
-	if (!next.backend || !next.group) {
+	next.program_dir = strdup(CONFIG_DEFAULT_PROGRAM_DIR);
+	if (!next.backend || !next.group || !next.program_dir) {
 		config_deinit(&next);
 		return -ENOMEM;
 	}
 	err[0] = 0;
-	r = read_file(path, &text, &p);
+	r = read_file(path, &text, &len, &p);
 	if (r == -ENOENT && optional) {
 		r = resolve_group(&p, &next, false);
 	} else if (r < 0) {
 		if (!err[0])
 			snprintf(err, errsz, "%s", strerror(-r));
 	} else {
-		r = parse_text(&p, text, &root);
+		r = parse_text(&p, text, len, &root);
 		if (!r)
 			r = parse_root(&p, root, &next);
 	}
@@ -369,6 +389,7 @@ void config_deinit(struct config *cfg)
 {
 	free(cfg->backend);
 	free(cfg->group);
+	free(cfg->program_dir);
 	json_object_put(cfg->domains);
 	*cfg = (struct config){ 0 };
 }

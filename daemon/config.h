@@ -14,6 +14,8 @@
 /* SYSCONFDIR "/altview/altviewd.json", from the build (meson's sysconfdir). */
 #define CONFIG_DEFAULT_PATH SYSCONFDIR "/altview/altviewd.json"
 #define CONFIG_DEFAULT_GROUP "altview"
+/* LOCALSTATEDIR "/lib/altview/programs", from the build. */
+#define CONFIG_DEFAULT_PROGRAM_DIR LOCALSTATEDIR "/lib/altview/programs"
 
 struct config_limits {
 	uint32_t max_domains;
@@ -34,6 +36,7 @@ struct config {
 	char *backend;              /* a libaltview URI: "hv:", ... */
 	uint64_t machine_mib;       /* hv: only */
 	char *group;                /* may call mutating methods besides root; NULL: root only */
+	char *program_dir;          /* where x86 programs are looked up by name */
 	gid_t gid;
 	struct config_limits limits;
 	struct config_monitor monitor;

@@ -135,6 +135,21 @@ void dom_views_publish(struct dom *dom);
 #define RELEASED_UNPAUSED (1u << 1)
 unsigned int dom_release(struct dom *dom);
 
+/* spec.c */
+#define SPEC_MAX_BYTES (1u << 20)
+/* A caller's domain spec, checked and rewritten for libaltview. */
+struct prepared_spec {
+	char *json;
+	int program_fd;             /* the x86 program, held open until the domain is made */
+};
+/*
+ * Bounds, limits (after normalisation), the name, and the program resolved
+ * in program_dir; errors name the member.  spec_release() in every case.
+ */
+int spec_prepare(const struct config *cfg, const char *text, struct prepared_spec *out,
+		 sd_bus_error *error);
+void spec_release(struct prepared_spec *s);
+
 /* client.c */
 int clients_register(struct daemon *d, sd_bus_object_find_t find);
 struct client *client_find(struct dom *dom, uint32_t id);

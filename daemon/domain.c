@@ -17,6 +17,7 @@
 #include "bus-error.h"
 #include "daemon.h"
 #include "log.h"
+#include "utf8.h"
 
 /* A domain's objects: its own path, and view paths under it. */
 static int parse_u32(const char *s, size_t len, uint32_t *out)
@@ -211,8 +212,9 @@ int dom_add(struct daemon *d, av_domain *handle, struct dom **out)
 		.memory_bytes = info.memory_bytes,
 		.state = info.state,
 	};
-	snprintf(dom->name, sizeof(dom->name), "%s", info.name);
-	snprintf(dom->crash_reason, sizeof(dom->crash_reason), "%s", info.crash_reason);
+	/* Published on the bus: text D-Bus carries, whatever the backend had. */
+	utf8_copy(dom->name, sizeof(dom->name), info.name);
+	utf8_copy(dom->crash_reason, sizeof(dom->crash_reason), info.crash_reason);
 	snprintf(dom->path, sizeof(dom->path), DOMAIN_PATH_FMT, dom->id);
 	dom->active_views = calloc(dom->nr_vcpus ? dom->nr_vcpus : 1, sizeof(uint32_t));
 	if (!dom->active_views) {
@@ -325,43 +327,21 @@ void dom_remove(struct dom *dom, bool destroy)
 	manager_status(d);
 }
 
-/* vcpus and memory_mib checked against the limits before anything is allocated for them. */
-static int spec_check_limits(struct daemon *d, const char *json, sd_bus_error *error)
-{
-	const struct config_limits *l = &d->config.limits;
-	json_object *root = json_tokener_parse(json), *v;
-	int r = 0;
-
-	/* Not JSON or not an object: libaltview says where and why. */
-	if (!root)
-		return 0;
-	if (json_object_object_get_ex(root, "vcpus", &v) && json_object_is_type(v, json_type_int) &&
-	    (uint64_t)json_object_get_int64(v) > l->max_vcpus)
-		r = av_bus_error_set(error, -ENOSPC, "\"vcpus\": %s exceeds the limit of %" PRIu32,
-				     json_object_get_string(v), l->max_vcpus);
-	else if (json_object_object_get_ex(root, "memory_mib", &v) &&
-		 json_object_is_type(v, json_type_int) &&
-		 (uint64_t)json_object_get_int64(v) > l->max_memory_mib)
-		r = av_bus_error_set(error, -ENOSPC,
-				     "\"memory_mib\": %s exceeds the limit of %" PRIu64,
-				     json_object_get_string(v), l->max_memory_mib);
-	json_object_put(root);
-	return r;
-}
-
 int dom_create(struct daemon *d, const char *spec_json, struct dom **out, sd_bus_error *error)
 {
+	struct prepared_spec spec;
 	av_domain *handle;
 	int r;
 
 	if (d->nr_domains >= d->config.limits.max_domains)
 		return av_bus_error_set(error, -ENOSPC, "%u domains: the limit (limits.max_domains)",
 					d->nr_domains);
-	r = spec_check_limits(d, spec_json, error);
+	r = spec_prepare(&d->config, spec_json, &spec, error);
 	if (r < 0)
 		return r;
 	daemon_clear_error();
-	r = av_domain_create_json(d->hv, spec_json, &handle);
+	r = av_domain_create_json(d->hv, spec.json, &handle);
+	spec_release(&spec);
 	if (r < 0)
 		return daemon_reply_error(error, r, "");
 	r = dom_add(d, handle, out);
@@ -379,14 +359,16 @@ int dom_create(struct daemon *d, const char *spec_json, struct dom **out, sd_bus
 void dom_refresh(struct dom *dom)
 {
 	struct av_domain_info info = { .sz = sizeof(info) };
+	char crash_reason[sizeof(dom->crash_reason)];
 	bool views_changed = false;
 	sd_bus *bus = dom->d->bus;
 
 	if (av_domain_get_info(dom->handle, &info) < 0)
 		return;
-	if (info.state != dom->state || strcmp(info.crash_reason, dom->crash_reason)) {
+	utf8_copy(crash_reason, sizeof(crash_reason), info.crash_reason);
+	if (info.state != dom->state || strcmp(crash_reason, dom->crash_reason)) {
 		dom->state = info.state;
-		snprintf(dom->crash_reason, sizeof(dom->crash_reason), "%s", info.crash_reason);
+		memcpy(dom->crash_reason, crash_reason, sizeof(crash_reason));
 		sd_bus_emit_properties_changed(bus, dom->path, DOMAIN_IFACE, "State", "CrashReason",
 					       NULL);
 		if (info.state == AV_DOMAIN_CRASHED)

@@ -25,20 +25,45 @@ void log_set_max_level(int level)
 	max_level = level;
 }
 
+/*
+ * Control characters come out as \xNN: a name or a path a client chose
+ * must not end the line and forge the next one, nor (under journald)
+ * start it with a priority such as <0>.
+ */
+static size_t escape(char *out, size_t size, const char *in)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+
+	for (; *in && n + 4 < size; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if (c >= 0x20 && c != 0x7f) {
+			out[n++] = (char)c;
+			continue;
+		}
+		out[n++] = '\\';
+		out[n++] = 'x';
+		out[n++] = hex[c >> 4];
+		out[n++] = hex[c & 15];
+	}
+	return n;
+}
+
 void log_full(int level, const char *fmt, ...)
 {
-	char line[1024];
-	int n;
+	char msg[1024], line[1024];
+	size_t n = 0;
 	va_list ap;
 
 	if (level > max_level)
 		return;
-	n = journal ? snprintf(line, sizeof(line), "<%d>", level) : 0;
+	if (journal)
+		n = (size_t)snprintf(line, sizeof(line), "<%d>", level);
 	va_start(ap, fmt);
-	n += vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (n > (int)sizeof(line) - 2)
-		n = sizeof(line) - 2;
+	n += escape(line + n, sizeof(line) - n - 1, msg);
 	line[n++] = '\n';
 	(void)!write(STDERR_FILENO, line, n);
 }

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 ALTVIEWD=$1 X86_SPEC=$2 VERSION=$3
 
-echo '{}' >"$T/altviewd.json"
+config '{}'
 bus_start
 daemon_start "$T/altviewd.json"
 bctl monitor --json=short org.altview1 >"$T/signals" 2>/dev/null &

@@ -6,10 +6,16 @@
 #
 #   check-bad-input.sh ALTVIEWD X86_SPEC(4 vCPUs)
 . "$(dirname "$0")/lib.sh"
-ALTVIEWD=$1 X86_SPEC=$2
+ALTVIEWD=$1 X86_SPEC=$2 SEND=$3
 
+# The programs the daemon may load, and what a caller might try instead.
+mkdir "$T/programs" "$T/programs/dir.elf"
+cp "$(guests_dir)/workload.elf" "$T/programs/"
+ln -s /etc/shadow "$T/programs/shadow.elf"
+mkfifo "$T/programs/fifo.elf"
 cat >"$T/altviewd.json" <<CONF
-{ "limits": { "max_domains": 2, "max_vcpus": 4, "max_memory_mib": 64, "max_read_bytes": 4096 } }
+{ "program_dir": "$T/programs",
+  "limits": { "max_domains": 2, "max_vcpus": 4, "max_memory_mib": 64, "max_read_bytes": 4096 } }
 CONF
 bus_start
 daemon_start "$T/altviewd.json"
@@ -30,10 +36,41 @@ expect_error "CreateDomain: unknown member" $E.InvalidArgument '"colour"' \
 	call $M CreateDomain s '{"name": "x", "vcpus": 1, "memory_mib": 2, "colour": "red"}'
 expect_error "CreateDomain: vcpus over the limit" $E.LimitReached '"vcpus": 64 exceeds the limit of 4' \
 	call $M CreateDomain s "$(x86_spec | sed 's/"vcpus": 4/"vcpus": 64/')"
-expect_error "CreateDomain: memory over the limit" $E.LimitReached '"memory_mib": 1024 exceeds' \
+expect_error "CreateDomain: memory over the limit" $E.LimitReached '"memory_mib": 1024 MiB exceeds' \
 	call $M CreateDomain s "$(x86_spec | sed 's/"memory_mib": 2/"memory_mib": 1024/')"
-expect_error "CreateDomain: a program that is not there" $E.NotFound '/nonexistent/guest.elf: No such file' \
-	call $M CreateDomain s "$(x86_spec | sed 's|"program": ".*"|"program": "/nonexistent/guest.elf"|')" 
+expect_error "CreateDomain: memory in bytes over the limit" $E.LimitReached '"memory_bytes": 1073741824 bytes exceeds the limit of 64 MiB' \
+	call $M CreateDomain s "$(x86_spec | sed 's/"memory_mib": 2/"memory_bytes": 1073741824/')"
+# program: prog NAME is the workload's spec with that program.
+prog() { x86_spec | sed "s|\"program\": \".*\"|\"program\": \"$1\"|"; }
+expect_error "CreateDomain: a program that is not there" $E.NotFound 'nonexistent.elf in .*/programs: No such file' \
+	call $M CreateDomain s "$(prog nonexistent.elf)"
+expect_error "CreateDomain: a program by path" $E.InvalidArgument '"/etc/shadow" is not a file name' \
+	call $M CreateDomain s "$(prog /etc/shadow)"
+expect_error "CreateDomain: a program out of program_dir" $E.InvalidArgument '"../programs/workload.elf" is not a file name' \
+	call $M CreateDomain s "$(prog ../programs/workload.elf)"
+expect_error "CreateDomain: a program by path in an object" $E.InvalidArgument '"/etc/shadow" is not a file name' \
+	call $M CreateDomain s "$(x86_spec | sed 's|"program": ".*"|"program": {"elf": "/etc/shadow"}|')"
+expect_error "CreateDomain: a symbolic link in program_dir" $E.InvalidArgument 'shadow.elf in .*: a symbolic link' \
+	call $M CreateDomain s "$(prog shadow.elf)"
+expect_error "CreateDomain: a FIFO in program_dir, refused at once" $E.InvalidArgument 'fifo.elf in .*: not a regular file' \
+	call $M CreateDomain s "$(prog fifo.elf)"
+expect_error "CreateDomain: a directory in program_dir" $E.InvalidArgument 'dir.elf in .*: not a regular file' \
+	call $M CreateDomain s "$(prog dir.elf)"
+# Names go into D-Bus strings and logs whole, or not at all.
+named() { local spec; spec=$(x86_spec); printf '%s' "${spec/\"x86-workload\"/\"$1\"}"; }
+expect_error "CreateDomain: a name of more than 63 bytes" $E.InvalidArgument '"name": 80 bytes, at most 63' \
+	call $M CreateDomain s "$(named "$(printf '\xc3\xa9%.0s' $(seq 40))")"
+expect_error "CreateDomain: a name with a newline" $E.InvalidArgument '"name": control characters' \
+	call $M CreateDomain s "$(named 'forged\n<0>altviewd: emergency')"
+expect_error "CreateDomain: a name with a NUL" $E.InvalidArgument '"name": not valid UTF-8' \
+	call $M CreateDomain s "$(named 'cut\u0000here')"
+expect_error "CreateDomain: an error message longer than a reply's buffer, of multibyte characters" \
+	$E.InvalidArgument 'domain spec: "' \
+	call $M CreateDomain s "{\"$(printf '\xc3\xa9%.0s' $(seq 300))\": 1, \"memory_mib\": 2}"
+expect_eq "CreateDomain: a spec of more than 1 MiB is refused before it is parsed" \
+	"org.altview1.Error.TooLarge: domain spec: longer than 1048576 bytes" \
+	"$(head -c 2000000 /dev/zero | tr '\0' ' ' | "$SEND" "$ADDR" /org/altview1 org.altview1.Manager CreateDomain)"
+check "the daemon still answers after all that" bctl call org.altview1 /org/altview1 org.freedesktop.DBus.Peer Ping 
 expect_error "DestroyDomain: no such domain" $E.NoSuchDomain 'no domain 99' call $M DestroyDomain u 99
 expect_error "DestroyDomain: wrong type" $SIG '' call $M DestroyDomain s one
 expect_eq "nothing was created by the failures" 'a(uso) 0' "$(bctl call $M ListDomains)"

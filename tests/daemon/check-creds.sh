@@ -20,7 +20,7 @@ E=org.altview1.Error
 M="org.altview1 /org/altview1 org.altview1.Manager"
 D=org.altview1.Domain V=org.altview1.View
 
-echo '{ "group": "nogroup" }' >"$T/altviewd.json"
+config '{ "group": "nogroup" }'
 bus_start
 daemon_start "$T/altviewd.json"
 
@@ -70,7 +70,7 @@ expect_eq "the member's view is as root left it" 's "r"' "$(bctl call org.altvie
 daemon_stop TERM
 
 # No group: root only.
-echo '{ "group": null }' >"$T/altviewd.json"
+config '{ "group": null }'
 daemon_start "$T/altviewd.json"
 AS=$MEMBER expect_error "group null: even nogroup is refused" $E.PermissionDenied 'uid 65534 may not do this: only root$' \
 	call $M CreateDomain s {}
@@ -79,7 +79,7 @@ daemon_stop TERM
 # With the policy file, dbus-daemon turns outsiders away before altviewd sees them.
 kill "$BUS_PID"; wait "$BUS_PID" 2>/dev/null; rm -f "$T/bus"
 bus_start "$POLICY"
-echo '{}' >"$T/altviewd.json"
+config '{}'
 daemon_start "$T/altviewd.json"
 check "policy: root calls" bctl call $M CreateDomain s "$(x86_spec policy)"
 AS=$STRANGER expect_error "policy: an outsider may not call CreateDomain" \

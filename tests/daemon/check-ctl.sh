@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 ALTVIEWD=$1 X86_SPEC=$2
 
-echo '{}' >"$T/altviewd.json"
+config '{}'
 bus_start
 daemon_start "$T/altviewd.json"
 ctl() { "$ALTVIEWCTL" --address="$ADDR" "$@"; }

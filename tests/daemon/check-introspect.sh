@@ -9,7 +9,7 @@
 ALTVIEWD=$1 X86_SPEC=$2 COMMITTED=$3 CHAN=$4
 here=$(dirname "$0")
 
-echo '{}' >"$T/altviewd.json"
+config '{}'
 bus_start
 daemon_start "$T/altviewd.json"
 bctl call org.altview1 /org/altview1 org.altview1.Manager CreateDomain s "$(x86_spec)" >/dev/null

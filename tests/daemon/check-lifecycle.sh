@@ -38,7 +38,15 @@ bad_config "group that does not exist" '{"group": "no-such-group-here"}' 'group:
 bad_config "domains not an array" '{"domains": {}}' 'domains: expected an array'
 bad_config "domain without a name" '{"domains": [{"vcpus": 1}]}' 'domains\[0\]: needs a "name"'
 bad_config "two domains, one name" '{"domains": [{"name": "a"}, {"name": "a"}]}' 'domains\[1\]: name "a" is already used by domains\[0\]'
-bad_config "a domain that cannot boot" '{"domains": [{"name": "b", "vcpus": 1, "memory_mib": 2, "engine": "x86", "program": "/nonexistent.elf"}]}' 'domains\[0\] "b": .*nonexistent.elf: No such file'
+bad_config "a domain that cannot boot" '{"program_dir": "/", "domains": [{"name": "b", "vcpus": 1, "memory_mib": 2, "engine": "x86", "program": "nonexistent.elf"}]}' 'domains\[0\] "b": .*nonexistent.elf in /: No such file'
+bad_config "a program by path, even in the configuration" '{"domains": [{"name": "b", "vcpus": 1, "memory_mib": 2, "engine": "x86", "program": "/etc/passwd"}]}' 'domains\[0\] "b": .*"/etc/passwd" is not a file name'
+# A file that fills the whole buffer and ends inside a comment: nothing read past it.
+bad_config "a full-size file ending inside a comment" "$(printf '%*s{} /*' $((1048576 - 6)) '')" \
+	'line 2, column 1: unexpected end of file'
+bad_config "a name with a newline is one log line, escaped" \
+	'{"domains": [{"name": "x\n<0>forged", "vcpus": 0, "memory_mib": 2}]}' \
+	'domains\[0\] "x\\x0a<0>forged": domain spec: "name": control characters'
+bad_config "program_dir not absolute" '{"program_dir": "guests"}' 'program_dir: must be an absolute path'
 out=$("$ALTVIEWD" --config="$T/none.json" 2>&1); rc=$?
 expect_match "a config path given must exist" 'none.json: No such file' "$rc $out"
 out=$("$ALTVIEWD" --bogus 2>&1); rc=$?
@@ -57,7 +65,7 @@ PY
 NOTIFY_PID=$!
 for _ in $(seq 100); do [ -S "$T/notify" ] && break; sleep 0.05; done
 spec=$(x86_spec booted)
-printf '{"domains": [%s]}\n' "$spec" >"$T/altviewd.json"
+config "$(printf '{"domains": [%s]}' "$spec")"
 NOTIFY_SOCKET="$T/notify" WATCHDOG_USEC=200000 daemon_start "$T/altviewd.json"
 expect_eq "the configured domain runs" 'a(uso) 1 1 "booted" "/org/altview1/domain/1"' "$(bctl call $M ListDomains)"
 expect_eq "a configured domain is started" 'b false' "$(prop $(dom_path 1) $D Paused)"
@@ -67,7 +75,7 @@ expect_match "READY=1" '(^| )READY=1' "$log"
 expect_match "STATUS= names the domains and the backend" 'STATUS=1 domain on hv:' "$log"
 expect_match "WATCHDOG=1, more than once in 0.5 s with a 0.2 s watchdog" 'WATCHDOG=1 .*WATCHDOG=1' "$log"
 
-printf '{"limits": {"max_domains": 5}, "domains": [%s, %s]}\n' "$spec" "$(x86_spec added)" >"$T/altviewd.json"
+config "$(printf '{"limits": {"max_domains": 5}, "domains": [%s, %s]}' "$spec" "$(x86_spec added)")"
 kill -HUP "$DAEMON_PID"
 for _ in $(seq 100); do
 	[ "$(bctl call $M ListDomains)" = 'a(uso) 2 1 "booted" "/org/altview1/domain/1" 2 "added" "/org/altview1/domain/2"' ] && break
@@ -76,7 +84,7 @@ done
 expect_eq "SIGHUP: a domain added to the file boots" \
 	'a(uso) 2 1 "booted" "/org/altview1/domain/1" 2 "added" "/org/altview1/domain/2"' "$(bctl call $M ListDomains)"
 expect_match "SIGHUP: RELOADING=1 then READY=1" 'RELOADING=1 .*READY=1' "$(tr '\n' ' ' <"$T/notify.log")"
-echo '{"limits": {"max_domains": 0}}' >"$T/altviewd.json"
+config '{"limits": {"max_domains": 0}}'
 kill -HUP "$DAEMON_PID"
 sleep 0.5
 expect_match "SIGHUP with a broken file: the error is logged" 'limits.max_domains: 0 is out of range' "$(cat "$T/daemon.log")"
@@ -100,7 +108,7 @@ kill "$NOTIFY_PID"
 
 # ---- the same under valgrind: no leak, no descriptor left open
 if [ -n "$VALGRIND" ]; then
-	printf '{"domains": [%s]}\n' "$(cat "$SCRIPT_SPEC")" >"$T/altviewd.json"
+	config "$(printf '{"domains": [%s]}' "$(cat "$SCRIPT_SPEC")")"
 	: >"$T/daemon.log"
 	DAEMON_WRAPPER="$VALGRIND -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --track-fds=yes --log-file=$T/valgrind.log" \
 		daemon_start "$T/altviewd.json"

@@ -124,9 +124,21 @@ prop() {
 	bctl get-property org.altview1 "$1" "$2" "$3"
 }
 
-# The x86 workload of tests/guests as a spec, with a name.
+# Where the test guests are: altviewd loads programs by name from its program_dir.
+guests_dir() {
+	sed -n 's|.*"program": "\(.*\)/[^/]*".*|\1|p' "$X86_SPEC"
+}
+
+# config JSON: $T/altviewd.json, the object given with program_dir set to the guests.
+config() {
+	local body=${1#\{} sep=,
+	[ -z "${body//[ \}]/}" ] && sep=
+	printf '{ "program_dir": "%s"%s%s\n' "$(guests_dir)" "$sep" "$body" >"$T/altviewd.json"
+}
+
+# The x86 workload of tests/guests as a spec for altviewd, with a name: its program by name.
 x86_spec() {
-	sed "s/\"x86-workload\"/\"${1:-x86-workload}\"/" "$X86_SPEC"
+	sed -e "s/\"x86-workload\"/\"${1:-x86-workload}\"/" -e 's|"program": ".*/|"program": "|' "$X86_SPEC"
 }
 
 # expect_error "description" ERROR_NAME MESSAGE_REGEX busctl-arguments...: the

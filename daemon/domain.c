@@ -387,18 +387,43 @@ void dom_refresh(struct dom *dom)
 		sd_bus_emit_properties_changed(bus, dom->path, DOMAIN_IFACE, "ActiveViews", NULL);
 }
 
-void domains_refresh(struct daemon *d)
+/* The backend's live domain ids, however many: *@out is the caller's to free. */
+static int domains_list(struct daemon *d, uint32_t **out)
 {
-	uint32_t ids[256];
-	struct dom *dom, *next;
-	av_domain *handle;
+	size_t max = d->nr_domains + 16;
+	uint32_t *ids = NULL;
 	int n;
 
-	n = av_domain_list(d->hv, ids, sizeof(ids) / sizeof(ids[0]));
+	for (;;) {
+		uint32_t *more = realloc(ids, max * sizeof(*ids));
+
+		if (!more) {
+			free(ids);
+			return -ENOMEM;
+		}
+		ids = more;
+		n = av_domain_list(d->hv, ids, max);
+		if (n < 0 || (size_t)n <= max)
+			break;
+		max = (size_t)n;    /* more came meanwhile: once more, with room for them */
+	}
+	if (n < 0)
+		free(ids);
+	else
+		*out = ids;
+	return n;
+}
+
+void domains_refresh(struct daemon *d)
+{
+	struct dom *dom, *next;
+	av_domain *handle;
+	uint32_t *ids;
+	int n;
+
+	n = domains_list(d, &ids);
 	if (n < 0)
 		return;
-	if (n > (int)(sizeof(ids) / sizeof(ids[0])))
-		n = sizeof(ids) / sizeof(ids[0]);
 	/* Gone behind the daemon's back (another tool of a shared backend). */
 	for (dom = d->domains; dom; dom = next) {
 		bool listed = false;
@@ -417,6 +442,7 @@ void domains_refresh(struct daemon *d)
 		if (dom_add(d, handle, NULL) < 0)
 			av_domain_close(handle);
 	}
+	free(ids);
 	for (dom = d->domains; dom; dom = dom->next)
 		dom_refresh(dom);
 }

@@ -177,6 +177,7 @@ static void reload(struct daemon *d)
 		d->config = next;
 		log_info("reload: configuration from %s in use", d->config_path);
 		monitors_configure(d);
+		peers_revoke(d);
 		boot_domains(d, false);
 	}
 	sd_notify(false, "READY=1");

@@ -158,6 +158,27 @@ void peers_drop(struct dom *dom)
 		peer_drop(dom->peers);
 }
 
+/*
+ * Access is checked per call, but a subscription made before a reload
+ * would go on receiving events and steering vCPUs with its answers: a
+ * client whose uid lost access loses its subscriptions, views and holds.
+ */
+void peers_revoke(struct daemon *d)
+{
+	for (struct dom *dom = d->domains; dom; dom = dom->next) {
+		struct peer *p = dom->peers, *next;
+
+		for (; p; p = next) {
+			next = p->next;
+			if (uid_allowed(d, p->uid))
+				continue;
+			log_info("domain %" PRIu32 ": client %s (uid %u) may no longer call altviewd",
+				 dom->id, p->sender, (unsigned int)p->uid);
+			peer_drop(p);
+		}
+	}
+}
+
 /* ---- filters ------------------------------------------------------------------- */
 
 static void bit_set(uint64_t *bits, uint32_t i)
@@ -360,7 +381,7 @@ static int monitor_get(struct dom *dom, struct monitor **out)
 				return r;
 		}
 		r = monitor_new(dom->handle, dom->id, dom->nr_vcpus, d->signals,
-				d->config.limits.max_clients, &dom->monitor);
+				CONFIG_MAX_CLIENTS, &dom->monitor);
 		if (r < 0)
 			return r;
 		monitor_set_answers(dom->monitor, (int)d->config.monitor.response_timeout_ms,

@@ -82,7 +82,7 @@ static const struct limit_key {
 	LIMIT("max_memory_mib", max_memory_mib, 1, 1u << 20, 4096),
 	LIMIT("max_views", max_views, 2, 512, 512),
 	LIMIT("max_read_bytes", max_read_bytes, 1, 16u << 20, 1u << 20),
-	LIMIT("max_clients", max_clients, 1, 256, 64),
+	LIMIT("max_clients", max_clients, 1, CONFIG_MAX_CLIENTS, 64),
 #undef LIMIT
 };
 

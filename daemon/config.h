@@ -17,6 +17,12 @@
 /* LOCALSTATEDIR "/lib/altview/programs", from the build. */
 #define CONFIG_DEFAULT_PROGRAM_DIR LOCALSTATEDIR "/lib/altview/programs"
 
+/*
+ * The most limits.max_clients can be: what a domain's monitor is sized
+ * for, so that a reload can raise the limit for monitors already running.
+ */
+#define CONFIG_MAX_CLIENTS 256
+
 struct config_limits {
 	uint32_t max_domains;
 	uint32_t max_vcpus;         /* per domain */

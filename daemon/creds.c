@@ -54,6 +54,11 @@ static bool uid_in_group(uid_t uid, gid_t gid)
 	return found;
 }
 
+bool uid_allowed(struct daemon *d, uid_t uid)
+{
+	return uid == 0 || (d->config.group && uid_in_group(uid, d->config.gid));
+}
+
 int caller_check(struct daemon *d, sd_bus_message *m, uid_t *ret_uid, sd_bus_error *error)
 {
 	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
@@ -68,7 +73,7 @@ int caller_check(struct daemon *d, sd_bus_message *m, uid_t *ret_uid, sd_bus_err
 	if (r < 0)
 		return av_bus_error_set(error, -EACCES, "the bus does not vouch for the caller's uid"
 					" (%s)", strerror(-r));
-	if (uid != 0 && !(d->config.group && uid_in_group(uid, d->config.gid)))
+	if (!uid_allowed(d, uid))
 		return av_bus_error_set(error, -EACCES, "uid %u may not do this: only root%s%s",
 					(unsigned int)uid,
 					d->config.group ? " and group " : "",

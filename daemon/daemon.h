@@ -116,6 +116,8 @@ int daemon_reply_error(sd_bus_error *error, int r, const char *prefix);
 
 /* Checks the caller of @m may change things; its uid in *@uid (may be NULL). */
 int caller_check(struct daemon *d, sd_bus_message *m, uid_t *uid, sd_bus_error *error);
+/* Whether @uid may, under the configuration in use. */
+bool uid_allowed(struct daemon *d, uid_t uid);
 
 /* manager.c */
 int manager_register(struct daemon *d);
@@ -158,6 +160,8 @@ void peers_drop(struct dom *dom);
 /* Whether the sender of @m monitors @dom; its peer or NULL. */
 struct peer *peer_find(struct dom *dom, const char *sender);
 void monitors_configure(struct daemon *d);
+/* Clients whose uid may no longer call lose what they hold (after a reload). */
+void peers_revoke(struct daemon *d);
 extern const sd_bus_vtable domain_client_vtable[];
 
 /* view.c */

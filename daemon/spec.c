@@ -141,6 +141,12 @@ static int open_program(const char *dir, const char *name, int *out, sd_bus_erro
 		return member_error(error, r == -ENOENT ? -ENOENT : -EIO, "program",
 				    "program_dir %s: %s", dir, strerror(-r));
 	}
+	/* Anyone could put anything there, /etc/shadow by a hard link included. */
+	if (fstat(dirfd, &st) < 0 || (st.st_mode & S_IWOTH)) {
+		close(dirfd);
+		return member_error(error, -EACCES, "program", "program_dir %s is writable by "
+				    "everyone: refusing to load programs from it", dir);
+	}
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	r = -errno;
 	close(dirfd);

@@ -56,6 +56,10 @@ expect_error "CreateDomain: a FIFO in program_dir, refused at once" $E.InvalidAr
 	call $M CreateDomain s "$(prog fifo.elf)"
 expect_error "CreateDomain: a directory in program_dir" $E.InvalidArgument 'dir.elf in .*: not a regular file' \
 	call $M CreateDomain s "$(prog dir.elf)"
+chmod o+w "$T/programs"
+expect_error "CreateDomain: program_dir writable by everyone" $E.PermissionDenied 'writable by everyone' \
+	call $M CreateDomain s "$(prog workload.elf)"
+chmod o-w "$T/programs"
 # Names go into D-Bus strings and logs whole, or not at all.
 named() { local spec; spec=$(x86_spec); printf '%s' "${spec/\"x86-workload\"/\"$1\"}"; }
 expect_error "CreateDomain: a name of more than 63 bytes" $E.InvalidArgument '"name": 80 bytes, at most 63' \

@@ -103,7 +103,7 @@ cmd_demo() {
 	log "x86 engine: guest MIPS, trap round trips, view switches (JSON lines)"
 	"$bench/bench-x86" 1
 	log "monitoring through altviewd (1, 2, 4 clients) vs in process; Event signals (JSON lines)"
-	tests/bench/bench-daemon.sh "$BUILD_ROOT/build-release/daemon/altviewd" "$bench/bench-daemon" 20000 3
+	tests/bench/bench-daemon.sh "$BUILD_ROOT/build-release/altviewd/altviewd" "$bench/bench-daemon" 20000 3
 }
 
 cmd_test() {

@@ -9,7 +9,7 @@ set -eo pipefail
 B=$(cd "$1" && pwd)
 # The tests' private bus and daemon helpers; everything lives in $T and goes on exit.
 . "$(dirname "$0")/../tests/daemon/lib.sh"
-ALTVIEWD=$B/daemon/altviewd
+ALTVIEWD=$B/altviewd/altviewd
 say() { printf '\n--- %s\n' "$*"; }
 bus_start
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The committed interface XML (daemon/org.altview1.xml, what the man page
+# The committed interface XML (altviewd/org.altview1.xml, what the man page
 # and clients are written against) against what the running daemon
 # introspects: any method, argument, property or annotation that differs
 # fails here.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * altviewd's answer merging (daemon/answer.c): the documented rule, case by
+ * altviewd's answer merging (altviewd/answer.c): the documented rule, case by
  * case, and the checks that keep a client's garbage out of the merge.
  */
 #include <string.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * altviewd.c — the daemon's life: configuration, the hypervisor handle, the
+ * main.c — the daemon's life: configuration, the hypervisor handle, the
  * bus connection, signals, systemd notification, and a clean shutdown that
  * hands every guest back running and without views.
  */

@@ -224,7 +224,7 @@ void regs_from_xen(const struct vm_event_regs_x86 *in, struct av_regs_x86 *out);
 /* Grant status to errno, logging Xen's name for it. */
 int grant_status_errno(struct av_hv *hv, int16_t st, const char *what);
 
-/* The JSON spec (spec.c), and the script engine's program (hv-script.c). */
+/* The JSON spec (spec.c), and the script engine's program (backend-hv-script.c). */
 struct spec_owner;
 int spec_parse_json(struct av_hv *hv, const char *json, struct av_domain_spec *spec,
 		    struct spec_owner **owner);

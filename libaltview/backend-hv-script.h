@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* hv-script.h — the script engine's program in JSON, for the "hv:" backend. */
+/* backend-hv-script.h — the script engine's program in JSON, for the "hv:" backend. */
 #pragma once
 
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * altviewd.c — the "altviewd:" backend: libaltview's API over altviewd's
+ * backend-altviewd.c — the "altviewd:" backend: libaltview's API over altviewd's
  * D-Bus interface (org.altview1(5)), so a monitor written for "hv:" runs
  * unchanged against a daemon that many monitors share.
  *
@@ -9,7 +9,7 @@
  *   altviewd:unix:path=...    any D-Bus address
  *
  * Control calls are method calls on one connection; events go through the
- * shared-memory channel a subscription returns (altviewd-monitor.c).  What
+ * shared-memory channel a subscription returns (backend-altviewd-monitor.c).  What
  * this connection creates while it monitors a domain (views, holds,
  * subscriptions) the daemon undoes when the connection closes, so a
  * crashed monitor leaves the guest as it found it.  Where the daemon is a
@@ -24,7 +24,7 @@
 
 #include <json-c/json.h>
 
-#include "altviewd.h"
+#include "backend-altviewd.h"
 #include "bus-connect.h"
 #include "bus-error.h"
 #include "names.h"

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * altviewd.h — what the altviewd backend's two halves share: the bus
- * (altviewd.c: domains, views, control) and the channel (altviewd-monitor.c:
- * events and answers in shared memory, no bus round trip on the event path).
+ * backend-altviewd.h — what the altviewd backend's two halves share: the
+ * bus (backend-altviewd.c: domains, views, control) and the channel
+ * (backend-altviewd-monitor.c: events and answers in shared memory, no bus
+ * round trip on the event path).
  */
 #pragma once
 

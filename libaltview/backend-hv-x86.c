@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hv-x86.c — what the "hv:" backend needs for x86 domains: the program
+ * backend-hv-x86.c — what the "hv:" backend needs for x86 domains: the program
  * (an ELF path and the engine's options) read into the core's config.
  */
 #include <stdio.h>
@@ -10,7 +10,7 @@
 #include <json-c/json.h>
 
 #include "hv.h"
-#include "hv-x86.h"
+#include "backend-hv-x86.h"
 #include "private.h"
 
 #define IMAGE_MAX (64u << 20)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hv.c — the "hv:" backend: the embedded hypervisor core in this process.
+ * backend-hv.c — the "hv:" backend: the embedded hypervisor core in this process.
  * The core already speaks Xen's types; what is left is handle bookkeeping,
  * turning a spec into the core's domain options, and naming domains (Xen
  * keeps names in xenstore, not in the hypervisor: so does altview).
@@ -9,8 +9,8 @@
 #include <stdlib.h>
 
 #include "hv.h"
-#include "hv-script.h"
-#include "hv-x86.h"
+#include "backend-hv-script.h"
+#include "backend-hv-x86.h"
 #include "private.h"
 
 #define HV_BACKEND_DEFAULT_MACHINE (256ull << 20)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * altviewd-monitor.c — the altviewd backend's monitors: a subscription
+ * backend-altviewd-monitor.c — the altviewd backend's monitors: a subscription
  * (Domain.Subscribe) and the channel it hands back (common/channel.h).
  *
  * Events and answers never touch the bus: a vCPU's synchronous event sits
@@ -15,7 +15,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "altviewd.h"
+#include "backend-altviewd.h"
 #include "bus-connect.h"
 #include "channel.h"
 #include "names.h"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hv-script.c — the script engine's program as JSON:
+ * backend-hv-script.c — the script engine's program as JSON:
  *
  *   [{"op": "write", "gfn": 16, "offset": 0, "len": 8, "value": 1},
  *    {"op": "loop", "count": 100, "body": [{"op": "exec", "gfn": 17}]}]
@@ -16,7 +16,7 @@
 #include <json-c/json.h>
 
 #include "hv.h"
-#include "hv-script.h"
+#include "backend-hv-script.h"
 #include "private.h"
 
 #define PATH_MAX_LEN 128

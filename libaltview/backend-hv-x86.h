@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* hv-x86.h — the x86 engine's program for the "hv:" backend. */
+/* backend-hv-x86.h — the x86 engine's program for the "hv:" backend. */
 #pragma once
 
 struct av_hv;

@@ -294,7 +294,7 @@ static int filter_read(sd_bus_message *m, struct dom *dom, struct filter *f,
 			break;
 		case 2:
 			f->any_view = false;
-			r = read_indices(m, key, MONITOR_MAX_VIEWS, f->views, error);
+			r = read_indices(m, key, ALTVIEW_MAX_VIEWS, f->views, error);
 			break;
 		case 3: r = read_gfns(m, dom, f, error); break;
 		case 4: r = sd_bus_message_read(m, "i", &f->priority); break;

@@ -17,6 +17,7 @@
 
 #include "answer.h"
 #include "config.h"
+#include "limits.h"
 
 #define CONFIG_MAX_BYTES (1u << 20)
 
@@ -78,9 +79,9 @@ static const struct limit_key {
 	{ NAME, offsetof(struct config_limits, FIELD),                                  \
 	  sizeof(((struct config_limits *)0)->FIELD), MIN, MAX, DEF }
 	LIMIT("max_domains", max_domains, 1, 4096, 64),
-	LIMIT("max_vcpus", max_vcpus, 1, 128, 128),
+	LIMIT("max_vcpus", max_vcpus, 1, ALTVIEW_MAX_VCPUS, ALTVIEW_MAX_VCPUS),
 	LIMIT("max_memory_mib", max_memory_mib, 1, 1u << 20, 4096),
-	LIMIT("max_views", max_views, 2, 512, 512),
+	LIMIT("max_views", max_views, 2, ALTVIEW_MAX_VIEWS, ALTVIEW_MAX_VIEWS),
 	LIMIT("max_read_bytes", max_read_bytes, 1, 16u << 20, 1u << 20),
 	LIMIT("max_clients", max_clients, 1, CONFIG_MAX_CLIENTS, 64),
 #undef LIMIT

@@ -239,7 +239,7 @@ void dom_views_publish(struct dom *dom)
 {
 	if (!dom->monitor)
 		return;
-	for (uint32_t i = 0; i < MONITOR_MAX_VIEWS; i++) {
+	for (uint32_t i = 0; i < ALTVIEW_MAX_VIEWS; i++) {
 		const struct view *v = i < dom->max_views ? &dom->views[i] : NULL;
 		uint64_t key = 0;
 

@@ -128,9 +128,9 @@ static bool filter_match(const struct filter *f, const struct av_event *ev)
 
 	if (!(f->kinds & AV_EVENT_BIT(ev->kind)))
 		return false;
-	if (!f->any_vcpu && (ev->vcpu >= MONITOR_MAX_VCPUS || !bit_test(f->vcpus, ev->vcpu)))
+	if (!f->any_vcpu && (ev->vcpu >= ALTVIEW_MAX_VCPUS || !bit_test(f->vcpus, ev->vcpu)))
 		return false;
-	if (!f->any_view && (ev->view >= MONITOR_MAX_VIEWS || !bit_test(f->views, ev->view)))
+	if (!f->any_view && (ev->view >= ALTVIEW_MAX_VIEWS || !bit_test(f->views, ev->view)))
 		return false;
 	if (!f->nr_gfn_ranges || !event_gfn(ev, &gfn))
 		return true;
@@ -217,8 +217,6 @@ static void *async_thread(void *arg)
 }
 
 /* ---- synchronous delivery ------------------------------------------------------- */
-
-_Static_assert(MONITOR_MAX_VCPUS <= CHANNEL_MAX_VCPUS, "a posted bit per vCPU");
 
 static void post(struct sub *sub, uint32_t vcpu, const vm_event_request_t *req)
 {
@@ -314,7 +312,7 @@ static bool collect(struct monitor *mon, struct sub *sub, uint32_t vcpu, uint64_
 			  mon->domid, vcpu, sub->path);
 		return false;
 	}
-	why = answer_check(rsp, req, MONITOR_MAX_VIEWS);
+	why = answer_check(rsp, req, ALTVIEW_MAX_VIEWS);
 	if (!why)
 		why = switch_check(mon, sub, rsp);
 	if (why) {
@@ -455,7 +453,7 @@ int monitor_new(av_domain *handle, uint32_t domid, uint32_t nr_vcpus, struct sig
 	struct monitor *mon;
 	int r;
 
-	if (!nr_vcpus || nr_vcpus > MONITOR_MAX_VCPUS)
+	if (!nr_vcpus || nr_vcpus > ALTVIEW_MAX_VCPUS)
 		return -EINVAL;
 	mon = calloc(1, sizeof(*mon));
 	if (!mon)
@@ -482,7 +480,7 @@ int monitor_new(av_domain *handle, uint32_t domid, uint32_t nr_vcpus, struct sig
 
 void monitor_set_view_key(struct monitor *mon, uint32_t view, uint64_t key)
 {
-	if (view < MONITOR_MAX_VIEWS)
+	if (view < ALTVIEW_MAX_VIEWS)
 		atomic_store_explicit(&mon->view_keys[view], key, memory_order_relaxed);
 }
 

@@ -23,8 +23,6 @@
 #include "org-altview1.h"
 
 #define FILTER_MAX_GFN_RANGES 16
-#define MONITOR_MAX_VCPUS 128
-#define MONITOR_MAX_VIEWS 512
 
 /*
  * Who may switch vCPUs into a view by answering an event: the connection
@@ -36,8 +34,8 @@
 /* Empty sets mean "all": no vCPU bits selects every vCPU, and so on. */
 struct filter {
 	uint32_t kinds;             /* AV_EVENT_BIT()s */
-	uint64_t vcpus[MONITOR_MAX_VCPUS / 64];
-	uint64_t views[MONITOR_MAX_VIEWS / 64];
+	uint64_t vcpus[ALTVIEW_MAX_VCPUS / 64];
+	uint64_t views[ALTVIEW_MAX_VIEWS / 64];
 	bool any_vcpu, any_view;
 	uint32_t nr_gfn_ranges;     /* 0: any gfn */
 	struct {
@@ -93,7 +91,7 @@ struct monitor {
 	bool async_started;
 	_Atomic uint64_t taken;     /* synchronous events taken from the guest */
 	_Atomic uint64_t merged;    /* ... and answered, once each */
-	_Atomic uint64_t view_keys[MONITOR_MAX_VIEWS];     /* the bus thread's copy */
+	_Atomic uint64_t view_keys[ALTVIEW_MAX_VIEWS];     /* the bus thread's copy */
 };
 
 int monitor_new(av_domain *handle, uint32_t domid, uint32_t nr_vcpus, struct signal_queue *q,

@@ -45,7 +45,7 @@ static vm_event_request_t *ring_at(struct channel_header *hdr, const struct chan
 
 static bool geometry_valid(uint32_t nr_vcpus, uint32_t ring_entries)
 {
-	return nr_vcpus && nr_vcpus <= CHANNEL_MAX_VCPUS && ring_entries &&
+	return nr_vcpus && nr_vcpus <= ALTVIEW_MAX_VCPUS && ring_entries &&
 	       ring_entries <= CHANNEL_RING_MAX && !(ring_entries & (ring_entries - 1));
 }
 
@@ -273,7 +273,7 @@ int channel_consumer_init(struct channel_consumer *c, int memfd, uint32_t nr_vcp
 	if (seals < 0 || !(seals & F_SEAL_SHRINK))
 		return refuse(why, whysz, "the memory is not sealed against shrinking");
 	if ((uint64_t)st.st_size < CHANNEL_HEADER_SIZE ||
-	    (uint64_t)st.st_size > channel_size(CHANNEL_MAX_VCPUS, CHANNEL_RING_MAX))
+	    (uint64_t)st.st_size > channel_size(ALTVIEW_MAX_VCPUS, CHANNEL_RING_MAX))
 		return refuse(why, whysz, "%lld bytes is not the size of a channel",
 			      (long long)st.st_size);
 	hdr = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);

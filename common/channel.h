@@ -45,12 +45,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "limits.h"
 #include "slot-sync.h"
 #include "xen-public.h"
 
 #define CHANNEL_MAGIC 0x31637661u           /* "avc1" */
 #define CHANNEL_VERSION 2
-#define CHANNEL_MAX_VCPUS 128
 #define CHANNEL_HEADER_SIZE 4096
 #define CHANNEL_SLOT_SIZE 1024
 #define CHANNEL_RING_DEFAULT 256
@@ -84,7 +84,7 @@ struct channel_header {
 	uint64_t dropped;           /* daemon: async events the ring had no room for */
 	uint8_t sync_notify;        /* client: write the eventfd for the next sync event */
 	/* daemon sets a vCPU's bit after posting to its slot, a poller clears it before looking */
-	uint64_t sync_posted[CHANNEL_MAX_VCPUS / 64] __attribute__((aligned(64)));
+	uint64_t sync_posted[ALTVIEW_MAX_VCPUS / 64] __attribute__((aligned(64)));
 	uint32_t ring_head __attribute__((aligned(64)));    /* daemon */
 	uint32_t ring_tail __attribute__((aligned(64)));    /* client */
 };

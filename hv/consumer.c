@@ -29,9 +29,9 @@ struct hv_consumer {
 	pthread_mutex_t ring_lock;            /* not a core lock: this side is the monitor's */
 	struct hv_evtchn_handle *h;
 	bool imported;
-	evtchn_port_t ring_port, slot_ports[HV_MAX_VCPUS];   /* dom0's ends */
-	_Atomic uint8_t taken[HV_MAX_VCPUS];  /* next() handed this slot's request out */
-	struct spin_budget spin[HV_MAX_VCPUS];  /* wait(): per slot, one waiter at a time */
+	evtchn_port_t ring_port, slot_ports[ALTVIEW_MAX_VCPUS];   /* dom0's ends */
+	_Atomic uint8_t taken[ALTVIEW_MAX_VCPUS];  /* next() handed this slot's request out */
+	struct spin_budget spin[ALTVIEW_MAX_VCPUS];  /* wait(): per slot, one waiter at a time */
 };
 
 static struct hv_vm_event_slot *slot_of(struct hv_consumer *c, unsigned int vcpu)
@@ -48,7 +48,7 @@ static int consumer_map(struct hv_consumer *c, int fd)
 {
 	size_t ring_bytes = (size_t)c->info.ring_pages * HV_PAGE_SIZE;
 
-	if (c->info.nr_vcpus > HV_MAX_VCPUS || ring_bytes > c->info.size ||
+	if (c->info.nr_vcpus > ALTVIEW_MAX_VCPUS || ring_bytes > c->info.size ||
 	    (channels(c) && c->info.slots_offset + (uint64_t)c->info.nr_vcpus *
 			    HV_VM_EVENT_SLOT_SIZE > c->info.size))
 		return -EINVAL;

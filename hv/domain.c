@@ -145,7 +145,7 @@ static int opts_valid(const struct hv_domain_opts *opts)
 	if (opts->memory_bytes == 0 || opts->memory_bytes % HV_PAGE_SIZE ||
 	    (opts->memory_bytes >> HV_PAGE_SHIFT) > HV_MAX_GFN)
 		return -EINVAL;
-	if (opts->nr_vcpus > HV_MAX_VCPUS || (opts->nr_vcpus && !opts->engine))
+	if (opts->nr_vcpus > ALTVIEW_MAX_VCPUS || (opts->nr_vcpus && !opts->engine))
 		return -EINVAL;
 	return 0;
 }

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "limits.h"
 #include "xen-public.h"
 
 #define HV_PAGE_SHIFT        12
@@ -117,12 +118,10 @@ int hv_frame_put_typed(struct hv_domain *d, uint64_t mfn, enum hv_page_type type
 
 /* ---- domains -------------------------------------------------------------- */
 
-#define HV_MAX_VCPUS 128
-
 struct hv_domain_opts {
 	size_t sz;
 	uint64_t memory_bytes;      /* guest RAM from gfn 0; multiple of 4 KiB */
-	unsigned int nr_vcpus;      /* 0 (memory only) .. HV_MAX_VCPUS */
+	unsigned int nr_vcpus;      /* 0 (memory only) .. ALTVIEW_MAX_VCPUS */
 	const struct hv_engine_ops *engine;   /* required with vCPUs */
 	const void *engine_config;  /* engine specific, e.g. hv_script_config */
 	/*
@@ -230,7 +229,6 @@ int hv_foreign_unmap(struct hv *hv, void *addr);
 
 /* ---- alternate views (altp2m) ----------------------------------------------- */
 
-#define HV_MAX_VIEWS          512  /* the EPTP list size */
 #define HV_DEFAULT_MAX_VIEWS  10
 
 /*
@@ -530,7 +528,7 @@ struct hv_monitor_info {
 	unsigned int ring_pages;
 	evtchn_port_t ring_port;    /* in the monitored domain */
 	uint64_t slots_offset;      /* channels only */
-	evtchn_port_t slot_ports[HV_MAX_VCPUS];
+	evtchn_port_t slot_ports[ALTVIEW_MAX_VCPUS];
 };
 
 struct hv_monitor_stats {
@@ -595,7 +593,7 @@ struct hv_consumer_export {
 	struct hv_monitor_info info;            /* fd: the buffers */
 	struct hv_evtchn_export evtchn;
 	evtchn_port_t local_ring_port;
-	evtchn_port_t local_slot_ports[HV_MAX_VCPUS];
+	evtchn_port_t local_slot_ports[ALTVIEW_MAX_VCPUS];
 };
 int hv_consumer_export(struct hv_consumer *c, struct hv_consumer_export *ex);
 int hv_consumer_import(const struct hv_consumer_export *ex, struct hv_consumer **out);

@@ -184,7 +184,7 @@ struct altp2m {
 	struct hv_rwlock list_lock;
 	bool enabled;
 	unsigned int max_views;
-	struct hv_view *views[HV_MAX_VIEWS];
+	struct hv_view *views[ALTVIEW_MAX_VIEWS];
 };
 
 #define TLB_ENTRIES 256

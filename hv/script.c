@@ -125,7 +125,7 @@ int hv_script_guest_request(struct hv_script *s)
 
 int hv_script_switch_view(struct hv_script *s, unsigned int idx)
 {
-	return add(s, (struct step){ .op = OP_SWITCH_VIEW, .value = idx }, idx < HV_MAX_VIEWS);
+	return add(s, (struct step){ .op = OP_SWITCH_VIEW, .value = idx }, idx < ALTVIEW_MAX_VIEWS);
 }
 
 int hv_script_pause_point(struct hv_script *s)

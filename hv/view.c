@@ -205,7 +205,7 @@ static bool access_valid(xenmem_access_t a, bool allow_default)
 
 int view_lookup_locked(struct hv_domain *d, unsigned int idx, struct hv_view **out)
 {
-	if (idx >= HV_MAX_VIEWS)
+	if (idx >= ALTVIEW_MAX_VIEWS)
 		return -EINVAL;
 	*out = NULL;
 	if (idx == 0)
@@ -678,7 +678,7 @@ int altp2m_init(struct hv_domain *d)
 
 void altp2m_deinit(struct hv_domain *d)
 {
-	for (unsigned int i = 1; i < HV_MAX_VIEWS; i++)
+	for (unsigned int i = 1; i < ALTVIEW_MAX_VIEWS; i++)
 		if (d->altp2m.views[i])
 			view_free(d, d->altp2m.views[i]);
 	hv_rwlock_deinit(&d->altp2m.list_lock);
@@ -688,7 +688,7 @@ int hv_views_enable(struct hv_domain *d, unsigned int max_views)
 {
 	int r = 0;
 
-	if (!d || max_views > HV_MAX_VIEWS)
+	if (!d || max_views > ALTVIEW_MAX_VIEWS)
 		return -EINVAL;
 	hv_write_lock(&d->altp2m.list_lock);
 	if (d->altp2m.enabled) {
@@ -714,7 +714,7 @@ int hv_views_disable(struct hv_domain *d)
 	} else {
 		for (unsigned int i = 0; i < d->nr_vcpus; i++)
 			vcpu_switch_view_locked(d->vcpus[i], 0);
-		for (unsigned int i = 1; i < HV_MAX_VIEWS; i++) {
+		for (unsigned int i = 1; i < ALTVIEW_MAX_VIEWS; i++) {
 			if (d->altp2m.views[i])
 				view_free(d, d->altp2m.views[i]);
 			d->altp2m.views[i] = NULL;

@@ -47,9 +47,9 @@ struct hv_monitor {
 	evtchn_port_t ring_port;
 
 	uint8_t *slots;
-	evtchn_port_t slot_ports[HV_MAX_VCPUS];
+	evtchn_port_t slot_ports[ALTVIEW_MAX_VCPUS];
 	vm_event_request_t *pending;          /* per vCPU: the request last submitted */
-	struct spin_budget spin[HV_MAX_VCPUS];  /* per vCPU, used by its thread only */
+	struct spin_budget spin[ALTVIEW_MAX_VCPUS];  /* per vCPU, used by its thread only */
 	_Atomic(hv_monitor_handler_fn *) handler;
 	void *handler_ctx;                    /* written once, before handler */
 

@@ -26,10 +26,10 @@ struct channel {
 	int notify_fd;
 	struct channel_consumer chan;
 	/* Per vCPU: the seq of the event last handed out, and whether next() has. */
-	_Atomic uint32_t taken_seq[AV_MAX_VCPUS];
-	_Atomic bool taken_by_next[AV_MAX_VCPUS];
+	_Atomic uint32_t taken_seq[ALTVIEW_MAX_VCPUS];
+	_Atomic bool taken_by_next[ALTVIEW_MAX_VCPUS];
 	uint32_t next_vcpu;                         /* next(): where its look starts */
-	struct spin_budget spin[AV_MAX_VCPUS];      /* wait(): one thread per vCPU */
+	struct spin_budget spin[ALTVIEW_MAX_VCPUS];      /* wait(): one thread per vCPU */
 };
 
 static struct channel *chan_of(struct av_monitor *mon)
@@ -176,7 +176,7 @@ static int ring_take(struct av_monitor *mon, struct channel *c, vm_event_request
 /* Where a look for any vCPU's event starts moves on each time, so none waits behind the others. */
 static int take_any(struct av_monitor *mon, struct channel *c, vm_event_request_t *req)
 {
-	uint64_t posted[CHANNEL_MAX_VCPUS / 64];
+	uint64_t posted[ALTVIEW_MAX_VCPUS / 64];
 	const uint32_t nr_vcpus = c->chan.geo.nr_vcpus;
 	const uint32_t nr_words = CHANNEL_POSTED_WORD(nr_vcpus - 1) + 1;
 	int r = ring_take(mon, c, req);

@@ -30,12 +30,10 @@
 #include "names.h"
 #include "org-altview1.h"
 
-#define AV_MAX_VIEWS 512
-
 struct altviewd_domain {
 	char path[OBJECT_PATH_MAX];
 	pthread_mutex_t lock;
-	uint64_t own_views[AV_MAX_VIEWS / 64];  /* created through this handle */
+	uint64_t own_views[ALTVIEW_MAX_VIEWS / 64];  /* created through this handle */
 };
 
 static struct altviewd_domain *adom_of(struct av_domain *dom)
@@ -468,7 +466,7 @@ static int be_vcpu_get_views(struct av_domain *dom, uint32_t *views)
 
 static int be_vcpu_get_view(struct av_domain *dom, uint32_t vcpu, uint32_t *view)
 {
-	uint32_t views[AV_MAX_VCPUS];
+	uint32_t views[ALTVIEW_MAX_VCPUS];
 	int r = be_vcpu_get_views(dom, views);
 
 	if (r == 0)
@@ -480,11 +478,11 @@ static int be_vcpu_get_view(struct av_domain *dom, uint32_t vcpu, uint32_t *view
 static int be_views_disable(struct av_domain *dom)
 {
 	struct altviewd_domain *a = adom_of(dom);
-	uint32_t views[AV_MAX_VCPUS];
+	uint32_t views[ALTVIEW_MAX_VCPUS];
 	int r, first = 0;
 
 	r = be_vcpu_get_views(dom, views);
-	for (uint32_t i = 1; r == 0 && i < AV_MAX_VIEWS; i++) {
+	for (uint32_t i = 1; r == 0 && i < ALTVIEW_MAX_VIEWS; i++) {
 		bool own;
 
 		pthread_mutex_lock(&a->lock);
@@ -516,7 +514,7 @@ static int be_view_create(struct av_domain *dom, xenmem_access_t def, uint32_t *
 	if (r >= 0)
 		r = sd_bus_message_read(reply, "u", view);
 	sd_bus_message_unref(reply);
-	if (r >= 0 && *view < AV_MAX_VIEWS)
+	if (r >= 0 && *view < ALTVIEW_MAX_VIEWS)
 		own_view(dom, *view, true);
 	return r < 0 ? r : 0;
 }

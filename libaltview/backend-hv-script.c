@@ -138,7 +138,7 @@ static int parse_step(struct parse *p, json_object *step, unsigned int depth)
 	} else if (!strcmp(name, "guest_request")) {
 		r = hv_script_guest_request(p->s);
 	} else if (!strcmp(name, "switch_view")) {
-		if ((r = member_u64(p, step, "view", -1, HV_MAX_VIEWS - 1, &a)) < 0)
+		if ((r = member_u64(p, step, "view", -1, ALTVIEW_MAX_VIEWS - 1, &a)) < 0)
 			return r;
 		r = hv_script_switch_view(p->s, (unsigned int)a);
 	} else if (!strcmp(name, "pause_point")) {

@@ -97,8 +97,8 @@ static int be_get_info(struct av_hv *hv, struct av_hv_info *info)
 {
 	info->hv_version_major = AV_VERSION_MAJOR;
 	info->hv_version_minor = AV_VERSION_MINOR;
-	info->max_views = HV_MAX_VIEWS;
-	info->max_vcpus = HV_MAX_VCPUS;
+	info->max_views = ALTVIEW_MAX_VIEWS;
+	info->max_vcpus = ALTVIEW_MAX_VCPUS;
 	info->machine_bytes = hv_machine_frames(core_of(hv)) << HV_PAGE_SHIFT;
 	return 0;
 }

@@ -52,8 +52,8 @@ static int domain_create(struct av_hv *hv, const struct av_domain_spec *spec, av
 		       spec->memory_bytes);
 		return -EINVAL;
 	}
-	if (spec->nr_vcpus > AV_MAX_VCPUS) {
-		av_err(hv, "domain spec: %u vCPUs, at most %u", spec->nr_vcpus, AV_MAX_VCPUS);
+	if (spec->nr_vcpus > ALTVIEW_MAX_VCPUS) {
+		av_err(hv, "domain spec: %u vCPUs, at most %u", spec->nr_vcpus, ALTVIEW_MAX_VCPUS);
 		return -EINVAL;
 	}
 	if (spec->nr_vcpus && !spec->engine) {

@@ -14,8 +14,6 @@
 _Static_assert(sizeof(vm_event_request_t) <= AV_XEN_REQUEST_MAX,
 	       "struct av_event holds a whole vm_event_request_t");
 
-#define AV_MAX_VIEWS 512
-
 static const uint32_t kind_reason[AV_EVENT__MAX] = {
 	[AV_EVENT_MEM_ACCESS] = VM_EVENT_REASON_MEM_ACCESS,
 	[AV_EVENT_BREAKPOINT] = VM_EVENT_REASON_SOFTWARE_BREAKPOINT,
@@ -153,7 +151,7 @@ static uint64_t sync_seq(struct av_monitor *mon, uint32_t vcpu)
 
 	if (!seq) {
 		relaxed_inc(&mon->sync_events[vcpu]);
-		seq = relaxed_get(&mon->sync_events[vcpu]) * AV_MAX_VCPUS + vcpu;
+		seq = relaxed_get(&mon->sync_events[vcpu]) * ALTVIEW_MAX_VCPUS + vcpu;
 		atomic_store_explicit(&mon->pending[vcpu], seq, memory_order_release);
 	}
 	return seq;
@@ -351,10 +349,10 @@ static int to_xen_response(struct av_monitor *mon, const struct av_event *ev,
 		av_err(hv, "av_monitor_respond: unknown flags %#x", left);
 		return -EINVAL;
 	}
-	if (((r->flags & AV_RESPONSE_SWITCH_VIEW) && r->view >= AV_MAX_VIEWS) ||
-	    ((r->flags & AV_RESPONSE_FAST_SINGLESTEP) && r->step_view >= AV_MAX_VIEWS)) {
+	if (((r->flags & AV_RESPONSE_SWITCH_VIEW) && r->view >= ALTVIEW_MAX_VIEWS) ||
+	    ((r->flags & AV_RESPONSE_FAST_SINGLESTEP) && r->step_view >= ALTVIEW_MAX_VIEWS)) {
 		av_err(hv, "av_monitor_respond: view %u is out of range",
-		       r->view >= AV_MAX_VIEWS ? r->view : r->step_view);
+		       r->view >= ALTVIEW_MAX_VIEWS ? r->view : r->step_view);
 		return -EINVAL;
 	}
 	rsp->altp2m_idx = (uint16_t)r->view;

@@ -18,12 +18,11 @@
 #include <string.h>
 
 /* Xen's public headers, as the core includes them: every backend speaks Xen's types. */
+#include "limits.h"
 #include "xen-public.h"
 
 #define AV_API __attribute__((visibility("default")))
 #include <altview/altview.h>
-
-#define AV_MAX_VCPUS 128
 
 /* ---- options structs (libbpf's rule) ------------------------------------ */
 
@@ -87,9 +86,9 @@ struct av_monitor {
 	 * any thread, race (on pending).
 	 */
 	_Atomic uint64_t async_events;
-	_Atomic uint64_t sync_events[AV_MAX_VCPUS];
+	_Atomic uint64_t sync_events[ALTVIEW_MAX_VCPUS];
 	/* The sequence number of the event each vCPU waits on an answer for; 0: none. */
-	_Atomic uint64_t pending[AV_MAX_VCPUS];
+	_Atomic uint64_t pending[ALTVIEW_MAX_VCPUS];
 	av_monitor_handler_fn *handler;     /* set before the backend may call it */
 	void *handler_ctx;
 };

@@ -88,7 +88,7 @@ static int parse_members(struct av_hv *hv, json_object *root, struct av_domain_s
 			r = get_uint(hv, key, v, mib ? UINT64_MAX >> 20 : UINT64_MAX, &x);
 			spec->memory_bytes = mib ? x << 20 : x;
 		} else if (!strcmp(key, "vcpus")) {
-			r = get_uint(hv, key, v, AV_MAX_VCPUS, &x);
+			r = get_uint(hv, key, v, ALTVIEW_MAX_VCPUS, &x);
 			spec->nr_vcpus = (uint32_t)x;
 		} else if (!strcmp(key, "engine")) {
 			r = get_string(hv, key, v, &spec->engine);

@@ -71,7 +71,7 @@ static uint64_t nasty(void)
 {
 	static const uint64_t edges[] = {
 		0, 1, 2, 0x7f, 0xff, 0x7fffffff, 0x80000000, 0xffffffff, 0x100000000ull,
-		UINT64_MAX, UINT64_MAX - 1, 1ull << 63, CHANNEL_RING_MAX, CHANNEL_MAX_VCPUS + 1,
+		UINT64_MAX, UINT64_MAX - 1, 1ull << 63, CHANNEL_RING_MAX, ALTVIEW_MAX_VCPUS + 1,
 	};
 
 	return rnd() % 3 ? edges[rnd() % (sizeof(edges) / sizeof(edges[0]))] : rnd();
@@ -231,7 +231,7 @@ int main(int argc, char **argv)
 		die("mapping the channel", -errno);
 	/* Its own copy, as the daemon keeps one: the header is what it scribbles on. */
 	orig = *h;
-	nr_vcpus = h->nr_vcpus < CHANNEL_MAX_VCPUS ? h->nr_vcpus : CHANNEL_MAX_VCPUS;
+	nr_vcpus = h->nr_vcpus < ALTVIEW_MAX_VCPUS ? h->nr_vcpus : ALTVIEW_MAX_VCPUS;
 	printf("%s\n", path);
 	fflush(stdout);
 

@@ -258,7 +258,7 @@ static void many_vcpus(void)
 	struct hv_script *s = hv_script_new();
 	struct hv_script_config cfg = { .nr = 1, .scripts = (const struct hv_script *const *)&s };
 	struct hv_domain_opts opts = {
-		.sz = sizeof(opts), .memory_bytes = 2 * MiB, .nr_vcpus = HV_MAX_VCPUS + 1,
+		.sz = sizeof(opts), .memory_bytes = 2 * MiB, .nr_vcpus = ALTVIEW_MAX_VCPUS + 1,
 		.engine = &hv_script_engine, .engine_config = &cfg,
 	};
 	struct hv_domain *d = NULL;
@@ -270,11 +270,11 @@ static void many_vcpus(void)
 	opts.engine = NULL;
 	opts.nr_vcpus = 1;
 	CHECK_EQ(hv_domain_create(hv, &opts, &d), -EINVAL);
-	d = test_script_domain(hv, 2 * MiB, HV_MAX_VCPUS, &s, 1);
-	CHECK_EQ(hv_domain_nr_vcpus(d), HV_MAX_VCPUS);
+	d = test_script_domain(hv, 2 * MiB, ALTVIEW_MAX_VCPUS, &s, 1);
+	CHECK_EQ(hv_domain_nr_vcpus(d), ALTVIEW_MAX_VCPUS);
 	hv_domain_unpause(d);
 	CHECK_EQ(hv_domain_wait_idle(d, 10000), 0);
-	for (unsigned int i = 0; i < HV_MAX_VCPUS; i++)
+	for (unsigned int i = 0; i < ALTVIEW_MAX_VCPUS; i++)
 		CHECK_EQ(steps_of(hv_domain_vcpu(d, i)), 100);
 	domain_end(d);
 	hv_script_free(s);
@@ -297,7 +297,7 @@ static void bad_scripts(void)
 	CHECK_EQ(hv_script_write(s, HV_MAX_GFN + 1, 0, 1, 0), -EINVAL);
 	CHECK_EQ(hv_script_loop_end(s), -EINVAL);
 	CHECK_EQ(hv_script_loop_begin(s, 0), -EINVAL);
-	CHECK_EQ(hv_script_switch_view(s, HV_MAX_VIEWS), -EINVAL);
+	CHECK_EQ(hv_script_switch_view(s, ALTVIEW_MAX_VIEWS), -EINVAL);
 	CHECK_EQ(hv_script_check(s), -EINVAL);
 	CHECK_EQ(hv_domain_create(hv, &opts, &d), -EINVAL);
 	hv_script_free(s);

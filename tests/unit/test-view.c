@@ -17,7 +17,7 @@ static void lifecycle_and_limits(void)
 
 	CHECK_EQ(hv_view_create(d, XENMEM_access_rwx, &idx), -EOPNOTSUPP);
 	CHECK_EQ(hv_view_set_access(d, 1, 0, 1, XENMEM_access_r), -EOPNOTSUPP);
-	CHECK_EQ(hv_views_enable(d, HV_MAX_VIEWS + 1), -EINVAL);
+	CHECK_EQ(hv_views_enable(d, ALTVIEW_MAX_VIEWS + 1), -EINVAL);
 	CHECK_EQ(hv_views_enable(d, 0), 0);
 	CHECK_EQ(hv_views_enable(d, 0), -EEXIST);
 	for (unsigned int i = 1; i < HV_DEFAULT_MAX_VIEWS; i++) {
@@ -32,7 +32,7 @@ static void lifecycle_and_limits(void)
 	CHECK_EQ(idx, 4);
 	CHECK_EQ(hv_view_destroy(d, 0), -EBUSY);
 	CHECK_EQ(hv_view_destroy(d, HV_DEFAULT_MAX_VIEWS), -EINVAL);
-	CHECK_EQ(hv_view_destroy(d, HV_MAX_VIEWS), -EINVAL);
+	CHECK_EQ(hv_view_destroy(d, ALTVIEW_MAX_VIEWS), -EINVAL);
 	CHECK_EQ(hv_view_create(d, (xenmem_access_t)42, &idx), -EINVAL);
 	CHECK_EQ(hv_views_disable(d), 0);
 	CHECK_EQ(hv_view_destroy(d, 1), -EOPNOTSUPP);
@@ -46,8 +46,8 @@ static void five_hundred_twelve_views(void)
 	struct hv_domain *d = test_domain(hv, 2 * MiB);
 	unsigned int idx;
 
-	CHECK_EQ(hv_views_enable(d, HV_MAX_VIEWS), 0);
-	for (unsigned int i = 1; i < HV_MAX_VIEWS; i++) {
+	CHECK_EQ(hv_views_enable(d, ALTVIEW_MAX_VIEWS), 0);
+	for (unsigned int i = 1; i < ALTVIEW_MAX_VIEWS; i++) {
 		CHECK_EQ(hv_view_create(d, XENMEM_access_rwx, &idx), 0);
 		CHECK_EQ(hv_view_set_access(d, idx, i % 512, 1, XENMEM_access_r), 0);
 	}

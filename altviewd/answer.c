@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "answer.h"
+#include "names.h"
 
 /* What a client may ask for; the daemon adds VCPU_PAUSED itself. */
 #define CLIENT_FLAGS                                                                        \
@@ -21,13 +22,11 @@ static const char *const default_names[] = {
 
 int default_answer_from_name(const char *name, enum default_answer *out)
 {
-	for (size_t i = 0; i < sizeof(default_names) / sizeof(default_names[0]); i++) {
-		if (!strcmp(name, default_names[i])) {
-			*out = (enum default_answer)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int i = NAME_LOOKUP(default_names, name);
+
+	if (i >= 0)
+		*out = (enum default_answer)i;
+	return i < 0 ? i : 0;
 }
 
 const char *default_answer_name(enum default_answer def)

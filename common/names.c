@@ -23,15 +23,21 @@ static const char *const access_names[] = {
 	[AV_ACCESS_DEFAULT] = "default",
 };
 
+int name_lookup(const char *const *table, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (table[i] && !strcmp(name, table[i]))
+			return (int)i;
+	return -EINVAL;
+}
+
 int access_from_name(const char *name, enum av_access *out)
 {
-	for (size_t i = 0; i < sizeof(access_names) / sizeof(access_names[0]); i++) {
-		if (!strcmp(name, access_names[i])) {
-			*out = (enum av_access)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int i = NAME_LOOKUP(access_names, name);
+
+	if (i >= 0)
+		*out = (enum av_access)i;
+	return i < 0 ? i : 0;
 }
 
 const char *access_name(enum av_access a)
@@ -54,11 +60,9 @@ const char *event_kind_name(enum av_event_kind k)
 
 int event_kind_from_name(const char *name, enum av_event_kind *out)
 {
-	for (int k = AV_EVENT_MEM_ACCESS; k < AV_EVENT__MAX; k++) {
-		if (!strcmp(name, kind_names[k])) {
-			*out = (enum av_event_kind)k;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int k = NAME_LOOKUP(kind_names, name);
+
+	if (k >= 0)
+		*out = (enum av_event_kind)k;
+	return k < 0 ? k : 0;
 }

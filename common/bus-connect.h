@@ -6,6 +6,8 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include <systemd/sd-bus.h>
 
@@ -22,8 +24,42 @@ int av_bus_connect(const char *address, bool user, sd_bus **ret);
  */
 int av_bus_append_kinds_filter(sd_bus_message *m, char **kinds);
 
-/* Takes one property (its value a variant) it knows into @obj, skips the others. */
-typedef int av_bus_prop_reader_t(sd_bus_message *m, const char *name, void *obj);
+/*
+ * How a property lands in a struct, as systemd's bus_map_all_properties():
+ * one table per struct names each property, its type and its field.  A
+ * value of another type than the table's fails the read (-ENXIO).
+ */
+enum av_bus_prop_type {
+	AV_BUS_PROP_U32,            /* "u" into uint32_t */
+	AV_BUS_PROP_U64,            /* "t" into uint64_t */
+	AV_BUS_PROP_BOOL,           /* "b" into int */
+	AV_BUS_PROP_STRING,         /* "s" into char *, allocated */
+	AV_BUS_PROP_STRBUF,         /* "s" into char[size], cut between characters */
+	AV_BUS_PROP_U32S,           /* "au" into struct av_bus_u32s, allocated */
+	AV_BUS_PROP_PATHS,          /* "ao" into a NULL-terminated char **, allocated */
+	AV_BUS_PROP_WORDS,          /* "as" into one char *, comma-separated, allocated */
+};
 
-/* Walks the a{sv} of a Properties.GetAll reply, handing each entry to @read. */
-int av_bus_read_properties(sd_bus_message *reply, av_bus_prop_reader_t *read, void *obj);
+struct av_bus_u32s {
+	uint32_t *v;
+	size_t n;
+};
+
+struct av_bus_prop {
+	const char *name;
+	enum av_bus_prop_type type;
+	size_t offset;
+	size_t size;                /* AV_BUS_PROP_STRBUF */
+};
+
+#define AV_BUS_PROP(NAME, TYPE, STRUCT, FIELD) \
+	{ NAME, AV_BUS_PROP_##TYPE, offsetof(STRUCT, FIELD), sizeof(((STRUCT *)0)->FIELD) }
+
+/*
+ * Reads the a{sv} of a Properties.GetAll reply into @obj through @map
+ * (ending with an entry whose name is NULL); properties not in the map are
+ * skipped.  On failure, what was allocated stays for av_bus_props_free().
+ */
+int av_bus_map_properties(sd_bus_message *reply, const struct av_bus_prop *map, void *obj);
+/* Frees what @map allocated in @obj. */
+void av_bus_props_free(const struct av_bus_prop *map, void *obj);

@@ -149,9 +149,9 @@ static int view_call(struct av_domain *dom, uint32_t view, const char *member,
 
 /* ---- the connection -------------------------------------------------------------- */
 
-/* All properties of @iface at @path, each handed to @read. */
+/* All properties of @iface at @path, into @obj through @map. */
 static int get_all(struct av_hv *hv, const char *path, const char *iface, int gone,
-		   av_bus_prop_reader_t *read, void *obj)
+		   const struct av_bus_prop *map, void *obj)
 {
 	sd_bus_message *reply = NULL;
 	int r;
@@ -159,25 +159,20 @@ static int get_all(struct av_hv *hv, const char *path, const char *iface, int go
 	r = altviewd_call(hv, path, "org.freedesktop.DBus.Properties", "GetAll", gone, &reply, "s",
 			  iface);
 	if (r >= 0)
-		r = av_bus_read_properties(reply, read, obj);
+		r = av_bus_map_properties(reply, map, obj);
 	sd_bus_message_unref(reply);
 	return r < 0 ? r : 0;
 }
 
-static int read_manager_prop(sd_bus_message *m, const char *name, void *obj)
-{
-	struct av_hv_info *info = obj;
-
-	if (!strcmp(name, "MaxViews"))
-		return sd_bus_message_read(m, "v", "u", &info->max_views);
-	if (!strcmp(name, "MaxVcpus"))
-		return sd_bus_message_read(m, "v", "u", &info->max_vcpus);
-	return sd_bus_message_skip(m, "v");
-}
+static const struct av_bus_prop manager_map[] = {
+	AV_BUS_PROP("MaxViews", U32, struct av_hv_info, max_views),
+	AV_BUS_PROP("MaxVcpus", U32, struct av_hv_info, max_vcpus),
+	{ 0 }
+};
 
 static int be_get_info(struct av_hv *hv, struct av_hv_info *info)
 {
-	return get_all(hv, MANAGER_PATH, MANAGER_IFACE, -EIO, read_manager_prop, info);
+	return get_all(hv, MANAGER_PATH, MANAGER_IFACE, -EIO, manager_map, info);
 }
 
 static int be_open(struct av_hv *hv, const char *arg, const struct av_open_opts *opts)
@@ -358,44 +353,39 @@ static enum av_domain_state state_from_name(const char *s)
 	return AV_DOMAIN_DYING;
 }
 
-/* A string property into a fixed buffer. */
-static int read_string(sd_bus_message *m, char *buf, size_t size)
-{
-	const char *s;
-	int r = sd_bus_message_read(m, "v", "s", &s);
-
-	if (r >= 0)
-		snprintf(buf, size, "%s", s);
-	return r;
-}
-
-static int read_domain_prop(sd_bus_message *m, const char *name, void *obj)
-{
-	struct av_domain_info *info = obj;
+/* What Domain's properties say, as they are sent; the state is a word. */
+struct domain_reply {
+	char name[sizeof(((struct av_domain_info *)0)->name)];
+	char crash_reason[sizeof(((struct av_domain_info *)0)->crash_reason)];
 	char state[16];
-	int r;
+	uint64_t memory_bytes;
+	uint32_t nr_vcpus;
+};
 
-	if (!strcmp(name, "Name"))
-		return read_string(m, info->name, sizeof(info->name));
-	if (!strcmp(name, "CrashReason"))
-		return read_string(m, info->crash_reason, sizeof(info->crash_reason));
-	if (!strcmp(name, "MemoryBytes"))
-		return sd_bus_message_read(m, "v", "t", &info->memory_bytes);
-	if (!strcmp(name, "VcpuCount"))
-		return sd_bus_message_read(m, "v", "u", &info->nr_vcpus);
-	if (strcmp(name, "State"))
-		return sd_bus_message_skip(m, "v");
-	r = read_string(m, state, sizeof(state));
-	if (r >= 0)
-		info->state = state_from_name(state);
-	return r;
-}
+static const struct av_bus_prop domain_map[] = {
+	AV_BUS_PROP("Name", STRBUF, struct domain_reply, name),
+	AV_BUS_PROP("CrashReason", STRBUF, struct domain_reply, crash_reason),
+	AV_BUS_PROP("State", STRBUF, struct domain_reply, state),
+	AV_BUS_PROP("MemoryBytes", U64, struct domain_reply, memory_bytes),
+	AV_BUS_PROP("VcpuCount", U32, struct domain_reply, nr_vcpus),
+	{ 0 }
+};
 
 static int be_domain_get_info(struct av_domain *dom, struct av_domain_info *info)
 {
+	struct domain_reply d = { 0 };
+	int r;
+
+	r = get_all(dom->hv, altviewd_domain_path(dom), DOMAIN_IFACE, -ESRCH, domain_map, &d);
+	if (r < 0)
+		return r;
 	info->id = dom->id;
-	return get_all(dom->hv, altviewd_domain_path(dom), DOMAIN_IFACE, -ESRCH, read_domain_prop,
-		       info);
+	memcpy(info->name, d.name, sizeof(d.name));
+	memcpy(info->crash_reason, d.crash_reason, sizeof(d.crash_reason));
+	info->state = state_from_name(d.state);
+	info->memory_bytes = d.memory_bytes;
+	info->nr_vcpus = d.nr_vcpus;
+	return 0;
 }
 
 static bool be_domain_alive(struct av_domain *dom)

@@ -125,9 +125,9 @@ static int call(const char *what, const char *path, const char *iface, const cha
 	return 0;
 }
 
-/* All properties of @iface at @path in one GetAll. */
+/* All properties of @iface at @path in one GetAll, into @obj through @map. */
 static int get_all(const char *path, const char *iface, const char *what,
-		   av_bus_prop_reader_t *read, void *obj)
+		   const struct av_bus_prop *map, void *obj)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	char action[96];
@@ -137,26 +137,12 @@ static int get_all(const char *path, const char *iface, const char *what,
 	r = call(action, path, "org.freedesktop.DBus.Properties", "GetAll", &reply, "s", iface);
 	if (r < 0)
 		return r;
-	r = av_bus_read_properties(reply, read, obj);
+	r = av_bus_map_properties(reply, map, obj);
 	if (r < 0) {
 		snprintf(action, sizeof(action), "parse %s", what);
 		return failed(action, NULL, r);
 	}
 	return 0;
-}
-
-/* A string in a variant, into *@out (replacing what was there). */
-static int read_variant_string(sd_bus_message *m, char **out)
-{
-	const char *s;
-	int r;
-
-	r = sd_bus_message_read(m, "v", "s", &s);
-	if (r < 0)
-		return r;
-	free(*out);
-	*out = strdup(s);
-	return *out ? 0 : -ENOMEM;
 }
 
 /* ---- tables ------------------------------------------------------------------------ */
@@ -234,65 +220,27 @@ struct domain_props {
 	uint64_t memory;
 	char *name, *state, *crash_reason;
 	int paused;
-	uint32_t *active_views;     /* vcpus entries */
-	size_t nr_active;
-	char **views;               /* object paths, NULL-terminated */
+	struct av_bus_u32s active_views;    /* a view per vCPU */
+	char **views;                       /* object paths, NULL-terminated */
+};
+
+static const struct av_bus_prop domain_map[] = {
+	AV_BUS_PROP("Id", U32, struct domain_props, id),
+	AV_BUS_PROP("VcpuCount", U32, struct domain_props, vcpus),
+	AV_BUS_PROP("MaxViews", U32, struct domain_props, max_views),
+	AV_BUS_PROP("MemoryBytes", U64, struct domain_props, memory),
+	AV_BUS_PROP("Paused", BOOL, struct domain_props, paused),
+	AV_BUS_PROP("Name", STRING, struct domain_props, name),
+	AV_BUS_PROP("State", STRING, struct domain_props, state),
+	AV_BUS_PROP("CrashReason", STRING, struct domain_props, crash_reason),
+	AV_BUS_PROP("ActiveViews", U32S, struct domain_props, active_views),
+	AV_BUS_PROP("Views", PATHS, struct domain_props, views),
+	{ 0 }
 };
 
 static void domain_props_free(struct domain_props *p)
 {
-	free(p->name);
-	free(p->state);
-	free(p->crash_reason);
-	free(p->active_views);
-	for (char **v = p->views; v && *v; v++)
-		free(*v);
-	free(p->views);
-}
-
-static int read_domain_prop(sd_bus_message *m, const char *name, void *obj)
-{
-	struct domain_props *p = obj;
-	const void *data;
-	size_t size;
-	int r;
-
-	if (!strcmp(name, "Id"))
-		return sd_bus_message_read(m, "v", "u", &p->id);
-	if (!strcmp(name, "VcpuCount"))
-		return sd_bus_message_read(m, "v", "u", &p->vcpus);
-	if (!strcmp(name, "MaxViews"))
-		return sd_bus_message_read(m, "v", "u", &p->max_views);
-	if (!strcmp(name, "MemoryBytes"))
-		return sd_bus_message_read(m, "v", "t", &p->memory);
-	if (!strcmp(name, "Paused"))
-		return sd_bus_message_read(m, "v", "b", &p->paused);
-	if (!strcmp(name, "Name"))
-		return read_variant_string(m, &p->name);
-	if (!strcmp(name, "State"))
-		return read_variant_string(m, &p->state);
-	if (!strcmp(name, "CrashReason"))
-		return read_variant_string(m, &p->crash_reason);
-	if (!strcmp(name, "ActiveViews")) {
-		r = sd_bus_message_enter_container(m, 'v', "au");
-		if (r >= 0)
-			r = sd_bus_message_read_array(m, 'u', &data, &size);
-		if (r < 0)
-			return r;
-		p->active_views = malloc(size ? size : 1);
-		if (!p->active_views)
-			return -ENOMEM;
-		memcpy(p->active_views, data, size);
-		p->nr_active = size / sizeof(uint32_t);
-		return sd_bus_message_exit_container(m);
-	}
-	if (!strcmp(name, "Views")) {
-		r = sd_bus_message_enter_container(m, 'v', "ao");
-		if (r >= 0)
-			r = sd_bus_message_read_strv(m, &p->views);
-		return r < 0 ? r : sd_bus_message_exit_container(m);
-	}
-	return sd_bus_message_skip(m, "v");
+	av_bus_props_free(domain_map, p);
 }
 
 static int domain_props_get(uint32_t id, struct domain_props *p)
@@ -302,7 +250,7 @@ static int domain_props_get(uint32_t id, struct domain_props *p)
 
 	*p = (struct domain_props){ 0 };
 	domain_path(id, path, sizeof(path));
-	r = get_all(path, DOMAIN_IFACE, "the domain's properties", read_domain_prop, p);
+	r = get_all(path, DOMAIN_IFACE, "the domain's properties", domain_map, p);
 	if (r < 0)
 		domain_props_free(p);
 	return r;
@@ -411,20 +359,13 @@ struct manager_props {
 	uint32_t max_views, max_vcpus;
 };
 
-static int read_manager_prop(sd_bus_message *m, const char *name, void *obj)
-{
-	struct manager_props *p = obj;
-
-	if (!strcmp(name, "Version"))
-		return read_variant_string(m, &p->version);
-	if (!strcmp(name, "Backend"))
-		return read_variant_string(m, &p->backend);
-	if (!strcmp(name, "MaxViews"))
-		return sd_bus_message_read(m, "v", "u", &p->max_views);
-	if (!strcmp(name, "MaxVcpus"))
-		return sd_bus_message_read(m, "v", "u", &p->max_vcpus);
-	return sd_bus_message_skip(m, "v");
-}
+static const struct av_bus_prop manager_map[] = {
+	AV_BUS_PROP("Version", STRING, struct manager_props, version),
+	AV_BUS_PROP("Backend", STRING, struct manager_props, backend),
+	AV_BUS_PROP("MaxViews", U32, struct manager_props, max_views),
+	AV_BUS_PROP("MaxVcpus", U32, struct manager_props, max_vcpus),
+	{ 0 }
+};
 
 static int status_daemon(void)
 {
@@ -434,7 +375,7 @@ static int status_daemon(void)
 	size_t n = 0;
 	int r;
 
-	r = get_all(MANAGER_PATH, MANAGER_IFACE, "the daemon's properties", read_manager_prop, &p);
+	r = get_all(MANAGER_PATH, MANAGER_IFACE, "the daemon's properties", manager_map, &p);
 	if (r >= 0)
 		r = list_ids(&ids, &n);
 	if (r >= 0 && arg.json) {
@@ -450,8 +391,7 @@ static int status_daemon(void)
 		       " vCPUs per domain\n  Domains: %zu\n", p.version, p.backend, p.max_views,
 		       p.max_vcpus, n);
 	}
-	free(p.version);
-	free(p.backend);
+	av_bus_props_free(manager_map, &p);
 	free(ids);
 	return r;
 }
@@ -483,8 +423,8 @@ static int verb_status(int argc, char **argv)
 		json_object_object_add(out, "vcpus", json_object_new_int64(p.vcpus));
 		json_object_object_add(out, "memory_bytes", json_object_new_int64((int64_t)p.memory));
 		json_object_object_add(out, "max_views", json_object_new_int64(p.max_views));
-		for (size_t i = 0; i < p.nr_active; i++)
-			json_object_array_add(active, json_object_new_int64(p.active_views[i]));
+		for (size_t i = 0; i < p.active_views.n; i++)
+			json_object_array_add(active, json_object_new_int64(p.active_views.v[i]));
 		json_object_object_add(out, "active_views", active);
 		for (char **v = p.views; v && *v; v++)
 			json_object_array_add(views, json_object_new_string(*v));
@@ -505,8 +445,8 @@ static int verb_status(int argc, char **argv)
 			printf("       Views: disabled\n");
 		}
 		printf(" ActiveViews:");
-		for (size_t i = 0; i < p.nr_active; i++)
-			printf(" vcpu%zu=%" PRIu32, i, p.active_views[i]);
+		for (size_t i = 0; i < p.active_views.n; i++)
+			printf(" vcpu%zu=%" PRIu32, i, p.active_views.v[i]);
 		printf("\n");
 	}
 	domain_props_free(&p);
@@ -638,20 +578,13 @@ struct view_props {
 	char *default_access;
 };
 
-static int read_view_prop(sd_bus_message *m, const char *name, void *obj)
-{
-	struct view_props *p = obj;
-
-	if (!strcmp(name, "Index"))
-		return sd_bus_message_read(m, "v", "u", &p->index);
-	if (!strcmp(name, "Owner"))
-		return sd_bus_message_read(m, "v", "u", &p->owner);
-	if (!strcmp(name, "Visible"))
-		return sd_bus_message_read(m, "v", "b", &p->visible);
-	if (!strcmp(name, "DefaultAccess"))
-		return read_variant_string(m, &p->default_access);
-	return sd_bus_message_skip(m, "v");
-}
+static const struct av_bus_prop view_map[] = {
+	AV_BUS_PROP("Index", U32, struct view_props, index),
+	AV_BUS_PROP("Owner", U32, struct view_props, owner),
+	AV_BUS_PROP("Visible", BOOL, struct view_props, visible),
+	AV_BUS_PROP("DefaultAccess", STRING, struct view_props, default_access),
+	{ 0 }
+};
 
 static int verb_views(int argc, char **argv)
 {
@@ -671,15 +604,15 @@ static int verb_views(int argc, char **argv)
 		char sindex[16], sowner[16], vcpus[256] = "";
 		size_t len = 0;
 
-		r = get_all(*v, VIEW_IFACE, "the view's properties", read_view_prop, &vp);
+		r = get_all(*v, VIEW_IFACE, "the view's properties", view_map, &vp);
 		if (r < 0) {
-			free(vp.default_access);
+			av_bus_props_free(view_map, &vp);
 			break;
 		}
 		json_object *in = json_object_new_array();
 
-		for (size_t i = 0; i < p.nr_active; i++) {
-			if (p.active_views[i] != vp.index)
+		for (size_t i = 0; i < p.active_views.n; i++) {
+			if (p.active_views.v[i] != vp.index)
 				continue;
 			json_object_array_add(in, json_object_new_int64((int64_t)i));
 			if (len < sizeof(vcpus) - 12)
@@ -703,7 +636,7 @@ static int verb_views(int argc, char **argv)
 				      sowner, len ? vcpus : "-");
 		}
 		json_object_put(in);
-		free(vp.default_access);
+		av_bus_props_free(view_map, &vp);
 	}
 	if (r >= 0) {
 		if (arg.json)
@@ -823,50 +756,22 @@ struct client_props {
 	uint64_t events, dropped, expired, bad;
 };
 
+static const struct av_bus_prop client_map[] = {
+	AV_BUS_PROP("Sender", STRING, struct client_props, sender),
+	AV_BUS_PROP("Delivery", STRING, struct client_props, delivery),
+	AV_BUS_PROP("Kinds", WORDS, struct client_props, kinds),
+	AV_BUS_PROP("Owner", U32, struct client_props, owner),
+	AV_BUS_PROP("Events", U64, struct client_props, events),
+	AV_BUS_PROP("Dropped", U64, struct client_props, dropped),
+	AV_BUS_PROP("Expired", U64, struct client_props, expired),
+	AV_BUS_PROP("BadAnswers", U64, struct client_props, bad),
+	{ 0 }
+};
+
 static void client_props_free(struct client_props *p)
 {
 	free(p->path);
-	free(p->sender);
-	free(p->delivery);
-	free(p->kinds);
-}
-
-static int read_client_prop(sd_bus_message *m, const char *name, void *obj)
-{
-	struct client_props *p = obj;
-	const char *k;
-	size_t len = 0;
-	int r;
-
-	if (!strcmp(name, "Sender"))
-		return read_variant_string(m, &p->sender);
-	if (!strcmp(name, "Delivery"))
-		return read_variant_string(m, &p->delivery);
-	if (!strcmp(name, "Owner"))
-		return sd_bus_message_read(m, "v", "u", &p->owner);
-	if (!strcmp(name, "Events"))
-		return sd_bus_message_read(m, "v", "t", &p->events);
-	if (!strcmp(name, "Dropped"))
-		return sd_bus_message_read(m, "v", "t", &p->dropped);
-	if (!strcmp(name, "Expired"))
-		return sd_bus_message_read(m, "v", "t", &p->expired);
-	if (!strcmp(name, "BadAnswers"))
-		return sd_bus_message_read(m, "v", "t", &p->bad);
-	if (strcmp(name, "Kinds"))
-		return sd_bus_message_skip(m, "v");
-	free(p->kinds);
-	p->kinds = calloc(1, 128);
-	if (!p->kinds)
-		return -ENOMEM;
-	r = sd_bus_message_enter_container(m, 'v', "as");
-	if (r >= 0)
-		r = sd_bus_message_enter_container(m, 'a', "s");
-	while (r >= 0 && (r = sd_bus_message_read(m, "s", &k)) > 0)
-		if (len < 100)
-			len += snprintf(p->kinds + len, 128 - len, "%s%s", len ? "," : "", k);
-	if (r >= 0)
-		r = sd_bus_message_exit_container(m);
-	return r < 0 ? r : sd_bus_message_exit_container(m);
+	av_bus_props_free(client_map, p);
 }
 
 /* The domain's subscriptions and their counters, now; *@n of them. */
@@ -897,7 +802,7 @@ static int clients_get(uint32_t id, struct client_props **out, size_t *n)
 		list = more;
 		list[*n] = (struct client_props){ .path = strdup(cpath) };
 		/* Gone between the list and the read: left out. */
-		if (get_all(cpath, CLIENT_IFACE, "the client's properties", read_client_prop,
+		if (get_all(cpath, CLIENT_IFACE, "the client's properties", client_map,
 			    &list[*n]) < 0)
 			client_props_free(&list[*n]);
 		else

@@ -30,8 +30,9 @@ extern "C" {
 #define AV_API __attribute__((visibility("default")))
 #endif
 
-#define AV_VERSION_MAJOR 0
-#define AV_VERSION_MINOR 1
+/* The release, as meson.build, libaltview.so.1.0.0 and the symbol node ALTVIEW_1.0 say it. */
+#define AV_VERSION_MAJOR 1
+#define AV_VERSION_MINOR 0
 #define AV_VERSION_MICRO 0
 
 /*

@@ -80,7 +80,12 @@ struct av_open_opts {
 
 /*
  * Opens a hypervisor by URI:
- *   "hv:"    the embedded hypervisor core, in this process;
+ *   "hv:"                     the embedded hypervisor core, in this process;
+ *   "altviewd:system"         altviewd on the system bus ("altviewd:" too),
+ *   "altviewd:user"           on the user's session bus,
+ *   "altviewd:ADDRESS"        on the bus at a D-Bus address (unix:path=...):
+ *                             the same API through the daemon, so that many
+ *                             monitors can share a guest (libaltview(3)).
  * -EPROTONOSUPPORT for a backend this build does not have, -EINVAL for a
  * malformed URI or options.  Thread-safe.
  */

@@ -44,9 +44,10 @@ struct av_domain_spec {
 };
 
 /*
- * Creates a domain, paused (av_domain_unpause() starts it).  Domains exist
- * only on backends that own their guests ("hv:"): -EOPNOTSUPP elsewhere.
- * Thread-safe.
+ * Creates a domain, paused (av_domain_unpause() starts it): in this process
+ * on "hv:", in altviewd on "altviewd:" (where the daemon's rules apply: an
+ * x86 program is a file name in its program_dir, altviewd(8)).  A backend
+ * that cannot create guests returns -EOPNOTSUPP.  Thread-safe.
  */
 AV_API int av_domain_create(av_hv *hv, const struct av_domain_spec *spec, av_domain **out);
 

@@ -5,12 +5,12 @@
  * /org/altview1/domain/<id>/client/<n> (org.altview1.Client), and what
  * happens when a client's connection goes away.
  *
- * A connection becomes a peer of a domain when it subscribes or holds it
- * paused.  A peer's subscriptions, holds and the views it creates while it
+ * A connection monitors a domain (struct conn) when it subscribes or holds
+ * it paused.  Its subscriptions, holds and the views it creates while it
  * is one belong to its connection: sd_bus_track tells when that closes (or
  * the process dies), and then its pending events get the default answer,
  * its views are destroyed with their vCPUs moved to view 0, and its holds
- * are released.  Only the peer itself or root may change what it owns.
+ * are released.  Only the connection itself or root may change what it owns.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -23,29 +23,29 @@
 #include "daemon.h"
 #include "log.h"
 
-/* ---- peers ------------------------------------------------------------------- */
+/* ---- connections ---------------------------------------------------------------- */
 
-struct peer *peer_find(struct dom *dom, const char *sender)
+struct conn *conn_find(struct dom *dom, const char *sender)
 {
-	for (struct peer *p = dom->peers; p; p = p->next)
+	for (struct conn *p = dom->conns; p; p = p->next)
 		if (sender && !strcmp(p->sender, sender))
 			return p;
 	return NULL;
 }
 
-static bool peer_has_views(struct peer *p)
+static bool conn_has_views(struct conn *p)
 {
 	for (uint32_t i = 0; i < p->dom->max_views; i++)
-		if (p->dom->views[i].exists && p->dom->views[i].peer == p)
+		if (p->dom->views[i].exists && p->dom->views[i].conn == p)
 			return true;
 	return false;
 }
 
-static void peer_free(struct peer *p)
+static void conn_free(struct conn *p)
 {
-	struct peer **pos;
+	struct conn **pos;
 
-	for (pos = &p->dom->peers; *pos != p; pos = &(*pos)->next)
+	for (pos = &p->dom->conns; *pos != p; pos = &(*pos)->next)
 		;
 	*pos = p->next;
 	sd_bus_track_unref(p->track);
@@ -53,19 +53,19 @@ static void peer_free(struct peer *p)
 	free(p);
 }
 
-/* A peer that owns nothing any more is forgotten: its next view is nobody's client view. */
-static void peer_maybe_free(struct peer *p)
+/* A connection that owns nothing any more is forgotten: its next view is nobody's client view. */
+static void conn_maybe_free(struct conn *p)
 {
-	if (!p->holds && !p->nr_clients && !peer_has_views(p))
-		peer_free(p);
+	if (!p->holds && !p->nr_subscriptions && !conn_has_views(p))
+		conn_free(p);
 }
 
-static int on_peer_gone(sd_bus_track *track, void *userdata);
+static int on_conn_gone(sd_bus_track *track, void *userdata);
 
-static int peer_get(struct dom *dom, sd_bus_message *m, uid_t uid, struct peer **out)
+static int conn_ensure(struct dom *dom, sd_bus_message *m, uid_t uid, struct conn **out)
 {
 	const char *sender = sd_bus_message_get_sender(m);
-	struct peer *p = peer_find(dom, sender);
+	struct conn *p = conn_find(dom, sender);
 	int r;
 
 	if (p) {
@@ -78,10 +78,10 @@ static int peer_get(struct dom *dom, sd_bus_message *m, uid_t uid, struct peer *
 	if (!p)
 		return -ENOMEM;
 	p->dom = dom;
-	p->key = ++dom->d->next_serial;
+	p->key = ++dom->daemon->next_serial;
 	p->uid = uid;
 	p->sender = strdup(sender);
-	r = p->sender ? sd_bus_track_new(dom->d->bus, &p->track, on_peer_gone, p) : -ENOMEM;
+	r = p->sender ? sd_bus_track_new(dom->daemon->bus, &p->track, on_conn_gone, p) : -ENOMEM;
 	if (r >= 0)
 		r = sd_bus_track_add_name(p->track, sender);
 	if (r < 0) {
@@ -90,13 +90,13 @@ static int peer_get(struct dom *dom, sd_bus_message *m, uid_t uid, struct peer *
 		free(p);
 		return r;
 	}
-	p->next = dom->peers;
-	dom->peers = p;
+	p->next = dom->conns;
+	dom->conns = p;
 	*out = p;
 	return 0;
 }
 
-static void client_free(struct client *c);
+static void subscription_free(struct subscription *c);
 
 /* Moves the vCPUs in @v to view 0 and destroys it. */
 static void view_evict(struct view *v)
@@ -118,19 +118,19 @@ static void view_evict(struct view *v)
 }
 
 /* Subscriptions first: their pending events are answered before views go from under them. */
-static void peer_drop(struct peer *p)
+static void conn_drop(struct conn *p)
 {
 	struct dom *dom = p->dom;
-	struct client *c, *next;
+	struct subscription *c, *next;
 	unsigned int views = 0;
 
-	for (c = dom->clients; c; c = next) {
+	for (c = dom->subscriptions; c; c = next) {
 		next = c->next;
-		if (c->peer == p)
-			client_free(c);
+		if (c->conn == p)
+			subscription_free(c);
 	}
 	for (uint32_t i = 0; i < dom->max_views; i++) {
-		if (dom->views[i].exists && dom->views[i].peer == p) {
+		if (dom->views[i].exists && dom->views[i].conn == p) {
 			view_evict(&dom->views[i]);
 			views++;
 		}
@@ -139,23 +139,23 @@ static void peer_drop(struct peer *p)
 		av_domain_unpause(dom->handle);
 		p->holds = false;
 		dom->holds--;
-		sd_bus_emit_properties_changed(dom->d->bus, dom->path, DOMAIN_IFACE, "Paused", NULL);
+		sd_bus_emit_properties_changed(dom->daemon->bus, dom->path, DOMAIN_IFACE, "Paused", NULL);
 	}
 	log_info("domain %" PRIu32 ": client %s gone: %u views destroyed", dom->id, p->sender, views);
-	peer_free(p);
+	conn_free(p);
 	dom_refresh(dom);
 }
 
-static int on_peer_gone(sd_bus_track *track, void *userdata)
+static int on_conn_gone(sd_bus_track *track, void *userdata)
 {
-	peer_drop(userdata);
+	conn_drop(userdata);
 	return 0;
 }
 
-void peers_drop(struct dom *dom)
+void conns_drop(struct dom *dom)
 {
-	while (dom->peers)
-		peer_drop(dom->peers);
+	while (dom->conns)
+		conn_drop(dom->conns);
 }
 
 /*
@@ -163,18 +163,18 @@ void peers_drop(struct dom *dom)
  * would go on receiving events and steering vCPUs with its answers: a
  * client whose uid lost access loses its subscriptions, views and holds.
  */
-void peers_revoke(struct daemon *d)
+void conns_revoke(struct daemon *daemon)
 {
-	for (struct dom *dom = d->domains; dom; dom = dom->next) {
-		struct peer *p = dom->peers, *next;
+	for (struct dom *dom = daemon->domains; dom; dom = dom->next) {
+		struct conn *p = dom->conns, *next;
 
 		for (; p; p = next) {
 			next = p->next;
-			if (uid_allowed(d, p->uid))
+			if (uid_allowed(daemon, p->uid))
 				continue;
 			log_info("domain %" PRIu32 ": client %s (uid %u) may no longer call altviewd",
 				 dom->id, p->sender, (unsigned int)p->uid);
-			peer_drop(p);
+			conn_drop(p);
 		}
 	}
 }
@@ -318,28 +318,28 @@ static int filter_read(sd_bus_message *m, struct dom *dom, struct filter *f,
 
 /* ---- subscriptions --------------------------------------------------------------- */
 
-struct client *client_find(struct dom *dom, uint32_t id)
+struct subscription *subscription_find(struct dom *dom, uint32_t id)
 {
-	for (struct client *c = dom->clients; c; c = c->next)
-		if (c->sub->id == id)
+	for (struct subscription *c = dom->subscriptions; c; c = c->next)
+		if (c->sink->id == id)
 			return c;
 	return NULL;
 }
 
-static void client_free(struct client *c)
+static void subscription_free(struct subscription *c)
 {
 	struct dom *dom = c->dom;
-	struct client **pos;
+	struct subscription **pos;
 
-	monitor_remove(dom->monitor, c->sub);
-	sd_bus_emit_object_removed(dom->d->bus, c->sub->path);
-	sd_bus_emit_properties_changed(dom->d->bus, dom->path, DOMAIN_IFACE, "Clients", NULL);
-	for (pos = &dom->clients; *pos != c; pos = &(*pos)->next)
+	monitor_remove(dom->monitor, c->sink);
+	sd_bus_emit_object_removed(dom->daemon->bus, c->sink->path);
+	sd_bus_emit_properties_changed(dom->daemon->bus, dom->path, DOMAIN_IFACE, "Clients", NULL);
+	for (pos = &dom->subscriptions; *pos != c; pos = &(*pos)->next)
 		;
 	*pos = c->next;
-	c->peer->nr_clients--;
-	log_debug("domain %" PRIu32 ": %s closed", dom->id, c->sub->path);
-	sub_unref(c->sub);
+	c->conn->nr_subscriptions--;
+	log_debug("domain %" PRIu32 ": %s closed", dom->id, c->sink->path);
+	sink_unref(c->sink);
 	free(c);
 }
 
@@ -347,71 +347,71 @@ static void client_free(struct client *c)
  * Unicast, to the subscriber alone: guest state (gfns, rip) is for the
  * client that asked, not for whoever matches on the interface.
  */
-static void emit_event(void *ctx, const struct sub *sub, const struct event_note *n)
+static void emit_event(void *ctx, const struct sink *sink, const struct event_note *n)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-	struct daemon *d = ctx;
+	struct daemon *daemon = ctx;
 	char access[4] = "";
 	int r;
 
 	if (n->kind == AV_EVENT_MEM_ACCESS)
 		snprintf(access, sizeof(access), "%s%s%s", n->access & AV_MEM_R ? "r" : "",
 			 n->access & AV_MEM_W ? "w" : "", n->access & AV_MEM_X ? "x" : "");
-	r = sd_bus_message_new_signal(d->bus, &m, sub->path, CLIENT_IFACE, "Event");
+	r = sd_bus_message_new_signal(daemon->bus, &m, sink->path, CLIENT_IFACE, "Event");
 	if (r >= 0)
-		r = sd_bus_message_set_destination(m, sub->destination);
+		r = sd_bus_message_set_destination(m, sink->destination);
 	if (r >= 0)
 		r = sd_bus_message_append(m, "suutstb", event_kind_name(n->kind), n->vcpu, n->view,
 					  n->gfn, access, n->rip, (int)n->sync);
 	if (r >= 0)
-		r = sd_bus_send(d->bus, m, NULL);
+		r = sd_bus_send(daemon->bus, m, NULL);
 	if (r < 0)
-		log_debug("%s: Event signal not sent: %s", sub->path, strerror(-r));
+		log_debug("%s: Event signal not sent: %s", sink->path, strerror(-r));
 }
 
-static int monitor_get(struct dom *dom, struct monitor **out)
+static int monitor_ensure(struct dom *dom, struct monitor **out)
 {
-	struct daemon *d = dom->d;
+	struct daemon *daemon = dom->daemon;
 	int r;
 
 	if (!dom->monitor) {
-		if (!d->signals) {
-			r = signal_queue_new(d->base, emit_event, d, &d->signals);
+		if (!daemon->signals) {
+			r = signal_queue_new(daemon->base, emit_event, daemon, &daemon->signals);
 			if (r < 0)
 				return r;
 		}
-		r = monitor_new(dom->handle, dom->id, dom->nr_vcpus, d->signals,
-				CONFIG_MAX_CLIENTS, &dom->monitor);
+		r = monitor_new(dom->handle, dom->id, dom->nr_vcpus, daemon->signals,
+				CONFIG_MAX_SUBSCRIPTIONS, &dom->monitor);
 		if (r < 0)
 			return r;
-		monitor_set_answers(dom->monitor, (int)d->config.monitor.response_timeout_ms,
-				    d->config.monitor.default_answer);
+		monitor_set_answers(dom->monitor, (int)daemon->config.monitor.response_timeout_ms,
+				    daemon->config.monitor.default_answer);
 		dom_views_publish(dom);
 	}
 	*out = dom->monitor;
 	return 0;
 }
 
-void monitors_configure(struct daemon *d)
+void monitors_configure(struct daemon *daemon)
 {
-	for (struct dom *dom = d->domains; dom; dom = dom->next)
+	for (struct dom *dom = daemon->domains; dom; dom = dom->next)
 		if (dom->monitor)
-			monitor_set_answers(dom->monitor, (int)d->config.monitor.response_timeout_ms,
-					    d->config.monitor.default_answer);
+			monitor_set_answers(dom->monitor, (int)daemon->config.monitor.response_timeout_ms,
+					    daemon->config.monitor.default_answer);
 }
 
 /* Subscribe (a channel) and Observe (Event signals). */
 static int method_subscribe(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct dom *dom = userdata;
-	struct daemon *d = dom->d;
+	struct daemon *daemon = dom->daemon;
 	bool signals = !strcmp(sd_bus_message_get_member(m), "Observe");
 	uint32_t ring_entries = CHANNEL_RING_DEFAULT, nr = 0;
 	struct monitor *mon;
 	struct filter f;
-	struct client *c;
-	struct peer *p;
-	struct sub *sub;
+	struct subscription *c;
+	struct conn *p;
+	struct sink *sink;
 	int memfd = -1;
 	uid_t uid;
 	int r;
@@ -419,57 +419,58 @@ static int method_subscribe(sd_bus_message *m, void *userdata, sd_bus_error *err
 	r = filter_read(m, dom, &f, signals ? NULL : &ring_entries, error);
 	if (r < 0)
 		return r;
-	r = caller_check(d, m, &uid, error);
+	r = caller_check(daemon, m, &uid, error);
 	if (r < 0)
 		return r;
 	if (!dom->nr_vcpus)
 		return av_bus_error_set(error, -EINVAL, "domain %" PRIu32 " has no vCPUs to monitor",
 					dom->id);
-	for (c = dom->clients; c; c = c->next)
+	for (c = dom->subscriptions; c; c = c->next)
 		nr++;
-	if (nr >= d->config.limits.max_clients)
+	if (nr >= daemon->config.limits.max_subscriptions)
 		return av_bus_error_set(error, -ENOSPC, "domain %" PRIu32 " has %" PRIu32
-					" subscriptions: the limit (limits.max_clients)", dom->id, nr);
+					" subscriptions: the limit (limits.max_subscriptions)",
+					dom->id, nr);
 	daemon_clear_error();
-	r = monitor_get(dom, &mon);
+	r = monitor_ensure(dom, &mon);
 	if (r < 0)
 		return daemon_reply_error(error, r, "");
-	r = peer_get(dom, m, uid, &p);
+	r = conn_ensure(dom, m, uid, &p);
 	if (r < 0)
 		return r;
 	c = calloc(1, sizeof(*c));
-	r = c ? sub_new(mon, signals, ring_entries, p->sender, &memfd, &sub) : -ENOMEM;
+	r = c ? sink_new(mon, signals, ring_entries, p->sender, &memfd, &sink) : -ENOMEM;
 	if (r < 0) {
 		free(c);
-		peer_maybe_free(p);
+		conn_maybe_free(p);
 		return r;
 	}
-	sub->filter = f;
-	sub->serial = ++d->next_serial;
-	sub->peer_key = p->key;
-	sub->uid = uid;
-	sub->id = dom->next_client_id++;
-	snprintf(sub->path, sizeof(sub->path), CLIENT_PATH_FMT, dom->id, sub->id);
-	*c = (struct client){ .dom = dom, .peer = p, .sub = sub };
-	r = monitor_add(mon, sub);
+	sink->filter = f;
+	sink->serial = ++daemon->next_serial;
+	sink->conn_key = p->key;
+	sink->uid = uid;
+	sink->id = dom->next_subscription_id++;
+	snprintf(sink->path, sizeof(sink->path), CLIENT_PATH_FMT, dom->id, sink->id);
+	*c = (struct subscription){ .dom = dom, .conn = p, .sink = sink };
+	r = monitor_add(mon, sink);
 	if (r < 0) {
 		if (memfd >= 0)
 			close(memfd);
-		sub_unref(sub);
+		sink_unref(sink);
 		free(c);
-		peer_maybe_free(p);
+		conn_maybe_free(p);
 		return daemon_reply_error(error, r, "");
 	}
-	c->next = dom->clients;
-	dom->clients = c;
-	p->nr_clients++;
-	sd_bus_emit_object_added(d->bus, c->sub->path);
-	sd_bus_emit_properties_changed(d->bus, dom->path, DOMAIN_IFACE, "Clients", NULL);
-	log_debug("domain %" PRIu32 ": %s for %s", dom->id, c->sub->path, p->sender);
+	c->next = dom->subscriptions;
+	dom->subscriptions = c;
+	p->nr_subscriptions++;
+	sd_bus_emit_object_added(daemon->bus, c->sink->path);
+	sd_bus_emit_properties_changed(daemon->bus, dom->path, DOMAIN_IFACE, "Clients", NULL);
+	log_debug("domain %" PRIu32 ": %s for %s", dom->id, c->sink->path, p->sender);
 	if (signals)
-		return sd_bus_reply_method_return(m, "o", c->sub->path);
+		return sd_bus_reply_method_return(m, "o", c->sink->path);
 	/* The reply carries copies of the descriptors: the memfd is the client's alone now. */
-	r = sd_bus_reply_method_return(m, "ohh", c->sub->path, memfd, sub->notify_fd);
+	r = sd_bus_reply_method_return(m, "ohh", c->sink->path, memfd, sink->notify_fd);
 	close(memfd);
 	return r;
 }
@@ -478,36 +479,36 @@ static int method_hold(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct dom *dom = userdata;
 	bool hold = !strcmp(sd_bus_message_get_member(m), "Hold");
-	struct peer *p;
+	struct conn *p;
 	uid_t uid;
 	int r;
 
-	r = caller_check(dom->d, m, &uid, error);
+	r = caller_check(dom->daemon, m, &uid, error);
 	if (r < 0)
 		return r;
-	p = peer_find(dom, sd_bus_message_get_sender(m));
+	p = conn_find(dom, sd_bus_message_get_sender(m));
 	if (hold && !p) {
-		r = peer_get(dom, m, uid, &p);
+		r = conn_ensure(dom, m, uid, &p);
 		if (r < 0)
 			return r;
 	}
 	if (!p || p->holds == hold) {
 		if (p)
-			peer_maybe_free(p);
+			conn_maybe_free(p);
 		return av_bus_error_set(error, -EALREADY, "domain %" PRIu32 " is %s held by this client",
 					dom->id, hold ? "already" : "not");
 	}
 	daemon_clear_error();
 	r = hold ? av_domain_pause(dom->handle) : av_domain_unpause(dom->handle);
 	if (r < 0) {
-		peer_maybe_free(p);
+		conn_maybe_free(p);
 		return daemon_reply_error(error, r, "");
 	}
 	p->holds = hold;
 	dom->holds += hold ? 1 : -1;
 	if (!hold)
-		peer_maybe_free(p);
-	sd_bus_emit_properties_changed(dom->d->bus, dom->path, DOMAIN_IFACE, "Paused", NULL);
+		conn_maybe_free(p);
+	sd_bus_emit_properties_changed(dom->daemon->bus, dom->path, DOMAIN_IFACE, "Paused", NULL);
 	dom_refresh(dom);
 	return sd_bus_reply_method_return(m, NULL);
 }
@@ -521,7 +522,7 @@ static int method_set_singlestep(sd_bus_message *m, void *userdata, sd_bus_error
 	r = sd_bus_message_read(m, "ub", &vcpu, &enable);
 	if (r < 0)
 		return r;
-	r = caller_check(dom->d, m, NULL, error);
+	r = caller_check(dom->daemon, m, NULL, error);
 	if (r < 0)
 		return r;
 	if (vcpu >= dom->nr_vcpus)
@@ -534,7 +535,7 @@ static int method_set_singlestep(sd_bus_message *m, void *userdata, sd_bus_error
 	return sd_bus_reply_method_return(m, NULL);
 }
 
-const sd_bus_vtable domain_client_vtable[] = {
+const sd_bus_vtable domain_monitor_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_METHOD_WITH_ARGS("Subscribe", SD_BUS_ARGS("a{sv}", filter),
 				SD_BUS_RESULT("o", client, "h", channel, "h", notify),
@@ -550,69 +551,69 @@ const sd_bus_vtable domain_client_vtable[] = {
 
 /* ---- org.altview1.Client --------------------------------------------------------- */
 
-static int client_owner_check(struct client *c, sd_bus_message *m, sd_bus_error *error)
+static int subscription_owner_check(struct subscription *c, sd_bus_message *m, sd_bus_error *error)
 {
 	uid_t uid;
 	int r;
 
-	r = caller_check(c->dom->d, m, &uid, error);
+	r = caller_check(c->dom->daemon, m, &uid, error);
 	if (r < 0)
 		return r;
-	if (uid != 0 && strcmp(sd_bus_message_get_sender(m), c->peer->sender))
-		return av_bus_error_set(error, -EACCES, "%s belongs to client %s", c->sub->path,
-					c->peer->sender);
+	if (uid != 0 && strcmp(sd_bus_message_get_sender(m), c->conn->sender))
+		return av_bus_error_set(error, -EACCES, "%s belongs to client %s", c->sink->path,
+					c->conn->sender);
 	return 0;
 }
 
 static int method_set_filter(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	struct client *c = userdata;
+	struct subscription *c = userdata;
 	struct filter f;
 	int r;
 
 	r = filter_read(m, c->dom, &f, NULL, error);
 	if (r < 0)
 		return r;
-	r = client_owner_check(c, m, error);
+	r = subscription_owner_check(c, m, error);
 	if (r < 0)
 		return r;
 	daemon_clear_error();
-	r = monitor_set_filter(c->dom->monitor, c->sub, &f);
+	r = monitor_set_filter(c->dom->monitor, c->sink, &f);
 	if (r < 0)
 		return daemon_reply_error(error, r, "");
-	sd_bus_emit_properties_changed(c->dom->d->bus, c->sub->path, CLIENT_IFACE, "Kinds", "Priority",
-				       NULL);
+	sd_bus_emit_properties_changed(c->dom->daemon->bus, c->sink->path, CLIENT_IFACE, "Kinds",
+				       "Priority", NULL);
 	return sd_bus_reply_method_return(m, NULL);
 }
 
 static int method_close(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	struct client *c = userdata;
-	struct peer *p = c->peer;
+	struct subscription *c = userdata;
+	struct conn *p = c->conn;
 	int r;
 
-	r = client_owner_check(c, m, error);
+	r = subscription_owner_check(c, m, error);
 	if (r < 0)
 		return r;
-	client_free(c);
-	peer_maybe_free(p);
+	subscription_free(c);
+	conn_maybe_free(p);
 	return sd_bus_reply_method_return(m, NULL);
 }
 
-static int property_client(sd_bus *bus, const char *path, const char *iface, const char *prop,
+static int property_subscription(sd_bus *bus, const char *path, const char *iface, const char *prop,
 			   sd_bus_message *reply, void *userdata, sd_bus_error *error)
 {
-	struct client *c = userdata;
-	struct sub *s = c->sub;
+	struct subscription *c = userdata;
+	struct sink *s = c->sink;
 	struct filter f;
 	int r;
 
 	if (!strcmp(prop, "Domain"))
 		return sd_bus_message_append(reply, "o", c->dom->path);
 	if (!strcmp(prop, "Owner"))
-		return sd_bus_message_append(reply, "u", (uint32_t)c->peer->uid);
+		return sd_bus_message_append(reply, "u", (uint32_t)c->conn->uid);
 	if (!strcmp(prop, "Sender"))
-		return sd_bus_message_append(reply, "s", c->peer->sender);
+		return sd_bus_message_append(reply, "s", c->conn->sender);
 	if (!strcmp(prop, "Delivery"))
 		return sd_bus_message_append(reply, "s", s->signals ? "signals" : "channel");
 	if (!strcmp(prop, "Events"))
@@ -635,19 +636,19 @@ static int property_client(sd_bus *bus, const char *path, const char *iface, con
 	return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
-static const sd_bus_vtable client_vtable[] = {
+static const sd_bus_vtable subscription_vtable[] = {
 	SD_BUS_VTABLE_START(0),
-	SD_BUS_PROPERTY("Domain", "o", property_client, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Owner", "u", property_client, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Sender", "s", property_client, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Delivery", "s", property_client, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Kinds", "as", property_client, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("Priority", "i", property_client, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Domain", "o", property_subscription, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Owner", "u", property_subscription, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Sender", "s", property_subscription, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Delivery", "s", property_subscription, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Kinds", "as", property_subscription, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Priority", "i", property_subscription, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	/* Counters change with every event: read them, do not wait for signals. */
-	SD_BUS_PROPERTY("Events", "t", property_client, 0, 0),
-	SD_BUS_PROPERTY("Dropped", "t", property_client, 0, 0),
-	SD_BUS_PROPERTY("Expired", "t", property_client, 0, 0),
-	SD_BUS_PROPERTY("BadAnswers", "t", property_client, 0, 0),
+	SD_BUS_PROPERTY("Events", "t", property_subscription, 0, 0),
+	SD_BUS_PROPERTY("Dropped", "t", property_subscription, 0, 0),
+	SD_BUS_PROPERTY("Expired", "t", property_subscription, 0, 0),
+	SD_BUS_PROPERTY("BadAnswers", "t", property_subscription, 0, 0),
 	SD_BUS_METHOD_WITH_ARGS("SetFilter", SD_BUS_ARGS("a{sv}", filter), SD_BUS_NO_RESULT,
 				method_set_filter, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("Close", "", "", method_close, SD_BUS_VTABLE_UNPRIVILEGED),
@@ -656,8 +657,8 @@ static const sd_bus_vtable client_vtable[] = {
 	SD_BUS_VTABLE_END,
 };
 
-int clients_register(struct daemon *d, sd_bus_object_find_t find)
+int subscriptions_register(struct daemon *daemon, sd_bus_object_find_t find)
 {
-	return sd_bus_add_fallback_vtable(d->bus, NULL, DOMAIN_PREFIX, CLIENT_IFACE, client_vtable,
-					  find, d);
+	return sd_bus_add_fallback_vtable(daemon->bus, NULL, DOMAIN_PREFIX, CLIENT_IFACE,
+					  subscription_vtable, find, daemon);
 }

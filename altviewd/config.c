@@ -71,19 +71,22 @@ static int get_string(struct parse *p, const char *key, json_object *v, char **o
 
 static const struct limit_key {
 	const char *name;
+	const char *old_name;       /* a spelling still accepted, with a warning */
 	size_t offset;
 	size_t size;
 	uint64_t min, max, def;
 } limit_keys[] = {
-#define LIMIT(NAME, FIELD, MIN, MAX, DEF)                                               \
-	{ NAME, offsetof(struct config_limits, FIELD),                                  \
+#define LIMIT(NAME, OLD, FIELD, MIN, MAX, DEF)                                          \
+	{ NAME, OLD, offsetof(struct config_limits, FIELD),                             \
 	  sizeof(((struct config_limits *)0)->FIELD), MIN, MAX, DEF }
-	LIMIT("max_domains", max_domains, 1, 4096, 64),
-	LIMIT("max_vcpus", max_vcpus, 1, ALTVIEW_MAX_VCPUS, ALTVIEW_MAX_VCPUS),
-	LIMIT("max_memory_mib", max_memory_mib, 1, 1u << 20, 4096),
-	LIMIT("max_views", max_views, 2, ALTVIEW_MAX_VIEWS, ALTVIEW_MAX_VIEWS),
-	LIMIT("max_read_bytes", max_read_bytes, 1, 16u << 20, 1u << 20),
-	LIMIT("max_clients", max_clients, 1, CONFIG_MAX_CLIENTS, 64),
+	LIMIT("max_domains", NULL, max_domains, 1, 4096, 64),
+	LIMIT("max_vcpus", NULL, max_vcpus, 1, ALTVIEW_MAX_VCPUS, ALTVIEW_MAX_VCPUS),
+	LIMIT("max_memory_mib", NULL, max_memory_mib, 1, 1u << 20, 4096),
+	LIMIT("max_views", NULL, max_views, 2, ALTVIEW_MAX_VIEWS, ALTVIEW_MAX_VIEWS),
+	LIMIT("max_read_bytes", NULL, max_read_bytes, 1, 16u << 20, 1u << 20),
+	/* It counts subscriptions, not clients (a client may hold several). */
+	LIMIT("max_subscriptions", "max_clients", max_subscriptions, 1, CONFIG_MAX_SUBSCRIPTIONS,
+	      64),
 #undef LIMIT
 };
 
@@ -97,8 +100,9 @@ static void limit_store(struct config_limits *l, const struct limit_key *k, uint
 		*(uint64_t *)field = v;
 }
 
-static int parse_limits(struct parse *p, json_object *obj, struct config_limits *l)
+static int parse_limits(struct parse *p, json_object *obj, struct config *cfg)
 {
+	struct config_limits *l = &cfg->limits;
 	char key[64];
 	uint64_t v;
 	size_t i;
@@ -108,11 +112,15 @@ static int parse_limits(struct parse *p, json_object *obj, struct config_limits 
 		return fail(p, "limits", "expected an object");
 	json_object_object_foreach(obj, name, val) {
 		for (i = 0; i < sizeof(limit_keys) / sizeof(limit_keys[0]); i++)
-			if (!strcmp(name, limit_keys[i].name))
+			if (!strcmp(name, limit_keys[i].name) ||
+			    (limit_keys[i].old_name && !strcmp(name, limit_keys[i].old_name)))
 				break;
 		snprintf(key, sizeof(key), "limits.%s", name);
 		if (i == sizeof(limit_keys) / sizeof(limit_keys[0]))
 			return fail(p, key, "unknown key");
+		if (strcmp(name, limit_keys[i].name))
+			snprintf(cfg->deprecated, sizeof(cfg->deprecated), "%s is deprecated: it is "
+				 "called limits.%s now", key, limit_keys[i].name);
 		r = get_uint(p, key, val, limit_keys[i].min, limit_keys[i].max, &v);
 		if (r < 0)
 			return r;
@@ -251,7 +259,7 @@ static int parse_root(struct parse *p, json_object *root, struct config *cfg)
 			if (!r && cfg->program_dir[0] != '/')
 				r = fail(p, key, "must be an absolute path");
 		} else if (!strcmp(key, "limits")) {
-			r = parse_limits(p, val, &cfg->limits);
+			r = parse_limits(p, val, cfg);
 		} else if (!strcmp(key, "monitor")) {
 			r = parse_monitor(p, val, &cfg->monitor);
 		} else if (!strcmp(key, "domains")) {

@@ -18,10 +18,11 @@
 #define CONFIG_DEFAULT_PROGRAM_DIR LOCALSTATEDIR "/lib/altview/programs"
 
 /*
- * The most limits.max_clients can be: what a domain's monitor is sized
- * for, so that a reload can raise the limit for monitors already running.
+ * The most limits.max_subscriptions can be: what a domain's monitor is
+ * sized for, so that a reload can raise the limit for monitors already
+ * running.
  */
-#define CONFIG_MAX_CLIENTS 256
+#define CONFIG_MAX_SUBSCRIPTIONS 256
 
 struct config_limits {
 	uint32_t max_domains;
@@ -29,7 +30,7 @@ struct config_limits {
 	uint64_t max_memory_mib;    /* per domain */
 	uint32_t max_views;         /* per domain, view 0 included */
 	uint32_t max_read_bytes;    /* one ReadMemory call */
-	uint32_t max_clients;       /* subscriptions per domain */
+	uint32_t max_subscriptions; /* per domain */
 };
 
 /* How synchronous events are answered for clients that do not. */
@@ -47,6 +48,7 @@ struct config {
 	struct config_limits limits;
 	struct config_monitor monitor;
 	json_object *domains;       /* array of domain specs to boot; each has a unique "name" */
+	char deprecated[160];       /* a key spelt the old way: what to tell the administrator */
 };
 
 /*

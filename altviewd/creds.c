@@ -54,12 +54,12 @@ static bool uid_in_group(uid_t uid, gid_t gid)
 	return found;
 }
 
-bool uid_allowed(struct daemon *d, uid_t uid)
+bool uid_allowed(struct daemon *daemon, uid_t uid)
 {
-	return uid == 0 || (d->config.group && uid_in_group(uid, d->config.gid));
+	return uid == 0 || (daemon->config.group && uid_in_group(uid, daemon->config.gid));
 }
 
-int caller_check(struct daemon *d, sd_bus_message *m, uid_t *ret_uid, sd_bus_error *error)
+int caller_check(struct daemon *daemon, sd_bus_message *m, uid_t *ret_uid, sd_bus_error *error)
 {
 	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
 	uid_t uid;
@@ -73,11 +73,11 @@ int caller_check(struct daemon *d, sd_bus_message *m, uid_t *ret_uid, sd_bus_err
 	if (r < 0)
 		return av_bus_error_set(error, -EACCES, "the bus does not vouch for the caller's uid"
 					" (%s)", strerror(-r));
-	if (!uid_allowed(d, uid))
+	if (!uid_allowed(daemon, uid))
 		return av_bus_error_set(error, -EACCES, "uid %u may not do this: only root%s%s",
 					(unsigned int)uid,
-					d->config.group ? " and group " : "",
-					d->config.group ? d->config.group : "");
+					daemon->config.group ? " and group " : "",
+					daemon->config.group ? daemon->config.group : "");
 	if (ret_uid)
 		*ret_uid = uid;
 	return 0;

@@ -21,7 +21,7 @@
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
-struct peer;
+struct conn;
 
 struct view {
 	struct dom *dom;
@@ -30,7 +30,7 @@ struct view {
 	bool visible;
 	enum av_access default_access;
 	uid_t owner;                /* who created it; view 0 belongs to root */
-	struct peer *peer;          /* a client's: goes with its connection */
+	struct conn *conn;          /* a client's: goes with its connection */
 };
 
 /*
@@ -38,28 +38,28 @@ struct view {
  * subscriptions.  What it made while being one (views, holds,
  * subscriptions) goes when its connection does.
  */
-struct peer {
+struct conn {
 	struct dom *dom;
-	struct peer *next;
+	struct conn *next;
 	char *sender;               /* unique bus name */
 	uint64_t key;               /* daemon-wide, never reused: whose views are whose */
 	uid_t uid;
 	sd_bus_track *track;
 	bool holds;                 /* one pause level */
-	unsigned int nr_clients;
+	unsigned int nr_subscriptions;
 };
 
-/* A subscription on the bus: sub->path, .../client/<id> (org.altview1.Client). */
-struct client {
+/* A subscription on the bus: sink->path, .../client/<id> (org.altview1.Client). */
+struct subscription {
 	struct dom *dom;
-	struct client *next;
-	struct peer *peer;
-	struct sub *sub;
+	struct subscription *next;
+	struct conn *conn;
+	struct sink *sink;
 };
 
 /* A domain the daemon has open, with what it last told the bus about it. */
 struct dom {
-	struct daemon *d;
+	struct daemon *daemon;
 	struct dom *next;
 	av_domain *handle;
 	uint32_t id;
@@ -76,9 +76,9 @@ struct dom {
 	char path[OBJECT_PATH_MAX];
 
 	struct monitor *monitor;    /* from the first subscription on */
-	struct peer *peers;
-	struct client *clients;
-	uint32_t next_client_id;
+	struct conn *conns;
+	struct subscription *subscriptions;
+	uint32_t next_subscription_id;
 };
 
 struct daemon {
@@ -97,7 +97,7 @@ struct daemon {
 	struct event *watchdog;
 
 	struct signal_queue *signals;
-	uint64_t next_serial;       /* of subscriptions and peers, daemon-wide */
+	uint64_t next_serial;       /* of subscriptions and connections, daemon-wide */
 
 	struct dom *domains;        /* ascending ids */
 	unsigned int nr_domains;
@@ -115,22 +115,22 @@ void daemon_clear_error(void);
 int daemon_reply_error(sd_bus_error *error, int r, const char *prefix);
 
 /* Checks the caller of @m may change things; its uid in *@uid (may be NULL). */
-int caller_check(struct daemon *d, sd_bus_message *m, uid_t *uid, sd_bus_error *error);
+int caller_check(struct daemon *daemon, sd_bus_message *m, uid_t *uid, sd_bus_error *error);
 /* Whether @uid may, under the configuration in use. */
-bool uid_allowed(struct daemon *d, uid_t uid);
+bool uid_allowed(struct daemon *daemon, uid_t uid);
 
 /* manager.c */
-int manager_register(struct daemon *d);
-void manager_status(struct daemon *d);
+int manager_register(struct daemon *daemon);
+void manager_status(struct daemon *daemon);
 
 /* domain.c */
-int domains_register(struct daemon *d);
-int dom_add(struct daemon *d, av_domain *handle, struct dom **out);
+int domains_register(struct daemon *daemon);
+int dom_add(struct daemon *daemon, av_domain *handle, struct dom **out);
 void dom_remove(struct dom *dom, bool destroy);
-struct dom *dom_find(struct daemon *d, uint32_t id);
-struct dom *dom_find_name(struct daemon *d, const char *name);
-int dom_create(struct daemon *d, const char *spec_json, struct dom **out, sd_bus_error *error);
-void domains_refresh(struct daemon *d);
+struct dom *dom_find(struct daemon *daemon, uint32_t id);
+struct dom *dom_find_name(struct daemon *daemon, const char *name);
+int dom_create(struct daemon *daemon, const char *spec_json, struct dom **out, sd_bus_error *error);
+void domains_refresh(struct daemon *daemon);
 void dom_refresh(struct dom *dom);
 void dom_views_publish(struct dom *dom);
 #define RELEASED_VIEWS    (1u << 0)
@@ -153,20 +153,20 @@ int spec_prepare(const struct config *cfg, const char *text, struct prepared_spe
 void spec_release(struct prepared_spec *s);
 
 /* client.c */
-int clients_register(struct daemon *d, sd_bus_object_find_t find);
-struct client *client_find(struct dom *dom, uint32_t id);
+int subscriptions_register(struct daemon *daemon, sd_bus_object_find_t find);
+struct subscription *subscription_find(struct dom *dom, uint32_t id);
 /* The domain's monitoring clients go: subscriptions, views, holds (shutdown, domain gone). */
-void peers_drop(struct dom *dom);
-/* Whether the sender of @m monitors @dom; its peer or NULL. */
-struct peer *peer_find(struct dom *dom, const char *sender);
-void monitors_configure(struct daemon *d);
+void conns_drop(struct dom *dom);
+/* Whether the sender of @m monitors @dom; its connection or NULL. */
+struct conn *conn_find(struct dom *dom, const char *sender);
+void monitors_configure(struct daemon *daemon);
 /* Clients whose uid may no longer call lose what they hold (after a reload). */
-void peers_revoke(struct daemon *d);
-extern const sd_bus_vtable domain_client_vtable[];
+void conns_revoke(struct daemon *daemon);
+extern const sd_bus_vtable domain_monitor_vtable[];
 
 /* view.c */
 void view_forget(struct view *v);
 /* Whether @uid, calling from the connection @sender, may change @v: root, or its owner. */
 int view_owner_check(const struct view *v, uid_t uid, const char *sender, sd_bus_error *error);
-int views_register(struct daemon *d, sd_bus_object_find_t find);
+int views_register(struct daemon *daemon, sd_bus_object_find_t find);
 void view_path(const struct view *v, char *buf);

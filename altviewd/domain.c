@@ -63,17 +63,17 @@ static int parse_path(const char *path, const char *segment, uint32_t *id, uint3
 	return parse_u32(p, strlen(p), index);
 }
 
-struct dom *dom_find(struct daemon *d, uint32_t id)
+struct dom *dom_find(struct daemon *daemon, uint32_t id)
 {
-	for (struct dom *dom = d->domains; dom; dom = dom->next)
+	for (struct dom *dom = daemon->domains; dom; dom = dom->next)
 		if (dom->id == id)
 			return dom;
 	return NULL;
 }
 
-struct dom *dom_find_name(struct daemon *d, const char *name)
+struct dom *dom_find_name(struct daemon *daemon, const char *name)
 {
-	for (struct dom *dom = d->domains; dom; dom = dom->next)
+	for (struct dom *dom = daemon->domains; dom; dom = dom->next)
 		if (!strcmp(dom->name, name))
 			return dom;
 	return NULL;
@@ -109,7 +109,7 @@ static int view_find(sd_bus *bus, const char *path, const char *iface, void *use
 	return 1;
 }
 
-static int client_lookup(sd_bus *bus, const char *path, const char *iface, void *userdata,
+static int subscription_lookup(sd_bus *bus, const char *path, const char *iface, void *userdata,
 			 void **found, sd_bus_error *error)
 {
 	uint32_t id, index;
@@ -118,28 +118,28 @@ static int client_lookup(sd_bus *bus, const char *path, const char *iface, void 
 	if (parse_path(path, "client", &id, &index) < 0 || index == UINT32_MAX)
 		return 0;
 	dom = dom_find(userdata, id);
-	*found = dom ? client_find(dom, index) : NULL;
+	*found = dom ? subscription_find(dom, index) : NULL;
 	return *found != NULL;
 }
 
 static int enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***nodes,
 		     sd_bus_error *error)
 {
-	struct daemon *d = userdata;
+	struct daemon *daemon = userdata;
 	size_t n = 0, cap = 1;
 	char **list;
 
-	for (struct dom *dom = d->domains; dom; dom = dom->next) {
+	for (struct dom *dom = daemon->domains; dom; dom = dom->next) {
 		cap++;
 		for (uint32_t i = 0; i < dom->max_views; i++)
 			cap += dom->views[i].exists;
-		for (struct client *c = dom->clients; c; c = c->next)
+		for (struct subscription *c = dom->subscriptions; c; c = c->next)
 			cap++;
 	}
 	list = calloc(cap, sizeof(*list));
 	if (!list)
 		return -ENOMEM;
-	for (struct dom *dom = d->domains; dom; dom = dom->next) {
+	for (struct dom *dom = daemon->domains; dom; dom = dom->next) {
 		list[n] = strdup(dom->path);
 		if (!list[n++])
 			goto oom;
@@ -153,8 +153,8 @@ static int enumerate(sd_bus *bus, const char *prefix, void *userdata, char ***no
 			if (!list[n++])
 				goto oom;
 		}
-		for (struct client *c = dom->clients; c; c = c->next) {
-			list[n] = strdup(c->sub->path);
+		for (struct subscription *c = dom->subscriptions; c; c = c->next) {
+			list[n] = strdup(c->sink->path);
 			if (!list[n++])
 				goto oom;
 		}
@@ -192,7 +192,7 @@ static void dom_free(struct dom *dom)
 	free(dom);
 }
 
-int dom_add(struct daemon *d, av_domain *handle, struct dom **out)
+int dom_add(struct daemon *daemon, av_domain *handle, struct dom **out)
 {
 	struct av_domain_info info = { .sz = sizeof(info) };
 	struct dom *dom, **pos;
@@ -205,7 +205,7 @@ int dom_add(struct daemon *d, av_domain *handle, struct dom **out)
 	if (!dom)
 		return -ENOMEM;
 	*dom = (struct dom){
-		.d = d,
+		.daemon = daemon,
 		.handle = handle,
 		.id = info.id,
 		.nr_vcpus = info.nr_vcpus,
@@ -222,13 +222,13 @@ int dom_add(struct daemon *d, av_domain *handle, struct dom **out)
 		dom_free(dom);
 		return -ENOMEM;
 	}
-	for (pos = &d->domains; *pos && (*pos)->id < dom->id; pos = &(*pos)->next)
+	for (pos = &daemon->domains; *pos && (*pos)->id < dom->id; pos = &(*pos)->next)
 		;
 	dom->next = *pos;
 	*pos = dom;
-	d->nr_domains++;
-	sd_bus_emit_object_added(d->bus, dom->path);
-	manager_status(d);
+	daemon->nr_domains++;
+	sd_bus_emit_object_added(daemon->bus, dom->path);
+	manager_status(daemon);
 	if (out)
 		*out = dom;
 	return 0;
@@ -244,7 +244,7 @@ void dom_views_publish(struct dom *dom)
 		uint64_t key = 0;
 
 		if (v && v->exists)
-			key = v->peer ? v->peer->key : VIEW_KEY_UID(v->owner);
+			key = v->conn ? v->conn->key : VIEW_KEY_UID(v->owner);
 		monitor_set_view_key(dom->monitor, i, key);
 	}
 }
@@ -258,7 +258,7 @@ static void views_forget(struct dom *dom)
 		if (!dom->views[i].exists)
 			continue;
 		view_path(&dom->views[i], path);
-		sd_bus_emit_object_removed(dom->d->bus, path);
+		sd_bus_emit_object_removed(dom->daemon->bus, path);
 	}
 	free(dom->views);
 	dom->views = NULL;
@@ -276,7 +276,7 @@ unsigned int dom_release(struct dom *dom)
 	int r;
 
 	/* Clients first: their pending events are answered, their views and holds undone. */
-	peers_drop(dom);
+	conns_drop(dom);
 	monitor_free(dom->monitor);
 	dom->monitor = NULL;
 	if (dom->max_views) {
@@ -302,12 +302,12 @@ unsigned int dom_release(struct dom *dom)
 
 void dom_remove(struct dom *dom, bool destroy)
 {
-	struct daemon *d = dom->d;
+	struct daemon *daemon = dom->daemon;
 	struct dom **pos;
 	int r;
 
 	if (destroy) {
-		peers_drop(dom);
+		conns_drop(dom);
 		monitor_free(dom->monitor);
 		dom->monitor = NULL;
 		r = av_domain_destroy(dom->handle);
@@ -318,33 +318,33 @@ void dom_remove(struct dom *dom, bool destroy)
 	} else {
 		dom_release(dom);
 	}
-	sd_bus_emit_object_removed(d->bus, dom->path);
-	for (pos = &d->domains; *pos != dom; pos = &(*pos)->next)
+	sd_bus_emit_object_removed(daemon->bus, dom->path);
+	for (pos = &daemon->domains; *pos != dom; pos = &(*pos)->next)
 		;
 	*pos = dom->next;
-	d->nr_domains--;
+	daemon->nr_domains--;
 	dom_free(dom);
-	manager_status(d);
+	manager_status(daemon);
 }
 
-int dom_create(struct daemon *d, const char *spec_json, struct dom **out, sd_bus_error *error)
+int dom_create(struct daemon *daemon, const char *spec_json, struct dom **out, sd_bus_error *error)
 {
 	struct prepared_spec spec;
 	av_domain *handle;
 	int r;
 
-	if (d->nr_domains >= d->config.limits.max_domains)
+	if (daemon->nr_domains >= daemon->config.limits.max_domains)
 		return av_bus_error_set(error, -ENOSPC, "%u domains: the limit (limits.max_domains)",
-					d->nr_domains);
-	r = spec_prepare(&d->config, spec_json, &spec, error);
+					daemon->nr_domains);
+	r = spec_prepare(&daemon->config, spec_json, &spec, error);
 	if (r < 0)
 		return r;
 	daemon_clear_error();
-	r = av_domain_create_json(d->hv, spec.json, &handle);
+	r = av_domain_create_json(daemon->hv, spec.json, &handle);
 	spec_release(&spec);
 	if (r < 0)
 		return daemon_reply_error(error, r, "");
-	r = dom_add(d, handle, out);
+	r = dom_add(daemon, handle, out);
 	if (r < 0) {
 		av_domain_destroy(handle);
 		av_domain_close(handle);
@@ -361,7 +361,7 @@ void dom_refresh(struct dom *dom)
 	struct av_domain_info info = { .sz = sizeof(info) };
 	char crash_reason[sizeof(dom->crash_reason)];
 	bool views_changed = false;
-	sd_bus *bus = dom->d->bus;
+	sd_bus *bus = dom->daemon->bus;
 
 	if (av_domain_get_info(dom->handle, &info) < 0)
 		return;
@@ -388,9 +388,9 @@ void dom_refresh(struct dom *dom)
 }
 
 /* The backend's live domain ids, however many: *@out is the caller's to free. */
-static int domains_list(struct daemon *d, uint32_t **out)
+static int domains_list(struct daemon *daemon, uint32_t **out)
 {
-	size_t max = d->nr_domains + 16;
+	size_t max = daemon->nr_domains + 16;
 	uint32_t *ids = NULL;
 	int n;
 
@@ -402,7 +402,7 @@ static int domains_list(struct daemon *d, uint32_t **out)
 			return -ENOMEM;
 		}
 		ids = more;
-		n = av_domain_list(d->hv, ids, max);
+		n = av_domain_list(daemon->hv, ids, max);
 		if (n < 0 || (size_t)n <= max)
 			break;
 		max = (size_t)n;    /* more came meanwhile: once more, with room for them */
@@ -414,18 +414,18 @@ static int domains_list(struct daemon *d, uint32_t **out)
 	return n;
 }
 
-void domains_refresh(struct daemon *d)
+void domains_refresh(struct daemon *daemon)
 {
 	struct dom *dom, *next;
 	av_domain *handle;
 	uint32_t *ids;
 	int n;
 
-	n = domains_list(d, &ids);
+	n = domains_list(daemon, &ids);
 	if (n < 0)
 		return;
 	/* Gone behind the daemon's back (another tool of a shared backend). */
-	for (dom = d->domains; dom; dom = next) {
+	for (dom = daemon->domains; dom; dom = next) {
 		bool listed = false;
 
 		next = dom->next;
@@ -435,15 +435,15 @@ void domains_refresh(struct daemon *d)
 			dom_remove(dom, false);
 	}
 	for (int i = 0; i < n; i++) {
-		if (dom_find(d, ids[i]) || d->nr_domains >= d->config.limits.max_domains)
+		if (dom_find(daemon, ids[i]) || daemon->nr_domains >= daemon->config.limits.max_domains)
 			continue;
-		if (av_domain_open(d->hv, ids[i], &handle) < 0)
+		if (av_domain_open(daemon->hv, ids[i], &handle) < 0)
 			continue;
-		if (dom_add(d, handle, NULL) < 0)
+		if (dom_add(daemon, handle, NULL) < 0)
 			av_domain_close(handle);
 	}
 	free(ids);
-	for (dom = d->domains; dom; dom = dom->next)
+	for (dom = daemon->domains; dom; dom = dom->next)
 		dom_refresh(dom);
 }
 
@@ -456,7 +456,7 @@ static int method_pause(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	bool pause = !strcmp(sd_bus_message_get_member(m), "Pause");
 	int r;
 
-	r = caller_check(dom->d, m, NULL, error);
+	r = caller_check(dom->daemon, m, NULL, error);
 	if (r < 0)
 		return r;
 	if (dom->paused == pause)
@@ -467,7 +467,7 @@ static int method_pause(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	if (r < 0)
 		return daemon_reply_error(error, r, "");
 	dom->paused = pause;
-	sd_bus_emit_properties_changed(dom->d->bus, dom->path, DOMAIN_IFACE, "Paused", NULL);
+	sd_bus_emit_properties_changed(dom->daemon->bus, dom->path, DOMAIN_IFACE, "Paused", NULL);
 	dom_refresh(dom);
 	return sd_bus_reply_method_return(m, NULL);
 }
@@ -475,8 +475,8 @@ static int method_pause(sd_bus_message *m, void *userdata, sd_bus_error *error)
 static int method_enable_views(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct dom *dom = userdata;
-	struct daemon *d = dom->d;
-	uint32_t max, limit = d->config.limits.max_views;
+	struct daemon *daemon = dom->daemon;
+	uint32_t max, limit = daemon->config.limits.max_views;
 	char path[OBJECT_PATH_MAX];
 	struct view *views;
 	int r;
@@ -484,11 +484,11 @@ static int method_enable_views(sd_bus_message *m, void *userdata, sd_bus_error *
 	r = sd_bus_message_read(m, "u", &max);
 	if (r < 0)
 		return r;
-	r = caller_check(d, m, NULL, error);
+	r = caller_check(daemon, m, NULL, error);
 	if (r < 0)
 		return r;
-	if (limit > d->hv_info.max_views)
-		limit = d->hv_info.max_views;
+	if (limit > daemon->hv_info.max_views)
+		limit = daemon->hv_info.max_views;
 	if (max == 0)
 		max = limit < 10 ? limit : 10;
 	if (max < 2 || max > limit)
@@ -516,8 +516,8 @@ static int method_enable_views(sd_bus_message *m, void *userdata, sd_bus_error *
 	dom->views = views;
 	dom->max_views = max;
 	view_path(&views[0], path);
-	sd_bus_emit_object_added(d->bus, path);
-	sd_bus_emit_properties_changed(d->bus, dom->path, DOMAIN_IFACE, "MaxViews", "Views", NULL);
+	sd_bus_emit_object_added(daemon->bus, path);
+	sd_bus_emit_properties_changed(daemon->bus, dom->path, DOMAIN_IFACE, "MaxViews", "Views", NULL);
 	dom_refresh(dom);
 	return sd_bus_reply_method_return(m, NULL);
 }
@@ -526,11 +526,11 @@ static int method_enable_views(sd_bus_message *m, void *userdata, sd_bus_error *
 static int method_disable_views(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct dom *dom = userdata;
-	struct daemon *d = dom->d;
+	struct daemon *daemon = dom->daemon;
 	uid_t uid;
 	int r;
 
-	r = caller_check(d, m, &uid, error);
+	r = caller_check(daemon, m, &uid, error);
 	if (r < 0)
 		return r;
 	if (!dom->max_views)
@@ -548,7 +548,7 @@ static int method_disable_views(sd_bus_message *m, void *userdata, sd_bus_error 
 	if (r < 0)
 		return daemon_reply_error(error, r, "");
 	views_forget(dom);
-	sd_bus_emit_properties_changed(d->bus, dom->path, DOMAIN_IFACE, "MaxViews", "Views", NULL);
+	sd_bus_emit_properties_changed(daemon->bus, dom->path, DOMAIN_IFACE, "MaxViews", "Views", NULL);
 	dom_refresh(dom);
 	return sd_bus_reply_method_return(m, NULL);
 }
@@ -556,7 +556,7 @@ static int method_disable_views(sd_bus_message *m, void *userdata, sd_bus_error 
 static int method_create_view(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct dom *dom = userdata;
-	struct daemon *d = dom->d;
+	struct daemon *daemon = dom->daemon;
 	char path[OBJECT_PATH_MAX];
 	enum av_access access;
 	const char *name;
@@ -567,7 +567,7 @@ static int method_create_view(sd_bus_message *m, void *userdata, sd_bus_error *e
 	r = sd_bus_message_read(m, "s", &name);
 	if (r < 0)
 		return r;
-	r = caller_check(d, m, &uid, error);
+	r = caller_check(daemon, m, &uid, error);
 	if (r < 0)
 		return r;
 	if (access_from_name(name, &access) < 0 || access == AV_ACCESS_DEFAULT)
@@ -584,12 +584,12 @@ static int method_create_view(sd_bus_message *m, void *userdata, sd_bus_error *e
 	dom->views[index] = (struct view){
 		.dom = dom, .index = index, .exists = true, .visible = true,
 		.default_access = access, .owner = uid,
-		.peer = peer_find(dom, sd_bus_message_get_sender(m)),
+		.conn = conn_find(dom, sd_bus_message_get_sender(m)),
 	};
 	dom_views_publish(dom);
 	view_path(&dom->views[index], path);
-	sd_bus_emit_object_added(d->bus, path);
-	sd_bus_emit_properties_changed(d->bus, dom->path, DOMAIN_IFACE, "Views", NULL);
+	sd_bus_emit_object_added(daemon->bus, path);
+	sd_bus_emit_properties_changed(daemon->bus, dom->path, DOMAIN_IFACE, "Views", NULL);
 	return sd_bus_reply_method_return(m, "uo", index, path);
 }
 
@@ -597,7 +597,7 @@ static int method_read_memory(sd_bus_message *m, void *userdata, sd_bus_error *e
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	struct dom *dom = userdata;
-	uint32_t size, max = dom->d->config.limits.max_read_bytes;
+	uint32_t size, max = dom->daemon->config.limits.max_read_bytes;
 	uint64_t gpa;
 	void *buf;
 	int r;
@@ -606,7 +606,7 @@ static int method_read_memory(sd_bus_message *m, void *userdata, sd_bus_error *e
 	if (r < 0)
 		return r;
 	/* Guest memory may hold secrets: reading it is as privileged as changing it. */
-	r = caller_check(dom->d, m, NULL, error);
+	r = caller_check(dom->daemon, m, NULL, error);
 	if (r < 0)
 		return r;
 	if (size > max)
@@ -706,8 +706,8 @@ static int property_clients(sd_bus *bus, const char *path, const char *iface, co
 	int r;
 
 	r = sd_bus_message_open_container(reply, 'a', "o");
-	for (struct client *c = dom->clients; r >= 0 && c; c = c->next)
-		r = sd_bus_message_append(reply, "o", c->sub->path);
+	for (struct subscription *c = dom->subscriptions; r >= 0 && c; c = c->next)
+		r = sd_bus_message_append(reply, "o", c->sink->path);
 	return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
@@ -743,20 +743,20 @@ static const sd_bus_vtable domain_vtable[] = {
 	SD_BUS_VTABLE_END,
 };
 
-int domains_register(struct daemon *d)
+int domains_register(struct daemon *daemon)
 {
 	int r;
 
-	r = sd_bus_add_fallback_vtable(d->bus, NULL, DOMAIN_PREFIX, DOMAIN_IFACE, domain_vtable,
-				       domain_find, d);
+	r = sd_bus_add_fallback_vtable(daemon->bus, NULL, DOMAIN_PREFIX, DOMAIN_IFACE, domain_vtable,
+				       domain_find, daemon);
 	if (r >= 0)
-		r = sd_bus_add_fallback_vtable(d->bus, NULL, DOMAIN_PREFIX, DOMAIN_IFACE,
-					       domain_client_vtable, domain_find, d);
+		r = sd_bus_add_fallback_vtable(daemon->bus, NULL, DOMAIN_PREFIX, DOMAIN_IFACE,
+					       domain_monitor_vtable, domain_find, daemon);
 	if (r >= 0)
-		r = views_register(d, view_find);
+		r = views_register(daemon, view_find);
 	if (r >= 0)
-		r = clients_register(d, client_lookup);
+		r = subscriptions_register(daemon, subscription_lookup);
 	if (r >= 0)
-		r = sd_bus_add_node_enumerator(d->bus, NULL, DOMAIN_PREFIX, enumerate, d);
+		r = sd_bus_add_node_enumerator(daemon->bus, NULL, DOMAIN_PREFIX, enumerate, daemon);
 	return r;
 }

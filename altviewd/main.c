@@ -110,33 +110,35 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-static int load_config(struct daemon *d, struct config *cfg)
+static int load_config(struct daemon *daemon, struct config *cfg)
 {
 	char err[512];
 	int r;
 
-	r = config_load(cfg, d->config_path, d->config_optional, err, sizeof(err));
+	r = config_load(cfg, daemon->config_path, daemon->config_optional, err, sizeof(err));
 	if (r < 0)
-		log_error("%s: %s", d->config_path, err);
+		log_error("%s: %s", daemon->config_path, err);
+	else if (cfg->deprecated[0])
+		log_warning("%s: %s", daemon->config_path, cfg->deprecated);
 	return r;
 }
 
 /* Boots the configured domains not running yet (by name).  At start a failure is fatal. */
-static int boot_domains(struct daemon *d, bool fatal)
+static int boot_domains(struct daemon *daemon, bool fatal)
 {
-	size_t n = d->config.domains ? json_object_array_length(d->config.domains) : 0;
+	size_t n = daemon->config.domains ? json_object_array_length(daemon->config.domains) : 0;
 	int failed = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		json_object *spec = json_object_array_get_idx(d->config.domains, i);
+		json_object *spec = json_object_array_get_idx(daemon->config.domains, i);
 		const char *name = config_domain_name(spec);
 		sd_bus_error error = SD_BUS_ERROR_NULL;
 		struct dom *dom;
 		int r;
 
-		if (dom_find_name(d, name))
+		if (dom_find_name(daemon, name))
 			continue;
-		r = dom_create(d, json_object_to_json_string(spec), &dom, &error);
+		r = dom_create(daemon, json_object_to_json_string(spec), &dom, &error);
 		if (r >= 0) {
 			/* A domain in the configuration is there to run. */
 			r = av_domain_unpause(dom->handle);
@@ -147,7 +149,7 @@ static int boot_domains(struct daemon *d, bool fatal)
 							av_strerror(r));
 		}
 		if (r < 0) {
-			log_error("%s: domains[%zu] \"%s\": %s", d->config_path, i, name,
+			log_error("%s: domains[%zu] \"%s\": %s", daemon->config_path, i, name,
 				  error.message ? error.message : strerror(-r));
 			failed = r;
 		}
@@ -158,42 +160,43 @@ static int boot_domains(struct daemon *d, bool fatal)
 	return failed;
 }
 
-static void reload(struct daemon *d)
+static void reload(struct daemon *daemon)
 {
 	struct config next = { 0 };
 
 	sd_notify(false, "RELOADING=1");
-	if (load_config(d, &next) < 0) {
+	if (load_config(daemon, &next) < 0) {
 		log_error("reload: keeping the configuration in use");
 	} else {
-		if (strcmp(next.backend, d->config.backend) || next.machine_mib != d->config.machine_mib)
+		if (strcmp(next.backend, daemon->config.backend) ||
+		    next.machine_mib != daemon->config.machine_mib)
 			log_warning("reload: \"backend\" and \"machine_mib\" take effect at the next "
-				    "start; keeping %s", d->config.backend);
+				    "start; keeping %s", daemon->config.backend);
 		free(next.backend);
-		next.backend = d->config.backend;
-		next.machine_mib = d->config.machine_mib;
-		d->config.backend = NULL;
-		config_deinit(&d->config);
-		d->config = next;
-		log_info("reload: configuration from %s in use", d->config_path);
-		monitors_configure(d);
-		peers_revoke(d);
-		boot_domains(d, false);
+		next.backend = daemon->config.backend;
+		next.machine_mib = daemon->config.machine_mib;
+		daemon->config.backend = NULL;
+		config_deinit(&daemon->config);
+		daemon->config = next;
+		log_info("reload: configuration from %s in use", daemon->config_path);
+		monitors_configure(daemon);
+		conns_revoke(daemon);
+		boot_domains(daemon, false);
 	}
 	sd_notify(false, "READY=1");
-	manager_status(d);
+	manager_status(daemon);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
-	struct daemon *d = arg;
+	struct daemon *daemon = arg;
 
 	if (sig == SIGHUP) {
-		reload(d);
+		reload(daemon);
 		return;
 	}
 	log_info("%s: shutting down", strsignal(sig));
-	event_base_loopbreak(d->base);
+	event_base_loopbreak(daemon->base);
 }
 
 static void on_refresh(evutil_socket_t fd, short what, void *arg)
@@ -206,150 +209,152 @@ static void on_watchdog(evutil_socket_t fd, short what, void *arg)
 	sd_notify(false, "WATCHDOG=1");
 }
 
-static int add_timer(struct daemon *d, struct event **ev, event_callback_fn cb, uint64_t usec)
+static int add_timer(struct daemon *daemon, struct event **ev, event_callback_fn cb, uint64_t usec)
 {
 	struct timeval tv = { .tv_sec = usec / 1000000, .tv_usec = usec % 1000000 };
 
-	*ev = event_new(d->base, -1, EV_PERSIST, cb, d);
+	*ev = event_new(daemon->base, -1, EV_PERSIST, cb, daemon);
 	return *ev && event_add(*ev, &tv) == 0 ? 0 : -ENOMEM;
 }
 
-static int add_signal(struct daemon *d, struct event **ev, int sig)
+static int add_signal(struct daemon *daemon, struct event **ev, int sig)
 {
-	*ev = evsignal_new(d->base, sig, on_signal, d);
+	*ev = evsignal_new(daemon->base, sig, on_signal, daemon);
 	return *ev && event_add(*ev, NULL) == 0 ? 0 : -ENOMEM;
 }
 
-static int daemon_start(struct daemon *d, const struct options *o)
+static int daemon_start(struct daemon *daemon, const struct options *o)
 {
 	AV_OPTS(av_open_opts, opts, .log = on_library_log, .log_level = AV_LOG_DEBUG,
-		.machine_bytes = d->config.machine_mib << 20);
+		.machine_bytes = daemon->config.machine_mib << 20);
 	uint64_t watchdog_usec = 0;
 	int r;
 
 	r = av_bus_error_register();
 	if (r < 0)
 		return r;
-	r = av_open(d->config.backend, &opts, &d->hv);
+	r = av_open(daemon->config.backend, &opts, &daemon->hv);
 	if (r < 0) {
-		log_error("Failed to open backend %s: %s", d->config.backend,
+		log_error("Failed to open backend %s: %s", daemon->config.backend,
 			  last_error[0] ? last_error : av_strerror(r));
 		return r;
 	}
-	d->hv_info.sz = sizeof(d->hv_info);
-	r = av_hv_get_info(d->hv, &d->hv_info);
+	daemon->hv_info.sz = sizeof(daemon->hv_info);
+	r = av_hv_get_info(daemon->hv, &daemon->hv_info);
 	if (r < 0)
 		return r;
-	d->owns_domains = !strcmp(d->hv_info.backend, "hv");
+	daemon->owns_domains = !strcmp(daemon->hv_info.backend, "hv");
 
-	d->base = event_base_new();
-	if (!d->base)
+	daemon->base = event_base_new();
+	if (!daemon->base)
 		return -ENOMEM;
-	r = add_signal(d, &d->sigterm, SIGTERM);
+	r = add_signal(daemon, &daemon->sigterm, SIGTERM);
 	if (r >= 0)
-		r = add_signal(d, &d->sigint, SIGINT);
+		r = add_signal(daemon, &daemon->sigint, SIGINT);
 	if (r >= 0)
-		r = add_signal(d, &d->sighup, SIGHUP);
+		r = add_signal(daemon, &daemon->sighup, SIGHUP);
 	if (r >= 0)
-		r = add_timer(d, &d->refresh, on_refresh, REFRESH_USEC);
+		r = add_timer(daemon, &daemon->refresh, on_refresh, REFRESH_USEC);
 	if (r >= 0 && sd_watchdog_enabled(false, &watchdog_usec) > 0)
-		r = add_timer(d, &d->watchdog, on_watchdog, watchdog_usec / 2);
+		r = add_timer(daemon, &daemon->watchdog, on_watchdog, watchdog_usec / 2);
 	if (r < 0)
 		return r;
 
-	r = av_bus_connect(o->bus_address, o->user_bus, &d->bus);
+	r = av_bus_connect(o->bus_address, o->user_bus, &daemon->bus);
 	if (r < 0) {
 		log_error("Failed to connect to the %s bus: %s", o->bus_address ? o->bus_address :
 			  o->user_bus ? "user" : "system", strerror(-r));
 		return r;
 	}
-	r = manager_register(d);
+	r = manager_register(daemon);
 	if (r < 0) {
 		log_error("Failed to register the D-Bus objects: %s", strerror(-r));
 		return r;
 	}
-	r = bus_loop_init(&d->loop, d->base, d->bus);
+	r = bus_loop_init(&daemon->loop, daemon->base, daemon->bus);
 	if (r < 0)
 		return r;
-	r = boot_domains(d, true);
+	r = boot_domains(daemon, true);
 	if (r < 0)
 		return r;
-	r = sd_bus_request_name(d->bus, BUS_NAME, 0);
+	r = sd_bus_request_name(daemon->bus, BUS_NAME, 0);
 	if (r < 0) {
 		log_error("Failed to own %s: %s", BUS_NAME,
 			  r == -EEXIST ? "another altviewd owns it" : strerror(-r));
 		return r;
 	}
 	sd_notify(false, "READY=1");
-	manager_status(d);
-	log_info("%s ready: backend %s, %u domain%s", BUS_NAME, d->config.backend, d->nr_domains,
-		 d->nr_domains == 1 ? "" : "s");
+	manager_status(daemon);
+	log_info("%s ready: backend %s, %u domain%s", BUS_NAME, daemon->config.backend,
+		 daemon->nr_domains, daemon->nr_domains == 1 ? "" : "s");
 	return 0;
 }
 
 /* Every guest back as found: views dropped, not paused; the embedded backend's destroyed. */
-static void daemon_stop(struct daemon *d)
+static void daemon_stop(struct daemon *daemon)
 {
-	d->stopping = true;
+	daemon->stopping = true;
 	sd_notify(false, "STOPPING=1");
-	manager_status(d);
-	while (d->domains) {
-		struct dom *dom = d->domains;
+	manager_status(daemon);
+	while (daemon->domains) {
+		struct dom *dom = daemon->domains;
 		/* Handed back before it goes, even where it goes with the daemon. */
 		unsigned int done = dom_release(dom);
 
 		log_info("domain %" PRIu32 " \"%s\": %s%s%s", dom->id, dom->name,
 			 done & RELEASED_VIEWS ? "views dropped, " : "",
 			 done & RELEASED_UNPAUSED ? "unpaused, " : "",
-			 d->owns_domains ? "destroyed" : "left running");
-		dom_remove(dom, d->owns_domains);
+			 daemon->owns_domains ? "destroyed" : "left running");
+		dom_remove(dom, daemon->owns_domains);
 	}
-	if (d->bus) {
-		sd_bus_release_name(d->bus, BUS_NAME);
-		sd_bus_flush(d->bus);
+	if (daemon->bus) {
+		sd_bus_release_name(daemon->bus, BUS_NAME);
+		sd_bus_flush(daemon->bus);
 	}
 }
 
-static void daemon_deinit(struct daemon *d)
+static void daemon_deinit(struct daemon *daemon)
 {
-	struct event *events[] = { d->sigterm, d->sigint, d->sighup, d->refresh, d->watchdog };
+	struct event *events[] = {
+		daemon->sigterm, daemon->sigint, daemon->sighup, daemon->refresh, daemon->watchdog,
+	};
 
-	bus_loop_deinit(&d->loop);
-	sd_bus_flush_close_unref(d->bus);
-	signal_queue_free(d->signals);
+	bus_loop_deinit(&daemon->loop);
+	sd_bus_flush_close_unref(daemon->bus);
+	signal_queue_free(daemon->signals);
 	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++)
 		if (events[i])
 			event_free(events[i]);
-	if (d->base)
-		event_base_free(d->base);
-	av_close(d->hv);
-	config_deinit(&d->config);
+	if (daemon->base)
+		event_base_free(daemon->base);
+	av_close(daemon->hv);
+	config_deinit(&daemon->config);
 }
 
 int main(int argc, char **argv)
 {
 	struct options o = { 0 };
-	struct daemon d = { 0 };
+	struct daemon daemon = { 0 };
 	int r;
 
 	log_init();
 	if (parse_args(argc, argv, &o) < 0)
 		return EXIT_FAILURE;
-	d.config_path = o.config_path ? o.config_path : CONFIG_DEFAULT_PATH;
+	daemon.config_path = o.config_path ? o.config_path : CONFIG_DEFAULT_PATH;
 	/* Without a file at the default path, the defaults apply; a path given must exist. */
-	d.config_optional = !o.config_path;
-	if (load_config(&d, &d.config) < 0)
+	daemon.config_optional = !o.config_path;
+	if (load_config(&daemon, &daemon.config) < 0)
 		return EXIT_FAILURE;
 	if (o.check_config) {
-		printf("%s: ok\n", d.config_path);
-		config_deinit(&d.config);
+		printf("%s: ok\n", daemon.config_path);
+		config_deinit(&daemon.config);
 		return EXIT_SUCCESS;
 	}
-	r = daemon_start(&d, &o);
+	r = daemon_start(&daemon, &o);
 	if (r >= 0)
-		r = bus_loop_run(&d.loop);
-	daemon_stop(&d);
-	daemon_deinit(&d);
+		r = bus_loop_run(&daemon.loop);
+	daemon_stop(&daemon);
+	daemon_deinit(&daemon);
 	if (r < 0)
 		sd_notifyf(false, "ERRNO=%d", -r);
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;

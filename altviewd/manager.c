@@ -14,23 +14,23 @@
 #include "daemon.h"
 #include "log.h"
 
-void manager_status(struct daemon *d)
+void manager_status(struct daemon *daemon)
 {
-	sd_notifyf(false, "STATUS=%s%u domain%s on %s", d->stopping ? "Stopping: " : "",
-		   d->nr_domains, d->nr_domains == 1 ? "" : "s", d->config.backend);
+	sd_notifyf(false, "STATUS=%s%u domain%s on %s", daemon->stopping ? "Stopping: " : "",
+		   daemon->nr_domains, daemon->nr_domains == 1 ? "" : "s", daemon->config.backend);
 }
 
 static int method_list_domains(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	struct daemon *d = userdata;
+	struct daemon *daemon = userdata;
 	int r;
 
 	r = sd_bus_message_new_method_return(m, &reply);
 	if (r < 0)
 		return r;
 	r = sd_bus_message_open_container(reply, 'a', "(uso)");
-	for (struct dom *dom = d->domains; r >= 0 && dom; dom = dom->next)
+	for (struct dom *dom = daemon->domains; r >= 0 && dom; dom = dom->next)
 		r = sd_bus_message_append(reply, "(uso)", dom->id, dom->name, dom->path);
 	if (r >= 0)
 		r = sd_bus_message_close_container(reply);
@@ -41,7 +41,7 @@ static int method_list_domains(sd_bus_message *m, void *userdata, sd_bus_error *
 
 static int method_create_domain(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	struct daemon *d = userdata;
+	struct daemon *daemon = userdata;
 	const char *spec;
 	struct dom *dom;
 	int r;
@@ -49,10 +49,10 @@ static int method_create_domain(sd_bus_message *m, void *userdata, sd_bus_error 
 	r = sd_bus_message_read(m, "s", &spec);
 	if (r < 0)
 		return r;
-	r = caller_check(d, m, NULL, error);
+	r = caller_check(daemon, m, NULL, error);
 	if (r < 0)
 		return r;
-	r = dom_create(d, spec, &dom, error);
+	r = dom_create(daemon, spec, &dom, error);
 	if (r < 0)
 		return r;
 	return sd_bus_reply_method_return(m, "uo", dom->id, dom->path);
@@ -60,7 +60,7 @@ static int method_create_domain(sd_bus_message *m, void *userdata, sd_bus_error 
 
 static int method_destroy_domain(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	struct daemon *d = userdata;
+	struct daemon *daemon = userdata;
 	struct dom *dom;
 	uint32_t id;
 	int r;
@@ -68,10 +68,10 @@ static int method_destroy_domain(sd_bus_message *m, void *userdata, sd_bus_error
 	r = sd_bus_message_read(m, "u", &id);
 	if (r < 0)
 		return r;
-	r = caller_check(d, m, NULL, error);
+	r = caller_check(daemon, m, NULL, error);
 	if (r < 0)
 		return r;
-	dom = dom_find(d, id);
+	dom = dom_find(daemon, id);
 	if (!dom)
 		return av_bus_error_set(error, -ESRCH, "no domain %" PRIu32, id);
 	log_info("domain %" PRIu32 " \"%s\" destroyed", dom->id, dom->name);
@@ -82,15 +82,15 @@ static int method_destroy_domain(sd_bus_message *m, void *userdata, sd_bus_error
 static int property_manager(sd_bus *bus, const char *path, const char *iface, const char *prop,
 			    sd_bus_message *reply, void *userdata, sd_bus_error *error)
 {
-	struct daemon *d = userdata;
+	struct daemon *daemon = userdata;
 
 	if (!strcmp(prop, "Version"))
 		return sd_bus_message_append(reply, "s", av_version());
 	if (!strcmp(prop, "Backend"))
-		return sd_bus_message_append(reply, "s", d->config.backend);
+		return sd_bus_message_append(reply, "s", daemon->config.backend);
 	if (!strcmp(prop, "MaxViews"))
-		return sd_bus_message_append(reply, "u", d->hv_info.max_views);
-	return sd_bus_message_append(reply, "u", d->hv_info.max_vcpus);
+		return sd_bus_message_append(reply, "u", daemon->hv_info.max_views);
+	return sd_bus_message_append(reply, "u", daemon->hv_info.max_vcpus);
 }
 
 static const sd_bus_vtable manager_vtable[] = {
@@ -108,14 +108,15 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_VTABLE_END,
 };
 
-int manager_register(struct daemon *d)
+int manager_register(struct daemon *daemon)
 {
 	int r;
 
-	r = sd_bus_add_object_vtable(d->bus, NULL, MANAGER_PATH, MANAGER_IFACE, manager_vtable, d);
+	r = sd_bus_add_object_vtable(daemon->bus, NULL, MANAGER_PATH, MANAGER_IFACE, manager_vtable,
+				     daemon);
 	if (r >= 0)
-		r = sd_bus_add_object_manager(d->bus, NULL, MANAGER_PATH);
+		r = sd_bus_add_object_manager(daemon->bus, NULL, MANAGER_PATH);
 	if (r >= 0)
-		r = domains_register(d);
+		r = domains_register(daemon);
 	return r;
 }

@@ -49,58 +49,58 @@ static void relaxed_add(_Atomic uint64_t *v, uint64_t n)
 
 /* ---- subscriptions ------------------------------------------------------------ */
 
-static void sub_ref(struct sub *sub)
+static void sink_ref(struct sink *sink)
 {
-	atomic_fetch_add_explicit(&sub->refs, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&sink->refs, 1, memory_order_relaxed);
 }
 
-void sub_unref(struct sub *sub)
+void sink_unref(struct sink *sink)
 {
-	if (!sub || atomic_fetch_sub_explicit(&sub->refs, 1, memory_order_acq_rel) != 1)
+	if (!sink || atomic_fetch_sub_explicit(&sink->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	channel_producer_deinit(&sub->chan);
-	if (sub->notify_fd >= 0)
-		close(sub->notify_fd);
-	free(sub->destination);
-	free(sub);
+	channel_producer_deinit(&sink->chan);
+	if (sink->notify_fd >= 0)
+		close(sink->notify_fd);
+	free(sink->destination);
+	free(sink);
 }
 
-int sub_new(struct monitor *mon, bool signals, uint32_t ring_entries, const char *destination,
-	    int *memfd, struct sub **out)
+int sink_new(struct monitor *mon, bool signals, uint32_t ring_entries, const char *destination,
+	    int *memfd, struct sink **out)
 {
-	struct sub *sub;
+	struct sink *sink;
 	int r = 0;
 
-	sub = calloc(1, sizeof(*sub));
-	if (!sub)
+	sink = calloc(1, sizeof(*sink));
+	if (!sink)
 		return -ENOMEM;
-	sub->refs = 1;
-	sub->signals = signals;
-	sub->notify_fd = -1;
-	sub->destination = strdup(destination);
-	if (!sub->destination)
+	sink->refs = 1;
+	sink->signals = signals;
+	sink->notify_fd = -1;
+	sink->destination = strdup(destination);
+	if (!sink->destination)
 		r = -ENOMEM;
 	else if (!signals) {
-		r = channel_producer_init(&sub->chan, mon->nr_vcpus, ring_entries, memfd);
+		r = channel_producer_init(&sink->chan, mon->nr_vcpus, ring_entries, memfd);
 		if (r >= 0) {
-			sub->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-			if (sub->notify_fd < 0) {
+			sink->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+			if (sink->notify_fd < 0) {
 				r = -errno;
 				close(*memfd);
 			}
 		}
 	}
 	if (r < 0) {
-		sub_unref(sub);
+		sink_unref(sink);
 		return r;
 	}
-	*out = sub;
+	*out = sink;
 	return 0;
 }
 
-static void notify(struct sub *sub)
+static void notify(struct sink *sink)
 {
-	eventfd_write(sub->notify_fd, 1);
+	eventfd_write(sink->notify_fd, 1);
 }
 
 /* ---- matching ----------------------------------------------------------------- */
@@ -143,21 +143,21 @@ static bool filter_match(const struct filter *f, const struct av_event *ev)
  * The live subscriptions @ev is for, referenced, and (if @priority) their
  * priorities as of now; at most mon->max_subs.
  */
-static size_t match(struct monitor *mon, const struct av_event *ev, struct sub **out,
+static size_t match(struct monitor *mon, const struct av_event *ev, struct sink **out,
 		    int32_t *priority)
 {
 	size_t n = 0;
 
 	pthread_mutex_lock(&mon->lock);
-	for (size_t i = 0; i < mon->nr_subs; i++) {
-		struct sub *sub = mon->subs[i];
+	for (size_t i = 0; i < mon->nr_sinks; i++) {
+		struct sink *sink = mon->sinks[i];
 
-		if (!atomic_load_explicit(&sub->dead, memory_order_relaxed) &&
-		    filter_match(&sub->filter, ev)) {
-			sub_ref(sub);
+		if (!atomic_load_explicit(&sink->dead, memory_order_relaxed) &&
+		    filter_match(&sink->filter, ev)) {
+			sink_ref(sink);
 			if (priority)
-				priority[n] = sub->filter.priority;
-			out[n++] = sub;
+				priority[n] = sink->filter.priority;
+			out[n++] = sink;
 		}
 	}
 	pthread_mutex_unlock(&mon->lock);
@@ -166,35 +166,35 @@ static size_t match(struct monitor *mon, const struct av_event *ev, struct sub *
 
 /* ---- asynchronous delivery ------------------------------------------------------ */
 
-static void ring_push(struct sub *sub, const vm_event_request_t *req)
+static void ring_push(struct sink *sink, const vm_event_request_t *req)
 {
-	if (!channel_ring_push(&sub->chan, req)) {
-		relaxed_add(&sub->dropped, 1);
-		channel_set_dropped(&sub->chan, relaxed_get(&sub->dropped));
+	if (!channel_ring_push(&sink->chan, req)) {
+		relaxed_add(&sink->dropped, 1);
+		channel_set_dropped(&sink->chan, relaxed_get(&sink->dropped));
 		return;
 	}
-	relaxed_add(&sub->events, 1);
-	notify(sub);
+	relaxed_add(&sink->events, 1);
+	notify(sink);
 }
 
-static void signal_push(struct signal_queue *q, struct sub *sub, const struct av_event *ev);
+static void signal_push(struct signal_queue *q, struct sink *sink, const struct av_event *ev);
 
-static void deliver_async(struct monitor *mon, struct sub *sub, const struct av_event *ev)
+static void deliver_async(struct monitor *mon, struct sink *sink, const struct av_event *ev)
 {
-	if (sub->signals)
-		signal_push(mon->signals, sub, ev);
+	if (sink->signals)
+		signal_push(mon->signals, sink, ev);
 	else
-		ring_push(sub, (const vm_event_request_t *)(const void *)ev->xen);
+		ring_push(sink, (const vm_event_request_t *)(const void *)ev->xen);
 }
 
 static void *async_thread(void *arg)
 {
 	struct monitor *mon = arg;
 	struct pollfd p = { .fd = av_monitor_fd(mon->mon), .events = POLLIN };
-	struct sub **subs = calloc(mon->max_subs, sizeof(*subs));
+	struct sink **sinks = calloc(mon->max_sinks, sizeof(*sinks));
 	AV_OPTS(av_event, ev);
 
-	while (subs && !atomic_load(&mon->stopping)) {
+	while (sinks && !atomic_load(&mon->stopping)) {
 		int r = av_monitor_next_async(mon->mon, &ev);
 
 		if (r == -EAGAIN) {
@@ -207,24 +207,24 @@ static void *async_thread(void *arg)
 			poll(NULL, 0, WAIT_SLICE_MS);
 			continue;
 		}
-		for (size_t i = 0, n = match(mon, &ev, subs, NULL); i < n; i++) {
-			deliver_async(mon, subs[i], &ev);
-			sub_unref(subs[i]);
+		for (size_t i = 0, n = match(mon, &ev, sinks, NULL); i < n; i++) {
+			deliver_async(mon, sinks[i], &ev);
+			sink_unref(sinks[i]);
 		}
 	}
-	free(subs);
+	free(sinks);
 	return NULL;
 }
 
 /* ---- synchronous delivery ------------------------------------------------------- */
 
-static void post(struct sub *sub, uint32_t vcpu, const vm_event_request_t *req)
+static void post(struct sink *sink, uint32_t vcpu, const vm_event_request_t *req)
 {
-	bool wanted = channel_post(&sub->chan, vcpu, req);
+	bool wanted = channel_post(&sink->chan, vcpu, req);
 
-	relaxed_add(&sub->events, 1);
+	relaxed_add(&sink->events, 1);
 	if (wanted)
-		notify(sub);
+		notify(sink);
 }
 
 /*
@@ -252,43 +252,43 @@ static bool demand_fits(void)
 }
 
 /* View 0 is everyone's; root may use any view, as on the bus (view.c). */
-static bool view_usable(struct monitor *mon, const struct sub *sub, uint32_t view)
+static bool view_usable(struct monitor *mon, const struct sink *sink, uint32_t view)
 {
 	uint64_t key;
 
-	if (!view || !sub->uid)
+	if (!view || !sink->uid)
 		return true;
 	key = atomic_load_explicit(&mon->view_keys[view], memory_order_relaxed);
-	return key && (key == sub->peer_key || key == VIEW_KEY_UID(sub->uid));
+	return key && (key == sink->conn_key || key == VIEW_KEY_UID(sink->uid));
 }
 
 /*
  * An answer moves a vCPU only into a view its client could switch it to
  * over the bus, so one client cannot steer the guest into another's view.
  */
-static const char *switch_check(struct monitor *mon, const struct sub *sub,
+static const char *switch_check(struct monitor *mon, const struct sink *sink,
 				const vm_event_response_t *rsp)
 {
-	if ((rsp->flags & VM_EVENT_FLAG_ALTERNATE_P2M) && !view_usable(mon, sub, rsp->altp2m_idx))
+	if ((rsp->flags & VM_EVENT_FLAG_ALTERNATE_P2M) && !view_usable(mon, sink, rsp->altp2m_idx))
 		return "a switch into a view that is not its client's";
 	if ((rsp->flags & VM_EVENT_FLAG_FAST_SINGLESTEP) &&
-	    !view_usable(mon, sub, rsp->u.fast_singlestep.p2midx))
+	    !view_usable(mon, sink, rsp->u.fast_singlestep.p2midx))
 		return "a fast single step into a view that is not its client's";
 	return NULL;
 }
 
 /*
- * @sub's answer to the event posted in its slot for @vcpu, by @deadline
+ * @sink's answer to the event posted in its slot for @vcpu, by @deadline
  * (CLOCK_MONOTONIC ms); false when the default answer applies.
  */
-static bool collect(struct monitor *mon, struct sub *sub, uint32_t vcpu, uint64_t deadline,
+static bool collect(struct monitor *mon, struct sink *sink, uint32_t vcpu, uint64_t deadline,
 		    const vm_event_request_t *req, vm_event_response_t *rsp)
 {
-	struct channel_producer *chan = &sub->chan;
+	struct channel_producer *chan = &sink->chan;
 	const char *why;
 	int r;
 
-	while ((r = channel_take_answer(chan, vcpu, rsp)) == -EAGAIN && !atomic_load(&sub->dead)) {
+	while ((r = channel_take_answer(chan, vcpu, rsp)) == -EAGAIN && !atomic_load(&sink->dead)) {
 		uint64_t now;
 
 		if (demand_fits() && channel_spin(chan, vcpu))
@@ -297,27 +297,27 @@ static bool collect(struct monitor *mon, struct sub *sub, uint32_t vcpu, uint64_
 		if (now >= deadline) {
 			if (!channel_expire(chan, vcpu))
 				continue;       /* answered just now */
-			relaxed_add(&sub->expired, 1);
-			notify(sub);
+			relaxed_add(&sink->expired, 1);
+			notify(sink);
 			return false;
 		}
 		channel_nap(chan, vcpu, deadline - now < NAP_SLICE_MS ? (int)(deadline - now)
 								    : NAP_SLICE_MS);
 	}
-	if (atomic_load(&sub->dead))
+	if (atomic_load(&sink->dead))
 		return false;
 	if (r == -EPROTO) {
-		relaxed_add(&sub->bad_answers, 1);
+		relaxed_add(&sink->bad_answers, 1);
 		log_debug("domain %u vCPU %u: %s wrote a slot state that is not an answer",
-			  mon->domid, vcpu, sub->path);
+			  mon->domid, vcpu, sink->path);
 		return false;
 	}
 	why = answer_check(rsp, req, ALTVIEW_MAX_VIEWS);
 	if (!why)
-		why = switch_check(mon, sub, rsp);
+		why = switch_check(mon, sink, rsp);
 	if (why) {
-		relaxed_add(&sub->bad_answers, 1);
-		log_debug("domain %u vCPU %u: %s answered badly: %s", mon->domid, vcpu, sub->path,
+		relaxed_add(&sink->bad_answers, 1);
+		log_debug("domain %u vCPU %u: %s answered badly: %s", mon->domid, vcpu, sink->path,
 			  why);
 		return false;
 	}
@@ -349,7 +349,7 @@ static void respond(struct monitor *mon, const struct av_event *ev, vm_event_res
 
 /* A vCPU's events come one at a time: what dispatching one needs, per vCPU. */
 struct dispatch {
-	struct sub **subs;
+	struct sink **sinks;
 	int32_t *priority;
 	struct answer *answers;
 };
@@ -357,40 +357,40 @@ struct dispatch {
 static void dispatch_sync(struct monitor *mon, const struct av_event *ev)
 {
 	const vm_event_request_t *req = (const void *)ev->xen;
-	struct dispatch *d = &mon->dispatch[ev->vcpu];
+	struct dispatch *dp = &mon->dispatch[ev->vcpu];
 	enum default_answer def = atomic_load_explicit(&mon->default_answer, memory_order_relaxed);
 	uint64_t deadline = monotonic_ms() + (uint64_t)atomic_load_explicit(&mon->timeout_ms,
 								       memory_order_relaxed);
-	size_t n = match(mon, ev, d->subs, d->priority), nr_posted = 0, nr_answers = 0;
+	size_t n = match(mon, ev, dp->sinks, dp->priority), nr_posted = 0, nr_answers = 0;
 	vm_event_response_t merged;
 
 	relaxed_add(&mon->taken, 1);
 	for (size_t i = 0; i < n; i++) {
-		if (d->subs[i]->signals) {
-			signal_push(mon->signals, d->subs[i], ev);
+		if (dp->sinks[i]->signals) {
+			signal_push(mon->signals, dp->sinks[i], ev);
 		} else {
-			post(d->subs[i], ev->vcpu, req);
+			post(dp->sinks[i], ev->vcpu, req);
 			nr_posted++;
 		}
 	}
 	demand_add(1 + (int)nr_posted);
 	for (size_t i = 0; i < n; i++) {
-		struct answer *a = &d->answers[nr_answers];
+		struct answer *a = &dp->answers[nr_answers];
 
-		if (d->subs[i]->signals)
+		if (dp->sinks[i]->signals)
 			continue;
-		if (!collect(mon, d->subs[i], ev->vcpu, deadline, req, &a->rsp))
+		if (!collect(mon, dp->sinks[i], ev->vcpu, deadline, req, &a->rsp))
 			answer_default(def, req, &a->rsp);
 		demand_add(-1);
-		a->priority = d->priority[i];
-		a->serial = d->subs[i]->serial;
+		a->priority = dp->priority[i];
+		a->serial = dp->sinks[i]->serial;
 		nr_answers++;
 	}
 	demand_add(-1);
-	answers_merge(d->answers, nr_answers, req, &merged);
+	answers_merge(dp->answers, nr_answers, req, &merged);
 	respond(mon, ev, &merged);
 	for (size_t i = 0; i < n; i++)
-		sub_unref(d->subs[i]);
+		sink_unref(dp->sinks[i]);
 }
 
 /* On the vCPU's own thread (hv:): no hand-off between the guest and the clients. */
@@ -407,12 +407,12 @@ static int dispatch_alloc(struct monitor *mon)
 	if (!mon->dispatch)
 		return -ENOMEM;
 	for (uint32_t v = 0; v < mon->nr_vcpus; v++) {
-		struct dispatch *d = &mon->dispatch[v];
+		struct dispatch *dp = &mon->dispatch[v];
 
-		d->subs = calloc(mon->max_subs, sizeof(*d->subs));
-		d->priority = calloc(mon->max_subs, sizeof(*d->priority));
-		d->answers = calloc(mon->max_subs, sizeof(*d->answers));
-		if (!d->subs || !d->priority || !d->answers)
+		dp->sinks = calloc(mon->max_sinks, sizeof(*dp->sinks));
+		dp->priority = calloc(mon->max_sinks, sizeof(*dp->priority));
+		dp->answers = calloc(mon->max_sinks, sizeof(*dp->answers));
+		if (!dp->sinks || !dp->priority || !dp->answers)
 			return -ENOMEM;
 	}
 	return 0;
@@ -421,7 +421,7 @@ static int dispatch_alloc(struct monitor *mon)
 static void dispatch_free(struct monitor *mon)
 {
 	for (uint32_t v = 0; mon->dispatch && v < mon->nr_vcpus; v++) {
-		free(mon->dispatch[v].subs);
+		free(mon->dispatch[v].sinks);
 		free(mon->dispatch[v].priority);
 		free(mon->dispatch[v].answers);
 	}
@@ -448,7 +448,7 @@ static int dispatch_start(struct monitor *mon)
 }
 
 int monitor_new(av_domain *handle, uint32_t domid, uint32_t nr_vcpus, struct signal_queue *q,
-		size_t max_subs, struct monitor **out)
+		size_t max_sinks, struct monitor **out)
 {
 	struct monitor *mon;
 	int r;
@@ -460,12 +460,12 @@ int monitor_new(av_domain *handle, uint32_t domid, uint32_t nr_vcpus, struct sig
 		return -ENOMEM;
 	*mon = (struct monitor){
 		.handle = handle, .domid = domid, .nr_vcpus = nr_vcpus, .signals = q,
-		.max_subs = max_subs, .timeout_ms = 1000,
+		.max_sinks = max_sinks, .timeout_ms = 1000,
 	};
 	pthread_mutex_init(&mon->lock, NULL);
 	atomic_store_explicit(&demand.cpus, cpus_allowed(), memory_order_relaxed);
-	mon->subs = calloc(max_subs, sizeof(*mon->subs));
-	r = mon->subs ? dispatch_alloc(mon) : -ENOMEM;
+	mon->sinks = calloc(max_sinks, sizeof(*mon->sinks));
+	r = mon->sinks ? dispatch_alloc(mon) : -ENOMEM;
 	if (r == 0)
 		r = av_monitor_open(handle, NULL, &mon->mon);
 	if (r == 0)
@@ -490,14 +490,14 @@ void monitor_set_answers(struct monitor *mon, int timeout_ms, enum default_answe
 	atomic_store(&mon->default_answer, (int)def);
 }
 
-/* No more events for @sub; whatever a dispatch thread waits on is answered at once. */
-static void sub_kill(struct sub *sub)
+/* No more events for @sink; whatever a dispatch thread waits on is answered at once. */
+static void sink_kill(struct sink *sink)
 {
-	atomic_store(&sub->dead, true);
-	if (sub->signals)
+	atomic_store(&sink->dead, true);
+	if (sink->signals)
 		return;
-	channel_expire_all(&sub->chan);
-	notify(sub);
+	channel_expire_all(&sink->chan);
+	notify(sink);
 }
 
 void monitor_free(struct monitor *mon)
@@ -506,17 +506,17 @@ void monitor_free(struct monitor *mon)
 		return;
 	atomic_store(&mon->stopping, true);
 	pthread_mutex_lock(&mon->lock);
-	for (size_t i = 0; i < mon->nr_subs; i++)
-		sub_kill(mon->subs[i]);
+	for (size_t i = 0; i < mon->nr_sinks; i++)
+		sink_kill(mon->sinks[i]);
 	pthread_mutex_unlock(&mon->lock);
 	if (mon->async_started)
 		pthread_join(mon->async, NULL);
 	/* Waits out on_sync_event() calls, answers with no flags whatever a vCPU still waits on. */
 	av_monitor_close(mon->mon);
-	for (size_t i = 0; i < mon->nr_subs; i++)
-		sub_unref(mon->subs[i]);
+	for (size_t i = 0; i < mon->nr_sinks; i++)
+		sink_unref(mon->sinks[i]);
 	dispatch_free(mon);
-	free(mon->subs);
+	free(mon->sinks);
 	pthread_mutex_destroy(&mon->lock);
 	free(mon);
 }
@@ -527,8 +527,8 @@ static int kinds_update(struct monitor *mon)
 	uint32_t kinds = 0;
 	int r;
 
-	for (size_t i = 0; i < mon->nr_subs; i++)
-		kinds |= mon->subs[i]->filter.kinds;
+	for (size_t i = 0; i < mon->nr_sinks; i++)
+		kinds |= mon->sinks[i]->filter.kinds;
 	if (kinds == mon->kinds)
 		return 0;
 	r = av_monitor_set_events(mon->mon, kinds);
@@ -545,57 +545,57 @@ static int kinds_update(struct monitor *mon)
 	return 0;
 }
 
-int monitor_add(struct monitor *mon, struct sub *sub)
+int monitor_add(struct monitor *mon, struct sink *sink)
 {
 	int r;
 
 	pthread_mutex_lock(&mon->lock);
-	if (mon->nr_subs == mon->max_subs) {
+	if (mon->nr_sinks == mon->max_sinks) {
 		pthread_mutex_unlock(&mon->lock);
 		return -ENOSPC;
 	}
-	mon->subs[mon->nr_subs++] = sub;
+	mon->sinks[mon->nr_sinks++] = sink;
 	r = kinds_update(mon);
 	if (r < 0)
-		mon->subs[--mon->nr_subs] = NULL;
+		mon->sinks[--mon->nr_sinks] = NULL;
 	else
-		sub_ref(sub);
+		sink_ref(sink);
 	pthread_mutex_unlock(&mon->lock);
 	return r;
 }
 
-int monitor_set_filter(struct monitor *mon, struct sub *sub, const struct filter *f)
+int monitor_set_filter(struct monitor *mon, struct sink *sink, const struct filter *f)
 {
 	struct filter old;
 	int r;
 
 	pthread_mutex_lock(&mon->lock);
-	old = sub->filter;
-	sub->filter = *f;
+	old = sink->filter;
+	sink->filter = *f;
 	r = kinds_update(mon);
 	if (r < 0)
-		sub->filter = old;
+		sink->filter = old;
 	pthread_mutex_unlock(&mon->lock);
 	return r;
 }
 
-void monitor_remove(struct monitor *mon, struct sub *sub)
+void monitor_remove(struct monitor *mon, struct sink *sink)
 {
 	bool found = false;
 
 	pthread_mutex_lock(&mon->lock);
-	for (size_t i = 0; i < mon->nr_subs && !found; i++) {
-		if (mon->subs[i] != sub)
+	for (size_t i = 0; i < mon->nr_sinks && !found; i++) {
+		if (mon->sinks[i] != sink)
 			continue;
-		mon->subs[i] = mon->subs[--mon->nr_subs];
+		mon->sinks[i] = mon->sinks[--mon->nr_sinks];
 		found = true;
 	}
-	sub_kill(sub);
+	sink_kill(sink);
 	if (found)
 		kinds_update(mon);
 	pthread_mutex_unlock(&mon->lock);
 	if (found)
-		sub_unref(sub);
+		sink_unref(sink);
 }
 
 /* ---- Event signals ----------------------------------------------------------- */
@@ -603,7 +603,7 @@ void monitor_remove(struct monitor *mon, struct sub *sub)
 #define SIGNAL_QUEUE_SIZE 4096
 
 struct queued_note {
-	struct sub *sub;            /* referenced until sent */
+	struct sink *sink;            /* referenced until sent */
 	struct event_note note;
 };
 
@@ -617,7 +617,7 @@ struct signal_queue {
 	void *ctx;
 };
 
-static void signal_push(struct signal_queue *q, struct sub *sub, const struct av_event *ev)
+static void signal_push(struct signal_queue *q, struct sink *sink, const struct av_event *ev)
 {
 	struct queued_note *qn;
 	bool was_empty;
@@ -626,13 +626,13 @@ static void signal_push(struct signal_queue *q, struct sub *sub, const struct av
 	pthread_mutex_lock(&q->lock);
 	if (q->head - q->tail == SIGNAL_QUEUE_SIZE) {
 		pthread_mutex_unlock(&q->lock);
-		relaxed_add(&sub->dropped, 1);
+		relaxed_add(&sink->dropped, 1);
 		return;
 	}
 	was_empty = q->head == q->tail;
 	qn = &q->notes[q->head++ % SIGNAL_QUEUE_SIZE];
-	sub_ref(sub);
-	qn->sub = sub;
+	sink_ref(sink);
+	qn->sink = sink;
 	event_gfn(ev, &gfn);
 	qn->note = (struct event_note){
 		.kind = ev->kind, .vcpu = ev->vcpu, .view = ev->view,
@@ -640,7 +640,7 @@ static void signal_push(struct signal_queue *q, struct sub *sub, const struct av
 		.sync = ev->flags & AV_EVENT_F_SYNC, .gfn = gfn, .rip = ev->regs.rip,
 	};
 	pthread_mutex_unlock(&q->lock);
-	relaxed_add(&sub->events, 1);
+	relaxed_add(&sink->events, 1);
 	/* One wake-up per batch: the main loop drains everything queued by then. */
 	if (was_empty)
 		eventfd_write(q->wake_fd, 1);
@@ -661,9 +661,9 @@ static void on_signal_wake(evutil_socket_t fd, short what, void *arg)
 		pthread_mutex_unlock(&q->lock);
 		for (uint32_t i = 0; i < n; i++) {
 			/* A subscription closed meanwhile gets nothing more. */
-			if (!atomic_load(&batch[i].sub->dead))
-				q->emit(q->ctx, batch[i].sub, &batch[i].note);
-			sub_unref(batch[i].sub);
+			if (!atomic_load(&batch[i].sink->dead))
+				q->emit(q->ctx, batch[i].sink, &batch[i].note);
+			sink_unref(batch[i].sink);
 		}
 	} while (n == 64);
 }
@@ -699,7 +699,7 @@ void signal_queue_free(struct signal_queue *q)
 	if (q->wake)
 		event_free(q->wake);
 	while (q->notes && q->tail != q->head)
-		sub_unref(q->notes[q->tail++ % SIGNAL_QUEUE_SIZE].sub);
+		sink_unref(q->notes[q->tail++ % SIGNAL_QUEUE_SIZE].sink);
 	if (q->wake_fd >= 0)
 		close(q->wake_fd);
 	free(q->notes);

@@ -26,7 +26,7 @@
 
 /*
  * Who may switch vCPUs into a view by answering an event: the connection
- * that made it (a struct peer's key, below 2^63), or any connection of the
+ * that made it (a struct conn's key, below 2^63), or any connection of the
  * uid that made it when no monitoring connection did.  0: nobody.
  */
 #define VIEW_KEY_UID(uid) (1ull << 63 | (uint64_t)(uid))
@@ -47,14 +47,16 @@ struct filter {
 struct monitor;
 
 /*
- * A subscription.  The dispatch threads hold references while they deliver
- * to it, so it may outlive its removal from the bus by one event.
+ * A sink: the monitor's side of a subscription, where its events go (a
+ * channel or Event signals) with its filter and counters.  The dispatch
+ * threads hold references while they deliver to it, so it may outlive its
+ * subscription's removal from the bus by one event.
  */
-struct sub {
+struct sink {
 	_Atomic unsigned int refs;
 	uint32_t id;                /* .../client/<id> */
 	uint64_t serial;            /* ranks ties in merging */
-	uint64_t peer_key;          /* its connection's (VIEW_KEY_UID) */
+	uint64_t conn_key;          /* its connection's (VIEW_KEY_UID) */
 	uid_t uid;
 	bool signals;               /* delivered as Event signals instead of a channel */
 	char *destination;          /* the subscriber's unique name: signals go to it alone */
@@ -78,9 +80,9 @@ struct monitor {
 	av_monitor *mon;
 	struct signal_queue *signals;
 
-	pthread_mutex_t lock;       /* subs and their filters */
-	struct sub **subs;
-	size_t nr_subs, max_subs;
+	pthread_mutex_t lock;       /* sinks and their filters */
+	struct sink **sinks;
+	size_t nr_sinks, max_sinks;
 	uint32_t kinds;             /* enabled on the guest: the union of the filters */
 
 	_Atomic int timeout_ms;
@@ -95,7 +97,7 @@ struct monitor {
 };
 
 int monitor_new(av_domain *handle, uint32_t domid, uint32_t nr_vcpus, struct signal_queue *q,
-		size_t max_subs, struct monitor **out);
+		size_t max_sinks, struct monitor **out);
 /* Gives every pending event its default answer, stops the threads, closes the monitor. */
 void monitor_free(struct monitor *mon);
 void monitor_set_answers(struct monitor *mon, int timeout_ms, enum default_answer def);
@@ -106,15 +108,15 @@ void monitor_set_view_key(struct monitor *mon, uint32_t view, uint64_t key);
  * A new subscription for the connection @destination: a channel of
  * @ring_entries, its memfd in *@memfd (sealed), or Event signals.
  */
-int sub_new(struct monitor *mon, bool signals, uint32_t ring_entries, const char *destination,
-	    int *memfd, struct sub **out);
-void sub_unref(struct sub *sub);
-/* Starts delivering to @sub (the monitor takes a reference). */
-int monitor_add(struct monitor *mon, struct sub *sub);
-/* Replaces @sub's filter and updates the kinds enabled on the guest. */
-int monitor_set_filter(struct monitor *mon, struct sub *sub, const struct filter *f);
-/* Stops delivering to @sub and answers what it still owes; drops the monitor's reference. */
-void monitor_remove(struct monitor *mon, struct sub *sub);
+int sink_new(struct monitor *mon, bool signals, uint32_t ring_entries, const char *destination,
+	    int *memfd, struct sink **out);
+void sink_unref(struct sink *sink);
+/* Starts delivering to @sink (the monitor takes a reference). */
+int monitor_add(struct monitor *mon, struct sink *sink);
+/* Replaces @sink's filter and updates the kinds enabled on the guest. */
+int monitor_set_filter(struct monitor *mon, struct sink *sink, const struct filter *f);
+/* Stops delivering to @sink and answers what it still owes; drops the monitor's reference. */
+void monitor_remove(struct monitor *mon, struct sink *sink);
 
 /* What an Event signal says about an event. */
 struct event_note {
@@ -126,7 +128,7 @@ struct event_note {
 };
 
 /* Event signals: the dispatch threads queue them, the main loop sends them. */
-typedef void signal_emit_fn(void *ctx, const struct sub *sub, const struct event_note *note);
+typedef void signal_emit_fn(void *ctx, const struct sink *sink, const struct event_note *note);
 int signal_queue_new(struct event_base *base, signal_emit_fn *emit, void *ctx,
 		     struct signal_queue **out);
 void signal_queue_free(struct signal_queue *q);

@@ -32,10 +32,10 @@ void view_path(const struct view *v, char *buf)
 
 int view_owner_check(const struct view *v, uid_t uid, const char *sender, sd_bus_error *error)
 {
-	if (uid != 0 && v->peer && strcmp(sender, v->peer->sender))
+	if (uid != 0 && v->conn && strcmp(sender, v->conn->sender))
 		return av_bus_error_set(error, -EACCES, "view %" PRIu32 " of domain %" PRIu32
 					" belongs to client %s", v->index, v->dom->id,
-					v->peer->sender);
+					v->conn->sender);
 	if (uid != 0 && uid != v->owner)
 		return av_bus_error_set(error, -EACCES, "view %" PRIu32 " of domain %" PRIu32
 					" belongs to uid %u", v->index, v->dom->id,
@@ -49,7 +49,7 @@ static int owner_check(struct view *v, sd_bus_message *m, sd_bus_error *error)
 	uid_t uid;
 	int r;
 
-	r = caller_check(v->dom->d, m, &uid, error);
+	r = caller_check(v->dom->daemon, m, &uid, error);
 	if (r < 0)
 		return r;
 	return view_owner_check(v, uid, sd_bus_message_get_sender(m), error);
@@ -207,7 +207,7 @@ static int method_set_default_access(sd_bus_message *m, void *userdata, sd_bus_e
 	if (r < 0)
 		return daemon_reply_error(error, r, "");
 	v->default_access = access;
-	sd_bus_emit_properties_changed(v->dom->d->bus, sd_bus_message_get_path(m), VIEW_IFACE,
+	sd_bus_emit_properties_changed(v->dom->daemon->bus, sd_bus_message_get_path(m), VIEW_IFACE,
 				       "DefaultAccess", NULL);
 	return sd_bus_reply_method_return(m, NULL);
 }
@@ -242,7 +242,7 @@ static int method_change_gfn(sd_bus_message *m, void *userdata, sd_bus_error *er
 /* Entering a view changes no view: any permitted caller may, and anyone may go back to 0. */
 static int switch_check(struct view *v, sd_bus_message *m, sd_bus_error *error)
 {
-	return v->index ? owner_check(v, m, error) : caller_check(v->dom->d, m, NULL, error);
+	return v->index ? owner_check(v, m, error) : caller_check(v->dom->daemon, m, NULL, error);
 }
 
 static int method_switch(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -303,7 +303,7 @@ static int method_set_visible(sd_bus_message *m, void *userdata, sd_bus_error *e
 	if (r < 0)
 		return daemon_reply_error(error, r, "");
 	v->visible = visible;
-	sd_bus_emit_properties_changed(v->dom->d->bus, sd_bus_message_get_path(m), VIEW_IFACE,
+	sd_bus_emit_properties_changed(v->dom->daemon->bus, sd_bus_message_get_path(m), VIEW_IFACE,
 				       "Visible", NULL);
 	return sd_bus_reply_method_return(m, NULL);
 }
@@ -337,11 +337,11 @@ void view_forget(struct view *v)
 	char path[OBJECT_PATH_MAX];
 
 	view_path(v, path);
-	sd_bus_emit_object_removed(v->dom->d->bus, path);
+	sd_bus_emit_object_removed(v->dom->daemon->bus, path);
 	v->exists = false;
-	v->peer = NULL;
+	v->conn = NULL;
 	dom_views_publish(v->dom);
-	sd_bus_emit_properties_changed(v->dom->d->bus, v->dom->path, DOMAIN_IFACE, "Views", NULL);
+	sd_bus_emit_properties_changed(v->dom->daemon->bus, v->dom->path, DOMAIN_IFACE, "Views", NULL);
 }
 
 static int property_view(sd_bus *bus, const char *path, const char *iface, const char *prop,
@@ -386,8 +386,8 @@ static const sd_bus_vtable view_vtable[] = {
 	SD_BUS_VTABLE_END,
 };
 
-int views_register(struct daemon *d, sd_bus_object_find_t find)
+int views_register(struct daemon *daemon, sd_bus_object_find_t find)
 {
-	return sd_bus_add_fallback_vtable(d->bus, NULL, DOMAIN_PREFIX, VIEW_IFACE, view_vtable,
-					  find, d);
+	return sd_bus_add_fallback_vtable(daemon->bus, NULL, DOMAIN_PREFIX, VIEW_IFACE, view_vtable,
+					  find, daemon);
 }

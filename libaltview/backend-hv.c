@@ -16,7 +16,7 @@
 #define HV_BACKEND_DEFAULT_MACHINE (256ull << 20)
 
 struct hv_backend {
-	struct hv *hv;
+	struct hv *core;
 	pthread_mutex_t names_lock;
 	char names[HV_MAX_DOMAINS][64];
 };
@@ -34,7 +34,7 @@ static struct hv_backend *be_of(struct av_hv *hv)
 
 static struct hv *core_of(struct av_hv *hv)
 {
-	return be_of(hv)->hv;
+	return be_of(hv)->core;
 }
 
 static struct hv_domain *dom_of(struct av_domain *dom)
@@ -72,7 +72,7 @@ static int be_open(struct av_hv *hv, const char *arg, const struct av_open_opts 
 	};
 	if (!ho.machine_bytes)
 		ho.machine_bytes = HV_BACKEND_DEFAULT_MACHINE;
-	r = hv_new(&ho, &be->hv);
+	r = hv_new(&ho, &be->core);
 	if (r < 0) {
 		av_err(hv, "hv: cannot set up %" PRIu64 " bytes of machine memory: %s",
 		       ho.machine_bytes, av_strerror(r));
@@ -88,7 +88,7 @@ static void be_close(struct av_hv *hv)
 {
 	struct hv_backend *be = be_of(hv);
 
-	hv_free(be->hv);
+	hv_free(be->core);
 	pthread_mutex_destroy(&be->names_lock);
 	free(be);
 }

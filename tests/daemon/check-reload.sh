@@ -15,7 +15,7 @@ if ! command -v setpriv >/dev/null || [ "$(id -u)" -ne 0 ]; then
 fi
 MEMBER="setpriv --reuid=65534 --regid=65534 --clear-groups"
 sed -e 's/"response_timeout_ms": [0-9]*/"response_timeout_ms": 250/' \
-	-e '0,/{/s//{ "group": "nogroup", "limits": { "max_clients": 1 },/' "$DEMO" >"$T/altviewd.json"
+	-e '0,/{/s//{ "group": "nogroup", "limits": { "max_subscriptions": 1 },/' "$DEMO" >"$T/altviewd.json"
 bus_start
 daemon_start "$T/altviewd.json"
 
@@ -37,10 +37,13 @@ wait_for "a group member subscribes and makes a view" 10 grep -q '^view ' "$T/me
 client=$(head -1 "$T/member.out") view=$(sed -n 's/^view //p' "$T/member.out")
 wait_for "its answers move the vCPUs into its view" 10 in_view "$view"
 
-expect_error "a second subscription, over limits.max_clients 1" org.altview1.Error.LimitReached \
-	'limits.max_clients' call org.altview1 $D org.altview1.Domain Subscribe 'a{sv}' 0
-sed -i 's/"max_clients": 1/"max_clients": 2/' "$T/altviewd.json"
-reload "max_clients raised to 2"
+expect_error "a second subscription, over limits.max_subscriptions 1" org.altview1.Error.LimitReached \
+	'limits.max_subscriptions' call org.altview1 $D org.altview1.Domain Subscribe 'a{sv}' 0
+# Raised under the old name, which still works and is named deprecated.
+sed -i 's/"max_subscriptions": 1/"max_clients": 2/' "$T/altviewd.json"
+reload "max_clients (the old name) raised to 2"
+expect_match "the old name is logged as deprecated" 'limits.max_clients is deprecated: it is called limits.max_subscriptions now' \
+	"$(cat "$T/daemon.log")"
 check "the monitor running since before takes a second subscription" \
 	bctl call org.altview1 $D org.altview1.Domain Subscribe 'a{sv}' 0
 

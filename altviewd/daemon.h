@@ -123,8 +123,13 @@ bool uid_allowed(struct daemon *daemon, uid_t uid);
 int manager_register(struct daemon *daemon);
 void manager_status(struct daemon *daemon);
 
+/* objects.c: every interface under /org/altview1/domain, found by path */
+int domain_objects_register(struct daemon *daemon);
+
 /* domain.c */
-int domains_register(struct daemon *daemon);
+extern const sd_bus_vtable domain_vtable[];
+
+/* domain-table.c */
 int dom_add(struct daemon *daemon, av_domain *handle, struct dom **out);
 void dom_remove(struct dom *dom, bool destroy);
 struct dom *dom_find(struct daemon *daemon, uint32_t id);
@@ -133,6 +138,8 @@ int dom_create(struct daemon *daemon, const char *spec_json, struct dom **out, s
 void domains_refresh(struct daemon *daemon);
 void dom_refresh(struct dom *dom);
 void dom_views_publish(struct dom *dom);
+/* The views are gone from the hypervisor: gone from the bus and the table too. */
+void dom_views_forget(struct dom *dom);
 #define RELEASED_VIEWS    (1u << 0)
 #define RELEASED_UNPAUSED (1u << 1)
 unsigned int dom_release(struct dom *dom);

@@ -117,6 +117,6 @@ int manager_register(struct daemon *daemon)
 	if (r >= 0)
 		r = sd_bus_add_object_manager(daemon->bus, NULL, MANAGER_PATH);
 	if (r >= 0)
-		r = domains_register(daemon);
+		r = domain_objects_register(daemon);
 	return r;
 }

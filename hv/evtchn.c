@@ -19,62 +19,11 @@
  * pending/mask bitmaps.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
-#include "private.h"
-
-#define BUCKET_PORTS   64
-#define NR_BUCKETS     (HV_EVTCHN_PORTS / BUCKET_PORTS)
-#define NR_WORDS       (HV_EVTCHN_PORTS / 64)
-#define NR_VIRQS       24
-/* More than any number of threads that could hold the read side at once. */
-#define WRITE_INC      (1 << 24)
-
-enum ecs { ECS_FREE, ECS_RESERVED, ECS_UNBOUND, ECS_INTERDOMAIN, ECS_VIRQ, ECS_IPI };
-
-struct evtchn {
-	_Atomic int lock;
-	uint8_t state;
-	unsigned int notify_vcpu;
-	domid_t remote_dom;                   /* UNBOUND: who may bind */
-	struct evtchn_table *remote;          /* INTERDOMAIN */
-	evtchn_port_t remote_port;
-	uint32_t virq;
-	struct hv_evtchn_handle *handle;      /* a dom0 port's receiving handle */
-	hv_evtchn_consumer_fn *consumer;      /* a port served inside the core */
-	void *consumer_ctx;
-};
-
-struct evtchn_table {
-	struct hv *hv;
-	domid_t id;
-	struct hv_mutex event_lock;
-	struct evtchn *_Atomic buckets[NR_BUCKETS];
-	evtchn_port_t virq_port[NR_VIRQS];
-	_Atomic uint64_t pending[NR_WORDS], mask[NR_WORDS];   /* guest side */
-};
-
-/* A dom0 handle's state shared with its consumer, wherever that runs. */
-struct evtchn_shm {
-	_Atomic uint64_t pending[NR_WORDS];
-	_Atomic uint64_t mask[NR_WORDS];
-	_Atomic uint64_t notify[NR_WORDS];    /* ports the consumer asked to notify */
-};
-
-struct hv_evtchn_handle {
-	struct hv *hv;                        /* NULL when imported into another process */
-	struct evtchn_shm *shm;
-	int shm_fd, up_fd, down_fd;
-	bool exported;
-	struct hv_evtchn_handle *next;        /* hv->evtchn_handles */
-};
+#include "evtchn.h"
 
 /* ---- the channel lock ------------------------------------------------------- */
 
@@ -93,7 +42,7 @@ static void ch_write_unlock(struct evtchn *c)
 	atomic_fetch_sub_explicit(&c->lock, WRITE_INC, memory_order_release);
 }
 
-static bool ch_tryread_lock(struct evtchn *c)
+bool evtchn_tryread_lock(struct evtchn *c)
 {
 	if (atomic_load_explicit(&c->lock, memory_order_relaxed) >= WRITE_INC)
 		return false;
@@ -103,7 +52,7 @@ static bool ch_tryread_lock(struct evtchn *c)
 	return false;
 }
 
-static void ch_read_unlock(struct evtchn *c)
+void evtchn_read_unlock(struct evtchn *c)
 {
 	atomic_fetch_sub_explicit(&c->lock, 1, memory_order_release);
 }
@@ -130,7 +79,7 @@ static void ch_double_write_unlock(struct evtchn *a, struct evtchn *b)
 
 /* ---- tables --------------------------------------------------------------------- */
 
-static struct evtchn *channel(struct evtchn_table *t, evtchn_port_t port)
+struct evtchn *evtchn_channel(struct evtchn_table *t, evtchn_port_t port)
 {
 	struct evtchn *b;
 
@@ -204,7 +153,7 @@ static void ch_reset(struct evtchn_table *t, struct evtchn *c, evtchn_port_t por
 
 /* ---- delivery -------------------------------------------------------------------- */
 
-static void kick(int fd)
+void evtchn_kick(int fd)
 {
 	uint64_t one = 1;
 
@@ -225,13 +174,13 @@ static bool bitmap_set_pending(_Atomic uint64_t *pending, _Atomic uint64_t *mask
 /* Called with the sending channel read-locked, which keeps @port bound. */
 static void deliver(struct evtchn_table *t, evtchn_port_t port)
 {
-	struct evtchn *c = channel(t, port);
+	struct evtchn *c = evtchn_channel(t, port);
 
 	if (c->consumer)
 		c->consumer(c->consumer_ctx, port);
 	else if (c->handle) {
 		if (bitmap_set_pending(c->handle->shm->pending, c->handle->shm->mask, port))
-			kick(c->handle->up_fd);
+			evtchn_kick(c->handle->up_fd);
 	} else {
 		bitmap_set_pending(t->pending, t->mask, port);
 	}
@@ -239,12 +188,12 @@ static void deliver(struct evtchn_table *t, evtchn_port_t port)
 
 int evtchn_send_port(struct evtchn_table *t, evtchn_port_t port)
 {
-	struct evtchn *c = channel(t, port);
+	struct evtchn *c = evtchn_channel(t, port);
 	int r = 0;
 
 	if (!c)
 		return -EINVAL;
-	if (!ch_tryread_lock(c))
+	if (!evtchn_tryread_lock(c))
 		return 0;           /* being bound or closed: the event has no target */
 	switch (c->state) {
 	case ECS_INTERDOMAIN:
@@ -258,7 +207,7 @@ int evtchn_send_port(struct evtchn_table *t, evtchn_port_t port)
 	default:
 		r = -EINVAL;
 	}
-	ch_read_unlock(c);
+	evtchn_read_unlock(c);
 	return r;
 }
 
@@ -289,7 +238,7 @@ int evtchn_alloc_unbound(struct evtchn_table *t, domid_t remote, struct hv_evtch
 	hv_mutex_lock(&t->event_lock);
 	port = port_alloc(t);
 	if (port >= 0) {
-		c = channel(t, (evtchn_port_t)port);
+		c = evtchn_channel(t, (evtchn_port_t)port);
 		ch_write_lock(c);
 		c->state = ECS_UNBOUND;
 		c->remote_dom = remote;
@@ -302,7 +251,7 @@ int evtchn_alloc_unbound(struct evtchn_table *t, domid_t remote, struct hv_evtch
 	return port;
 }
 
-static int bind_interdomain(struct evtchn_table *lt, struct hv *hv, domid_t remote,
+int evtchn_bind_interdomain(struct evtchn_table *lt, struct hv *hv, domid_t remote,
 			    evtchn_port_t rport, struct hv_evtchn_handle *h)
 {
 	struct hv_domain *ref;
@@ -314,7 +263,7 @@ static int bind_interdomain(struct evtchn_table *lt, struct hv *hv, domid_t remo
 	if (r < 0)
 		return r;
 	hv_mutex_lock_pair(&lt->event_lock, &rt->event_lock);
-	rc = channel(rt, rport);
+	rc = evtchn_channel(rt, rport);
 	if (!rc)
 		r = -EINVAL;
 	else if (rc->state != ECS_UNBOUND || rc->remote_dom != lt->id)
@@ -322,7 +271,7 @@ static int bind_interdomain(struct evtchn_table *lt, struct hv *hv, domid_t remo
 	else if ((port = port_alloc(lt)) < 0)
 		r = port;
 	if (r == 0) {
-		lc = channel(lt, (evtchn_port_t)port);
+		lc = evtchn_channel(lt, (evtchn_port_t)port);
 		ch_double_write_lock(lc, rc);
 		lc->state = ECS_INTERDOMAIN;
 		lc->remote = rt;
@@ -346,7 +295,7 @@ static int bind_interdomain(struct evtchn_table *lt, struct hv *hv, domid_t remo
  * holding a reference on the peer's domain meanwhile.  A peer that is being
  * destroyed closes its side itself; we only wait for that.
  */
-static int close_port(struct evtchn_table *t, evtchn_port_t port, bool allow_consumer)
+int evtchn_close(struct evtchn_table *t, evtchn_port_t port, bool allow_consumer)
 {
 	for (;;) {
 		struct evtchn_table *rt;
@@ -355,7 +304,7 @@ static int close_port(struct evtchn_table *t, evtchn_port_t port, bool allow_con
 		domid_t rid;
 
 		hv_mutex_lock(&t->event_lock);
-		c = channel(t, port);
+		c = evtchn_channel(t, port);
 		if (!c || c->state == ECS_FREE || c->state == ECS_RESERVED) {
 			hv_mutex_unlock(&t->event_lock);
 			return -EINVAL;
@@ -381,7 +330,7 @@ static int close_port(struct evtchn_table *t, evtchn_port_t port, bool allow_con
 		}
 		hv_mutex_lock_pair(&t->event_lock, &rt->event_lock);
 		if (c->state == ECS_INTERDOMAIN && c->remote == rt) {
-			rc = channel(rt, c->remote_port);
+			rc = evtchn_channel(rt, c->remote_port);
 			ch_double_write_lock(c, rc);
 			rc->state = ECS_UNBOUND;
 			rc->remote_dom = t->id;
@@ -400,21 +349,21 @@ static int close_port(struct evtchn_table *t, evtchn_port_t port, bool allow_con
 
 int evtchn_close_port(struct evtchn_table *t, evtchn_port_t port)
 {
-	return close_port(t, port, true);
+	return evtchn_close(t, port, true);
 }
 
 /* Every port of a table, at domain destroy: peers become unbound. */
 void evtchn_table_close_all(struct evtchn_table *t)
 {
 	for (evtchn_port_t p = 1; p < HV_EVTCHN_PORTS; p++) {
-		struct evtchn *c = channel(t, p);
+		struct evtchn *c = evtchn_channel(t, p);
 
 		if (!c) {
 			p |= BUCKET_PORTS - 1;     /* the rest of this bucket does not exist */
 			continue;
 		}
 		if (c->state != ECS_FREE && c->state != ECS_RESERVED)
-			close_port(t, p, true);
+			evtchn_close(t, p, true);
 	}
 }
 
@@ -431,7 +380,7 @@ int hv_evtchn_bind_interdomain(struct hv_domain *d, domid_t remote, evtchn_port_
 {
 	if (!d || remote == d->id)
 		return -EINVAL;
-	return bind_interdomain(d->evtchn, d->hv, remote, remote_port, NULL);
+	return evtchn_bind_interdomain(d->evtchn, d->hv, remote, remote_port, NULL);
 }
 
 static int bind_local(struct hv_domain *d, enum ecs state, uint32_t virq, unsigned int vcpu)
@@ -446,7 +395,7 @@ static int bind_local(struct hv_domain *d, enum ecs state, uint32_t virq, unsign
 	}
 	port = port_alloc(t);
 	if (port >= 0) {
-		struct evtchn *c = channel(t, (evtchn_port_t)port);
+		struct evtchn *c = evtchn_channel(t, (evtchn_port_t)port);
 
 		ch_write_lock(c);
 		c->state = (uint8_t)state;
@@ -481,7 +430,7 @@ int hv_evtchn_send(struct hv_domain *d, evtchn_port_t port)
 
 int hv_evtchn_close(struct hv_domain *d, evtchn_port_t port)
 {
-	return d ? close_port(d->evtchn, port, false) : -EINVAL;
+	return d ? evtchn_close(d->evtchn, port, false) : -EINVAL;
 }
 
 int hv_evtchn_raise_virq(struct hv_domain *d, uint32_t virq)
@@ -494,13 +443,13 @@ int hv_evtchn_raise_virq(struct hv_domain *d, uint32_t virq)
 	hv_mutex_lock(&d->evtchn->event_lock);
 	port = d->evtchn->virq_port[virq];
 	hv_mutex_unlock(&d->evtchn->event_lock);
-	c = channel(d->evtchn, port);
+	c = evtchn_channel(d->evtchn, port);
 	if (!port || !c)
 		return -ENOENT;
-	if (ch_tryread_lock(c)) {
+	if (evtchn_tryread_lock(c)) {
 		if (c->state == ECS_VIRQ && c->virq == virq)
 			deliver(d->evtchn, port);
-		ch_read_unlock(c);
+		evtchn_read_unlock(c);
 	}
 	return 0;
 }
@@ -511,16 +460,16 @@ static int guest_bit(struct hv_domain *d, evtchn_port_t port, bool mask, bool se
 	uint64_t bit = UINT64_C(1) << (port % 64);
 	int r = -EINVAL;
 
-	if (!d || !(c = channel(d->evtchn, port)))
+	if (!d || !(c = evtchn_channel(d->evtchn, port)))
 		return -EINVAL;
-	if (!ch_tryread_lock(c))
+	if (!evtchn_tryread_lock(c))
 		return -EAGAIN;
 	if (c->state != ECS_FREE && c->state != ECS_RESERVED) {
 		_Atomic uint64_t *w = (mask ? d->evtchn->mask : d->evtchn->pending) + port / 64;
 
 		r = !!((set ? atomic_fetch_or(w, bit) : atomic_fetch_and(w, ~bit)) & bit);
 	}
-	ch_read_unlock(c);
+	evtchn_read_unlock(c);
 	return r;
 }
 
@@ -547,14 +496,14 @@ int hv_evtchn_status(struct hv_domain *d, evtchn_port_t port, struct evtchn_stat
 {
 	struct evtchn *c;
 
-	if (!d || !st || !(c = channel(d->evtchn, port)))
+	if (!d || !st || !(c = evtchn_channel(d->evtchn, port)))
 		return -EINVAL;
 	memset(st, 0, sizeof(*st));
 	st->dom = d->id;
 	st->port = port;
 	/* A channel being changed reads as closed: the seed's default. */
 	st->status = EVTCHNSTAT_closed;
-	if (!ch_tryread_lock(c))
+	if (!evtchn_tryread_lock(c))
 		return 0;
 	st->vcpu = c->notify_vcpu;
 	switch (c->state) {
@@ -577,299 +526,6 @@ int hv_evtchn_status(struct hv_domain *d, evtchn_port_t port, struct evtchn_stat
 	default:
 		break;
 	}
-	ch_read_unlock(c);
+	evtchn_read_unlock(c);
 	return 0;
-}
-
-/* ---- dom0 handles --------------------------------------------------------------------------- */
-
-static int handle_map(struct hv_evtchn_handle *h)
-{
-	h->shm = mmap(NULL, sizeof(*h->shm), PROT_READ | PROT_WRITE, MAP_SHARED, h->shm_fd, 0);
-	if (h->shm == MAP_FAILED) {
-		h->shm = NULL;
-		return -errno;
-	}
-	return 0;
-}
-
-static void handle_free(struct hv_evtchn_handle *h)
-{
-	if (h->shm)
-		munmap(h->shm, sizeof(*h->shm));
-	if (h->shm_fd >= 0)
-		close(h->shm_fd);
-	if (h->up_fd >= 0)
-		close(h->up_fd);
-	if (h->down_fd >= 0)
-		close(h->down_fd);
-	free(h);
-}
-
-int hv_evtchn_open(struct hv *hv, struct hv_evtchn_handle **out)
-{
-	struct hv_evtchn_handle *h;
-	int r = 0;
-
-	if (!hv || !out)
-		return -EINVAL;
-	h = calloc(1, sizeof(*h));
-	if (!h)
-		return -ENOMEM;
-	h->hv = hv;
-	h->shm_fd = memfd_create("altview-evtchn", MFD_CLOEXEC);
-	h->up_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	h->down_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (h->shm_fd < 0 || h->up_fd < 0 || h->down_fd < 0 ||
-	    ftruncate(h->shm_fd, sizeof(*h->shm)) < 0)
-		r = -errno;
-	if (r == 0)
-		r = handle_map(h);
-	if (r < 0) {
-		handle_free(h);
-		return r;
-	}
-	hv_mutex_lock(&hv->evtchn_handles_lock);
-	h->next = hv->evtchn_handles;
-	hv->evtchn_handles = h;
-	hv_mutex_unlock(&hv->evtchn_handles_lock);
-	*out = h;
-	return 0;
-}
-
-static bool owns(struct hv_evtchn_handle *h, evtchn_port_t port)
-{
-	struct evtchn *c = channel(h->hv->dom0_evtchn, port);
-	bool mine = false;
-
-	if (c && ch_tryread_lock(c)) {
-		mine = c->handle == h && c->state != ECS_FREE;
-		ch_read_unlock(c);
-	}
-	return mine;
-}
-
-void hv_evtchn_handle_close(struct hv_evtchn_handle *h)
-{
-	if (!h)
-		return;
-	if (h->hv) {
-		struct hv *hv = h->hv;
-
-		for (evtchn_port_t p = 1; p < HV_EVTCHN_PORTS; p++)
-			if (channel(hv->dom0_evtchn, p) && owns(h, p))
-				close_port(hv->dom0_evtchn, p, true);
-		hv_mutex_lock(&hv->evtchn_handles_lock);
-		for (struct hv_evtchn_handle **ph = &hv->evtchn_handles; *ph; ph = &(*ph)->next)
-			if (*ph == h) {
-				*ph = h->next;
-				break;
-			}
-		if (h->exported)
-			epoll_ctl(hv->evtchn_epoll, EPOLL_CTL_DEL, h->down_fd, NULL);
-		hv_mutex_unlock(&hv->evtchn_handles_lock);
-	}
-	handle_free(h);
-}
-
-int hv_evtchn_fd(const struct hv_evtchn_handle *h)
-{
-	return h ? h->up_fd : -EINVAL;
-}
-
-int hv_evtchn_bind_interdomain_port(struct hv_evtchn_handle *h, domid_t domid,
-				    evtchn_port_t remote_port)
-{
-	if (!h || !h->hv || domid == HV_DOMID_DOM0)
-		return -EINVAL;
-	return bind_interdomain(h->hv->dom0_evtchn, h->hv, domid, remote_port, h);
-}
-
-int hv_evtchn_bind_unbound_port(struct hv_evtchn_handle *h, domid_t domid)
-{
-	if (!h || !h->hv || domid == HV_DOMID_DOM0)
-		return -EINVAL;
-	return evtchn_alloc_unbound(h->hv->dom0_evtchn, domid, h, NULL, NULL);
-}
-
-int hv_evtchn_unbind(struct hv_evtchn_handle *h, evtchn_port_t port)
-{
-	if (!h || !h->hv)
-		return -EINVAL;
-	if (!owns(h, port))
-		return -ENOENT;
-	return close_port(h->hv->dom0_evtchn, port, true);
-}
-
-int hv_evtchn_notify(struct hv_evtchn_handle *h, evtchn_port_t port)
-{
-	if (!h || port >= HV_EVTCHN_PORTS)
-		return -EINVAL;
-	if (h->hv)
-		return owns(h, port) ? evtchn_send_port(h->hv->dom0_evtchn, port) : -ENOENT;
-	/* From another process: the core's service thread sends for us. */
-	atomic_fetch_or(&h->shm->notify[port / 64], UINT64_C(1) << (port % 64));
-	kick(h->down_fd);
-	return 0;
-}
-
-int hv_evtchn_pending(struct hv_evtchn_handle *h)
-{
-	uint64_t drain;
-	int found = -EAGAIN;
-
-	if (!h)
-		return -EINVAL;
-	(void)!read(h->up_fd, &drain, sizeof(drain));
-	for (unsigned int w = 0; w < NR_WORDS; w++) {
-		uint64_t ready = atomic_load(&h->shm->pending[w]) & ~atomic_load(&h->shm->mask[w]);
-
-		while (ready) {
-			uint64_t bit = ready & -ready;
-
-			ready &= ~bit;
-			if (found >= 0) {
-				kick(h->up_fd);         /* more to come: stay readable */
-				return found;
-			}
-			/* Mask first: the port is ours until unmasked (the kernel driver's rule). */
-			if (atomic_fetch_or(&h->shm->mask[w], bit) & bit)
-				continue;
-			atomic_fetch_and(&h->shm->pending[w], ~bit);
-			found = (int)(w * 64 + (unsigned int)__builtin_ctzll(bit));
-		}
-	}
-	return found;
-}
-
-int hv_evtchn_unmask_port(struct hv_evtchn_handle *h, evtchn_port_t port)
-{
-	uint64_t bit = UINT64_C(1) << (port % 64);
-
-	if (!h || port >= HV_EVTCHN_PORTS)
-		return -EINVAL;
-	atomic_fetch_and(&h->shm->mask[port / 64], ~bit);
-	/* Fired while masked: say so now, or it would be lost. */
-	if (atomic_load(&h->shm->pending[port / 64]) & bit)
-		kick(h->up_fd);
-	return 0;
-}
-
-/* ---- handles in other processes ------------------------------------------------------------ */
-
-/* Handles lock held. */
-static bool handle_listed(struct hv *hv, const struct hv_evtchn_handle *h)
-{
-	for (const struct hv_evtchn_handle *i = hv->evtchn_handles; i; i = i->next)
-		if (i == h)
-			return true;
-	return false;
-}
-
-static void *service_thread(void *arg)
-{
-	struct hv *hv = arg;
-
-	for (;;) {
-		struct epoll_event ev[16];
-		int n = epoll_wait(hv->evtchn_epoll, ev, 16, -1);
-
-		for (int i = 0; i < n; i++) {
-			struct hv_evtchn_handle *h = ev[i].data.ptr;
-			uint64_t drain;
-
-			if (!h)
-				return NULL;            /* the stop eventfd */
-			hv_mutex_lock(&hv->evtchn_handles_lock);
-			if (!handle_listed(hv, h)) {    /* closed since epoll_wait */
-				hv_mutex_unlock(&hv->evtchn_handles_lock);
-				continue;
-			}
-			(void)!read(h->down_fd, &drain, sizeof(drain));
-			for (unsigned int w = 0; w < NR_WORDS; w++) {
-				uint64_t bits = atomic_exchange(&h->shm->notify[w], 0);
-
-				/* Another process wrote these bits: only its own ports count. */
-				for (; bits; bits &= bits - 1) {
-					evtchn_port_t p = w * 64 + (unsigned int)__builtin_ctzll(bits);
-
-					if (owns(h, p))
-						evtchn_send_port(hv->dom0_evtchn, p);
-				}
-			}
-			hv_mutex_unlock(&hv->evtchn_handles_lock);
-		}
-	}
-}
-
-int hv_evtchn_export(struct hv_evtchn_handle *h, struct hv_evtchn_export *ex)
-{
-	struct hv *hv;
-	int r = 0;
-
-	if (!h || !h->hv || !ex)
-		return -EINVAL;
-	hv = h->hv;
-	hv_mutex_lock(&hv->evtchn_handles_lock);
-	if (!hv->evtchn_service_started) {
-		struct epoll_event stop = { .events = EPOLLIN, .data.ptr = NULL };
-
-		hv->evtchn_epoll = epoll_create1(EPOLL_CLOEXEC);
-		hv->evtchn_stop = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (hv->evtchn_epoll < 0 || hv->evtchn_stop < 0 ||
-		    epoll_ctl(hv->evtchn_epoll, EPOLL_CTL_ADD, hv->evtchn_stop, &stop) < 0)
-			r = -errno;
-		if (r == 0)
-			r = -pthread_create(&hv->evtchn_service, NULL, service_thread, hv);
-		hv->evtchn_service_started = r == 0;
-	}
-	if (r == 0 && !h->exported) {
-		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = h };
-
-		if (epoll_ctl(hv->evtchn_epoll, EPOLL_CTL_ADD, h->down_fd, &ev) < 0)
-			r = -errno;
-		h->exported = r == 0;
-	}
-	hv_mutex_unlock(&hv->evtchn_handles_lock);
-	if (r == 0)
-		*ex = (struct hv_evtchn_export){ .shm_fd = h->shm_fd, .up_fd = h->up_fd,
-						 .down_fd = h->down_fd };
-	return r;
-}
-
-int hv_evtchn_import(const struct hv_evtchn_export *ex, struct hv_evtchn_handle **out)
-{
-	struct hv_evtchn_handle *h;
-	int r;
-
-	if (!ex || !out)
-		return -EINVAL;
-	h = calloc(1, sizeof(*h));
-	if (!h)
-		return -ENOMEM;
-	h->shm_fd = fcntl(ex->shm_fd, F_DUPFD_CLOEXEC, 0);
-	h->up_fd = fcntl(ex->up_fd, F_DUPFD_CLOEXEC, 0);
-	h->down_fd = fcntl(ex->down_fd, F_DUPFD_CLOEXEC, 0);
-	r = h->shm_fd < 0 || h->up_fd < 0 || h->down_fd < 0 ? -errno : handle_map(h);
-	if (r < 0) {
-		handle_free(h);
-		return r;
-	}
-	*out = h;
-	return 0;
-}
-
-void evtchn_service_stop(struct hv *hv)
-{
-	if (hv->evtchn_service_started) {
-		kick(hv->evtchn_stop);
-		pthread_join(hv->evtchn_service, NULL);
-		hv->evtchn_service_started = false;
-	}
-	if (hv->evtchn_epoll >= 0)
-		close(hv->evtchn_epoll);
-	if (hv->evtchn_stop >= 0)
-		close(hv->evtchn_stop);
-	while (hv->evtchn_handles)
-		hv_evtchn_handle_close(hv->evtchn_handles);
 }

@@ -28,103 +28,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <unicorn/unicorn.h>
-
-#include "private.h"
-
-#define X86_STACK_BYTES      (64 * 1024)
-#define X86_DEFAULT_REGIONS  1024
-#define RFLAGS_TF            (UINT64_C(1) << 8)
-#define CONSOLE_LINE         256
-
-/* ---- the domain: image, scheduling, console ----------------------------------- */
-
-struct x86_vcpu;
-
-struct x86_domain {
-	struct hv_domain *d;
-	uint64_t entry;
-	uint64_t ram_bytes;
-	bool parallel;
-	unsigned int max_regions;
-
-	/* One vCPU in Unicorn at a time (unless parallel): a fair ticket lock. */
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	uint64_t next_ticket, serving;
-	struct x86_vcpu *running;
-
-	pthread_mutex_t console_lock;
-	char console[CONSOLE_LINE];
-	size_t console_len;
-};
-
-struct run {
-	uint64_t gfn, nr, mfn;
-	uint32_t perms;
-};
-
-struct runs {
-	struct run *r;
-	size_t nr, cap;
-};
-
-enum trap { TRAP_NONE, TRAP_MEM, TRAP_BREAKPOINT, TRAP_DEBUG, TRAP_OTHER_INTR };
-
-/*
- * One Unicorn engine and the view it maps.  A vCPU keeps an engine per view
- * it visits (up to X86_ENGINES), so that switching views — DRAKVUF does it
- * twice per breakpoint — is a register copy, not a remap, and each engine
- * keeps the code it translated.
- */
-struct engine {
-	uc_engine *uc;
-	uc_hook hooks[5];
-	struct runs map;            /* what the engine has mapped */
-	uint64_t gen;               /* p2m generation and view it was built from */
-	unsigned int view;
-	bool synced;
-	uint64_t poke_seq;          /* dom0's writes to guest memory seen so far */
-	uint64_t used;              /* when it last ran, for eviction */
-};
-
-#define X86_ENGINES 4
-
-struct x86_vcpu {
-	struct hv_vcpu *v;
-	struct x86_domain *xd;
-	struct engine *e;           /* the one that runs the active view */
-	struct engine *engines[X86_ENGINES];
-	uc_context *context;        /* carries the CPU from one engine to another */
-	uint64_t clock;
-	/*
-	 * Asked to come out (pause, stop, another vCPU's turn).  Only the block
-	 * hook acts on it, at a block boundary: a uc_emu_stop() from another
-	 * thread can land inside a block and leave rip behind memory effects
-	 * already done (the multi-vCPU test caught increments run twice).
-	 */
-	_Atomic bool stop_req;
-	bool stopped;               /* the block hook stopped the engine */
-	bool must_step;             /* one instruction that must run (EMULATE, DENY) */
-	bool decided;               /* the fault hook resolved the fault already: */
-	int decision;               /* HV_ACCESS_*, or -errno */
-	uint64_t decided_raw;
-
-	enum trap trap;
-	uint64_t trap_addr;
-	unsigned int trap_kind;     /* HV_ACCESS_* */
-	uint32_t intno;
-	bool set_tf;                /* TF is ours, not the guest's */
-	uint8_t scratch[HV_PAGE_SIZE] __attribute__((aligned(HV_PAGE_SIZE)));
-};
-
-static uint8_t *machine_ptr(struct hv_domain *d, uint64_t mfn)
-{
-	return d->hv->machine + (mfn << HV_PAGE_SHIFT);
-}
+#include "x86.h"
 
 /* Guest-physical copy through the host p2m, for the loader and hypercalls. */
-static int guest_copy(struct hv_domain *d, uint64_t gpa, void *buf, size_t len, bool to_guest)
+int x86_guest_copy(struct hv_domain *d, uint64_t gpa, void *buf, size_t len, bool to_guest)
 {
 	while (len) {
 		struct hv_p2m_entry e;
@@ -180,12 +87,12 @@ static int load_elf(struct x86_domain *xd, const uint8_t *img, size_t size, cons
 			return *why = "a segment lies outside the image (truncated?)", -EINVAL;
 		if (ph.p_paddr > limit || ph.p_memsz > limit - ph.p_paddr)
 			return *why = "a segment lies outside guest memory (or over the stacks)", -EINVAL;
-		if (guest_copy(xd->d, ph.p_paddr, (void *)(img + ph.p_offset), ph.p_filesz, true) < 0)
+		if (x86_guest_copy(xd->d, ph.p_paddr, (void *)(img + ph.p_offset), ph.p_filesz, true) < 0)
 			return *why = "a segment lies outside guest memory", -EINVAL;
 		for (uint64_t at = ph.p_filesz; at < ph.p_memsz; at += sizeof(zero)) {
 			uint64_t n = ph.p_memsz - at < sizeof(zero) ? ph.p_memsz - at : sizeof(zero);
 
-			guest_copy(xd->d, ph.p_paddr + at, zero, n, true);
+			x86_guest_copy(xd->d, ph.p_paddr + at, zero, n, true);
 		}
 		loaded = true;
 	}
@@ -801,8 +708,6 @@ static void x86_kick(void *state)
 	atomic_store(&xv->stop_req, true);
 }
 
-enum step { STEP_ON, STEP_DONE, STEP_CRASH, STEP_STOP };
-
 /* Runs the instruction at rip, and only it, whatever else is asked meanwhile. */
 static uc_err step_one(struct x86_vcpu *xv)
 {
@@ -926,140 +831,6 @@ static enum step breakpoint_trap(struct x86_vcpu *xv)
 	return STEP_ON;
 }
 
-/* ---- hypercalls ---------------------------------------------------------------------------- */
-
-static void console_write(struct x86_domain *xd, const char *s, size_t n)
-{
-	pthread_mutex_lock(&xd->console_lock);
-	for (size_t i = 0; i < n; i++) {
-		bool full = xd->console_len == sizeof(xd->console) - 1;
-
-		if (s[i] != '\n' && !full) {
-			xd->console[xd->console_len++] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-			continue;
-		}
-		xd->console[xd->console_len] = 0;
-		hv_log(xd->d->hv, HV_LOG_INFO, "d%u console: %s", xd->d->id, xd->console);
-		xd->console_len = 0;
-		if (s[i] != '\n')
-			xd->console[xd->console_len++] = s[i];
-	}
-	pthread_mutex_unlock(&xd->console_lock);
-}
-
-#define BAD_POINTER(what, gpa)                                                        \
-	(hv_domain_crash(d, "vCPU %u: hypercall %" PRIu64 ": bad %s pointer %#" PRIx64,  \
-			 v->id, nr, what, (uint64_t)(gpa)), STEP_CRASH)
-
-static enum step hypercall(struct x86_vcpu *xv)
-{
-	struct hv_vcpu *v = xv->v;
-	struct hv_domain *d = v->d;
-	struct vm_event_regs_x86 *regs = hv_vcpu_regs(v);
-	uint64_t nr = regs->rax, a1 = regs->rdi, a2 = regs->rsi, a3 = regs->rdx;
-	int64_t ret = -ENOSYS;
-
-	regs->rip += 3;     /* vmcall */
-	switch (nr) {
-	case __HYPERVISOR_console_io:
-		if (a1 == CONSOLEIO_write) {
-			char buf[256];
-
-			if (a2 > 4096)
-				return hv_domain_crash(d, "vCPU %u: console write of %" PRIu64 " bytes",
-						       v->id, a2), STEP_CRASH;
-			for (uint64_t at = 0; at < a2; at += sizeof(buf)) {
-				size_t n = a2 - at < sizeof(buf) ? a2 - at : sizeof(buf);
-
-				if (guest_copy(d, a3 + at, buf, n, false) < 0)
-					return BAD_POINTER("console", a3 + at);
-				console_write(xv->xd, buf, n);
-			}
-			ret = 0;
-		}
-		break;
-	case __HYPERVISOR_sched_op:
-		if (a1 == SCHEDOP_shutdown)
-			return STEP_DONE;
-		ret = a1 == SCHEDOP_yield ? 0 : -ENOSYS;
-		break;
-	case __HYPERVISOR_hvm_op:
-		if (a1 == HVMOP_guest_request_vm_event) {
-			struct hv_event ev = { .reason = VM_EVENT_REASON_GUEST_REQUEST, .sync = true };
-			struct hv_response resp;
-
-			if (hv_vcpu_raise(v, &ev, &resp) < 0)
-				return STEP_STOP;
-			ret = 0;
-		}
-		break;
-	case __HYPERVISOR_event_channel_op:
-		switch (a1) {
-		case EVTCHNOP_alloc_unbound: {
-			struct evtchn_alloc_unbound op;
-
-			if (guest_copy(d, a2, &op, sizeof(op), false) < 0)
-				return BAD_POINTER("evtchn_alloc_unbound", a2);
-			ret = hv_evtchn_alloc_unbound(d, op.remote_dom);
-			if (ret >= 0) {
-				op.port = (evtchn_port_t)ret;
-				ret = 0;
-				if (guest_copy(d, a2, &op, sizeof(op), true) < 0)
-					return BAD_POINTER("evtchn_alloc_unbound", a2);
-			}
-			break;
-		}
-		case EVTCHNOP_send:
-		case EVTCHNOP_close: {
-			struct evtchn_send op;      /* close's struct has the same shape */
-
-			if (guest_copy(d, a2, &op, sizeof(op), false) < 0)
-				return BAD_POINTER("event channel", a2);
-			ret = a1 == EVTCHNOP_send ? hv_evtchn_send(d, op.port) : hv_evtchn_close(d, op.port);
-			break;
-		}
-		}
-		break;
-	case __HYPERVISOR_grant_table_op:
-		if (a1 == GNTTABOP_setup_table && a3 == 1) {
-			struct gnttab_setup_table op;
-			uint64_t gfns[HV_GNTTAB_DEFAULT_MAX_FRAMES];
-
-			if (guest_copy(d, a2, &op, sizeof(op), false) < 0)
-				return BAD_POINTER("gnttab_setup_table", a2);
-			if (op.nr_frames > HV_GNTTAB_DEFAULT_MAX_FRAMES) {
-				op.status = GNTST_general_error;
-			} else {
-				op.status = (int16_t)hv_gnttab_setup_table(d, op.nr_frames, gfns);
-				if (op.status == GNTST_okay &&
-				    guest_copy(d, (uint64_t)(uintptr_t)op.frame_list.p, gfns,
-					       op.nr_frames * sizeof(xen_pfn_t), true) < 0)
-					return BAD_POINTER("frame_list", (uintptr_t)op.frame_list.p);
-			}
-			if (guest_copy(d, a2, &op, sizeof(op), true) < 0)
-				return BAD_POINTER("gnttab_setup_table", a2);
-			ret = 0;
-		} else if (a1 == GNTTABOP_query_size && a3 == 1) {
-			struct gnttab_query_size op;
-			unsigned int cur, max;
-
-			if (guest_copy(d, a2, &op, sizeof(op), false) < 0)
-				return BAD_POINTER("gnttab_query_size", a2);
-			op.status = (int16_t)hv_gnttab_query_size(d, &cur, &max);
-			op.nr_frames = cur;
-			op.max_nr_frames = max;
-			if (guest_copy(d, a2, &op, sizeof(op), true) < 0)
-				return BAD_POINTER("gnttab_query_size", a2);
-			ret = 0;
-		}
-		break;
-	default:
-		break;
-	}
-	regs->rax = (uint64_t)ret;
-	return STEP_ON;
-}
-
 /* ---- running ------------------------------------------------------------------------------- */
 
 static enum step exit_reason(struct x86_vcpu *xv, uc_err e)
@@ -1090,7 +861,7 @@ static enum step exit_reason(struct x86_vcpu *xv, uc_err e)
 	case UC_ERR_INSN_INVALID:
 		if (uc_mem_read(xv->e->uc, regs->rip, insn, sizeof(insn)) == UC_ERR_OK &&
 		    insn[0] == 0x0f && insn[1] == 0x01 && insn[2] == 0xc1)
-			return hypercall(xv);
+			return x86_hypercall(xv);
 		hv_domain_crash(v->d, "vCPU %u: invalid instruction at rip %#" PRIx64, v->id, regs->rip);
 		return STEP_CRASH;
 	case UC_ERR_READ_UNMAPPED:

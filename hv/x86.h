@@ -103,7 +103,9 @@ static inline uint8_t *machine_ptr(struct hv_domain *d, uint64_t mfn)
 	return d->hv->machine + (mfn << HV_PAGE_SHIFT);
 }
 
-/* Guest-physical copy through the host p2m, for the loader and hypercalls. */
+/* Guest-physical copy through the host p2m, for the loader and hypercalls (x86-image.c). */
 int x86_guest_copy(struct hv_domain *d, uint64_t gpa, void *buf, size_t len, bool to_guest);
+/* Loads the guest's ELF image into its RAM and sets its entry point; *@why says what is wrong. */
+int x86_load_elf(struct x86_domain *xd, const uint8_t *img, size_t size, const char **why);
 /* The hypercall the guest made with vmcall; rip moves past it. */
 enum step x86_hypercall(struct x86_vcpu *xv);

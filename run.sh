@@ -83,13 +83,13 @@ cmd_demo() {
 	build build-release -Dbuildtype=release
 	local bench=$BUILD_ROOT/build-release/tests/bench
 	log "altviewd: two monitoring clients on one x86 guest at once, a live report, busctl looking on"
-	scripts/demo-daemon.sh "$BUILD_ROOT/build-release"
+	tests/daemon/demo-daemon.sh "$BUILD_ROOT/build-release"
 	log "altview-access: a real x86 guest's writes trapped in a view and stepped in the host view"
-	"$BUILD_ROOT/build-release/tools/altview-access" --spec "$BUILD_ROOT/build-release/tests/access/x86-one.json" altp2m_write
+	"$BUILD_ROOT/build-release/libaltview/altview-access" --spec "$BUILD_ROOT/build-release/tests/access/x86-one.json" altp2m_write
 	log "altview-access: four x86 vCPUs, a thread each, breakpoints"
-	"$BUILD_ROOT/build-release/tools/altview-access" --threads --spec "$BUILD_ROOT/build-release/tests/access/x86-four.json" breakpoint
+	"$BUILD_ROOT/build-release/libaltview/altview-access" --threads --spec "$BUILD_ROOT/build-release/tests/access/x86-four.json" breakpoint
 	log "altview-access: a script guest under altp2m_write"
-	"$BUILD_ROOT/build-release/tools/altview-access" --spec tests/access/one-vcpu.json altp2m_write
+	"$BUILD_ROOT/build-release/libaltview/altview-access" --spec tests/access/one-vcpu.json altp2m_write
 	log "superpage vs 4 KiB foreign mapping of 1 GiB (JSON lines)"
 	"$bench/bench-superpage" 1 15
 	log "accesses through the host p2m vs views, view switch, view memory (JSON lines)"

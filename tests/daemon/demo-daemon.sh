@@ -8,17 +8,17 @@
 set -eo pipefail
 B=$(cd "$1" && pwd)
 # The tests' private bus and daemon helpers; everything lives in $T and goes on exit.
-. "$(dirname "$0")/../tests/daemon/lib.sh"
+. "$(dirname "$0")/lib.sh"
 ALTVIEWD=$B/altviewd/altviewd
 say() { printf '\n--- %s\n' "$*"; }
 bus_start
 
 say "altviewd on a private bus ($ADDR), booting the demo guest"
 daemon_start "$B/tests/daemon/demo.json"
-CTL=("$B/tools/altviewctl" -A "$ADDR")
+CTL=("$B/altviewd/altviewctl" -A "$ADDR")
 "${CTL[@]}" list
 
-ACCESS=$B/tools/altview-access
+ACCESS=$B/libaltview/altview-access
 say "client A: altview-access altp2m_write (a view with every page write-protected; each write is stepped in view 0)"
 say "client B: altview-access breakpoint (the guest's own int3s), both with a thread per vCPU"
 "$ACCESS" --uri "altviewd:$ADDR" --threads --count 40000 1 altp2m_write >"$T/a.log" 2>&1 &

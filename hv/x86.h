@@ -109,3 +109,18 @@ int x86_guest_copy(struct hv_domain *d, uint64_t gpa, void *buf, size_t len, boo
 int x86_load_elf(struct x86_domain *xd, const uint8_t *img, size_t size, const char **why);
 /* The hypercall the guest made with vmcall; rip moves past it. */
 enum step x86_hypercall(struct x86_vcpu *xv);
+
+/* The engine's memory map (x86-map.c). */
+/* Makes the engine's map the vCPU's view again (and picks the engine for that view). */
+int x86_sync_map(struct x86_vcpu *xv);
+/* Drops the code translated from pages dom0 wrote since last time. */
+void x86_drop_poked_code(struct x86_vcpu *xv);
+/* The run holding @gfn, or NULL. */
+struct run *x86_run_of(struct x86_vcpu *xv, uint64_t gfn);
+int x86_map_run(struct x86_vcpu *xv, const struct run *r);
+void x86_unmap_run(struct x86_vcpu *xv, const struct run *r);
+/* Maps @r at @host instead of its frames (a page copied aside for one step). */
+int x86_map_at(struct x86_vcpu *xv, const struct run *r, void *host);
+
+/* The engine for @view, made or reused; it becomes the vCPU's (x86.c). */
+int x86_select_engine(struct x86_vcpu *xv, unsigned int view);

@@ -266,15 +266,22 @@ AV_API int av_vcpu_unpause(av_domain *dom, uint32_t vcpu)
 	return r < 0 ? r : BACKEND_OPTIONAL(dom->hv, vcpu_pause, dom, vcpu, false);
 }
 
-AV_API int av_vcpu_get_regs(av_domain *dom, uint32_t vcpu, struct av_regs_x86 *regs)
+/* The vCPU's registers as the backend keeps them, once the arguments check. */
+static int regs_fetch(av_domain *dom, uint32_t vcpu, const struct av_regs_x86 *regs,
+		      struct vm_event_regs_x86 *x)
 {
-	struct vm_event_regs_x86 x;
 	int r = check_vcpu(dom, vcpu);
 
 	if (r == 0 && !regs)
 		r = -EINVAL;
-	if (r == 0)
-		r = BACKEND_OPTIONAL(dom->hv, vcpu_get_regs, dom, vcpu, &x);
+	return r < 0 ? r : BACKEND_OPTIONAL(dom->hv, vcpu_get_regs, dom, vcpu, x);
+}
+
+AV_API int av_vcpu_get_regs(av_domain *dom, uint32_t vcpu, struct av_regs_x86 *regs)
+{
+	struct vm_event_regs_x86 x;
+	int r = regs_fetch(dom, vcpu, regs, &x);
+
 	if (r == 0)
 		regs_from_xen(&x, regs);
 	return r;
@@ -283,13 +290,9 @@ AV_API int av_vcpu_get_regs(av_domain *dom, uint32_t vcpu, struct av_regs_x86 *r
 AV_API int av_vcpu_set_regs(av_domain *dom, uint32_t vcpu, const struct av_regs_x86 *regs)
 {
 	struct vm_event_regs_x86 x;
-	int r = check_vcpu(dom, vcpu);
-
-	if (r == 0 && !regs)
-		r = -EINVAL;
 	/* Read first: Xen's struct has state altview's does not carry. */
-	if (r == 0)
-		r = BACKEND_OPTIONAL(dom->hv, vcpu_get_regs, dom, vcpu, &x);
+	int r = regs_fetch(dom, vcpu, regs, &x);
+
 	if (r == 0) {
 		regs_to_xen(regs, &x);
 		r = BACKEND_OPTIONAL(dom->hv, vcpu_set_regs, dom, vcpu, &x);

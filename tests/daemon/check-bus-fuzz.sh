@@ -24,7 +24,8 @@ fuzz() {
 		case $line in
 		"ok "*) ok "$name: ${line#ok [0-9] - }" ;;
 		"not ok "*) not_ok "$name: ${line#not ok [0-9] - }" ;;
-		"#"*|"Bail"*) echo "# $line" ;;
+		"#"*) echo "$line" ;;
+		"Bail"*) echo "# $line" ;;
 		esac
 	done <"$T/fuzz.out"
 }

@@ -12,6 +12,9 @@ ALTVIEWD=$1 DEMO=$2 CHAN=$3 ROUNDS=${4:-3} SECS=${5:-2}
 D=/org/altview1/domain/1
 
 sed -e 's/"response_timeout_ms": [0-9]*/"response_timeout_ms": 250/' "$DEMO" >"$T/altviewd.json"
+# Every event of a scribbling client times out, and TSan slows the engine's
+# remapping tenfold: progress is measured over longer than elsewhere.
+PROGRESS_WAIT=${PROGRESS_WAIT:-30}
 bus_start
 daemon_start "$T/altviewd.json"
 expect_progress "the demo guest runs" 1 4
@@ -62,8 +65,9 @@ fi
 expect_eq "and none of its answers was refused" 0 "$(client_prop "$good" BadAnswers)"
 kill -KILL "$good_PID"; wait "$good_PID" 2>/dev/null
 wait_for "its subscription goes too" 10 gone "$good"
-expect_eq "no descriptor left open in the daemon" "$((fds_before - 1))" \
-	"$(ls /proc/"$DAEMON_PID"/fd | wc -l)"
+# A vCPU's dispatcher may hold the last reference to a sink for one more event.
+fds_back() { [ "$(ls /proc/"$DAEMON_PID"/fd | wc -l)" -eq $((fds_before - 1)) ]; }
+wait_for "no descriptor left open in the daemon" 10 fds_back
 daemon_stop TERM
 expect_eq "SIGTERM: a clean exit" 0 "$DAEMON_STATUS"
 finish

@@ -989,6 +989,35 @@ static int verb_read(int argc, char **argv)
 	return 0;
 }
 
+/* A vCPU's registers, while the domain is paused or held (altviewd(8)). */
+static int verb_regs(int argc, char **argv)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	_cleanup_(json_free) json_object *out = arg.json ? json_object_new_object() : NULL;
+	char path[OBJECT_PATH_MAX];
+	const char *name;
+	uint64_t value;
+	uint32_t vcpu;
+	int r;
+
+	if (domain_target(argv[1], path, sizeof(path)) < 0 || parse_u32(argv[2], "vcpu", &vcpu) < 0)
+		return -EINVAL;
+	r = call("read the registers", path, DOMAIN_IFACE, "GetRegisters", &reply, "u", vcpu);
+	if (r >= 0)
+		r = sd_bus_message_enter_container(reply, 'a', "{st}");
+	while (r >= 0 && (r = sd_bus_message_read(reply, "{st}", &name, &value)) > 0) {
+		if (out)
+			json_object_object_add(out, name, json_object_new_uint64(value));
+		else
+			printf("%-12s 0x%016" PRIx64 "\n", name, value);
+	}
+	if (r < 0)
+		return failed("parse the registers", NULL, r);
+	if (out)
+		json_print(out);
+	return 0;
+}
+
 static const struct verb {
 	const char *name;
 	int min_args, max_args;     /* after the verb */
@@ -1011,6 +1040,7 @@ static const struct verb {
 	{ "change-gfn", 4, 4, verb_change_gfn },
 	{ "switch", 2, 2, verb_switch },
 	{ "read", 3, 3, verb_read },
+	{ "regs", 2, 2, verb_regs },
 	{ "clients", 1, 1, verb_clients },
 	{ "top", 1, 1, verb_top },
 };
@@ -1036,6 +1066,7 @@ static void usage(FILE *f)
 		"  change-gfn ID VIEW GFN NEW-GFN|none  back GFN with another frame in VIEW\n"
 		"  switch ID VIEW [--vcpu=N]            move the vCPUs (or one) to VIEW\n"
 		"  read ID ADDRESS SIZE                 guest memory, as a hex dump\n"
+		"  regs ID VCPU                         a vCPU's registers (domain paused or held)\n"
 		"  clients ID                           the domain's monitoring clients\n"
 		"  top ID [--interval=S] [--iterations=N]  their event rates, live\n\n"
 		"Options:\n"

@@ -152,6 +152,15 @@ static int on_conn_gone(sd_bus_track *track, void *userdata)
 	return 0;
 }
 
+bool conn_awaits(struct dom *dom, const char *sender, uint32_t vcpu)
+{
+	for (struct subscription *c = dom->subscriptions; c; c = c->next)
+		if (sender && !strcmp(c->conn->sender, sender) && !c->sink->signals &&
+		    sink_awaits(c->sink, vcpu))
+			return true;
+	return false;
+}
+
 void conns_drop(struct dom *dom)
 {
 	while (dom->conns)

@@ -164,6 +164,8 @@ int subscriptions_register(struct daemon *daemon, sd_bus_object_find_t find);
 struct subscription *subscription_find(struct dom *dom, uint32_t id);
 /* The domain's monitoring clients go: subscriptions, views, holds (shutdown, domain gone). */
 void conns_drop(struct dom *dom);
+/* Whether @vcpu waits in an event posted to a subscription of the connection @sender. */
+bool conn_awaits(struct dom *dom, const char *sender, uint32_t vcpu);
 /* Whether the sender of @m monitors @dom; its connection or NULL. */
 struct conn *conn_find(struct dom *dom, const char *sender);
 void monitors_configure(struct daemon *daemon);

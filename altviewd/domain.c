@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bus-error.h"
+#include "bus-connect.h"
 #include "daemon.h"
 
 static const char *state_name(enum av_domain_state s)
@@ -206,6 +207,107 @@ static int method_read_memory(sd_bus_message *m, void *userdata, sd_bus_error *e
 	return sd_bus_send(NULL, reply, NULL);
 }
 
+/*
+ * A vCPU's registers are its thread's while it runs, and a client's only
+ * while it waits for that client: they may be read or set while the
+ * domain is paused (Pause, or anyone's Hold), or while the vCPU waits in
+ * an event posted to the caller's own subscription, as Xen's rule that a
+ * vCPU's context is read while it is paused.
+ */
+static int regs_check(struct dom *dom, sd_bus_message *m, uint32_t vcpu, sd_bus_error *error)
+{
+	int r = caller_check(dom->daemon, m, NULL, error);
+
+	if (r < 0)
+		return r;
+	if (vcpu >= dom->nr_vcpus)
+		return av_bus_error_set(error, -EINVAL, "domain %" PRIu32 " has no vCPU %" PRIu32,
+					dom->id, vcpu);
+	if (dom->paused || dom->holds || conn_awaits(dom, sd_bus_message_get_sender(m), vcpu))
+		return 0;
+	return av_bus_error_set(error, -EBUSY, "vCPU %" PRIu32 " of domain %" PRIu32 " runs: pause "
+				"or hold the domain, or wait for an event of that vCPU", vcpu, dom->id);
+}
+
+/* The vCPU's registers now, if the caller may have them. */
+static int regs_fetch(struct dom *dom, sd_bus_message *m, uint32_t vcpu, struct av_regs_x86 *regs,
+		      sd_bus_error *error)
+{
+	int r = regs_check(dom, m, vcpu, error);
+
+	if (r < 0)
+		return r;
+	daemon_clear_error();
+	r = av_vcpu_get_regs(dom->handle, vcpu, regs);
+	return r < 0 ? daemon_reply_error(error, r, "") : 0;
+}
+
+static int method_get_registers(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	struct dom *dom = userdata;
+	struct av_regs_x86 regs;
+	uint32_t vcpu;
+	int r;
+
+	r = sd_bus_message_read(m, "u", &vcpu);
+	if (r >= 0)
+		r = regs_fetch(dom, m, vcpu, &regs, error);
+	if (r >= 0)
+		r = sd_bus_message_new_method_return(m, &reply);
+	if (r >= 0)
+		r = av_bus_append_regs(reply, &regs);
+	return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+}
+
+/* The registers named in an a{st}, over what the vCPU has: nothing else changes. */
+static int read_registers(sd_bus_message *m, struct av_regs_x86 *regs, bool *given,
+			  sd_bus_error *error)
+{
+	const char *name;
+	uint64_t value;
+	int r;
+
+	r = sd_bus_message_enter_container(m, 'a', "{st}");
+	while (r >= 0 && (r = sd_bus_message_read(m, "{st}", &name, &value)) > 0) {
+		const struct reg_name *rn = reg_by_name(name);
+
+		if (!rn)
+			return av_bus_error_set(error, -EINVAL, "unknown register \"%s\" (rax .. gs_sel, "
+						"as GetRegisters names them)", name);
+		if (rn->size < sizeof(value) && value >> (8 * rn->size))
+			return av_bus_error_set(error, -EINVAL, "%s: %#" PRIx64 " does not fit in %zu "
+						"bits", name, value, 8 * rn->size);
+		reg_set(regs, rn, value);
+		given[rn - reg_names] = true;
+	}
+	return r < 0 ? r : sd_bus_message_exit_container(m);
+}
+
+static int method_set_registers(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct dom *dom = userdata;
+	struct av_regs_x86 wanted = { 0 }, regs;
+	bool given[sizeof(struct av_regs_x86) / sizeof(uint16_t)] = { 0 };
+	uint32_t vcpu;
+	int r;
+
+	r = sd_bus_message_read(m, "u", &vcpu);
+	if (r >= 0)
+		r = read_registers(m, &wanted, given, error);
+	if (r >= 0)
+		r = regs_fetch(dom, m, vcpu, &regs, error);
+	if (r < 0)
+		return r;
+	for (const struct reg_name *rn = reg_names; rn->name; rn++)
+		if (given[rn - reg_names])
+			reg_set(&regs, rn, reg_get(&wanted, rn));
+	r = av_vcpu_set_regs(dom->handle, vcpu, &regs);
+	if (r < 0)
+		return daemon_reply_error(error, r, "");
+	return sd_bus_reply_method_return(m, NULL);
+}
+
 static int property_name(sd_bus *bus, const char *path, const char *iface, const char *prop,
 			 sd_bus_message *reply, void *userdata, sd_bus_error *error)
 {
@@ -317,5 +419,10 @@ const sd_bus_vtable domain_vtable[] = {
 				SD_BUS_RESULT("u", index, "o", path), method_create_view, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("ReadMemory", SD_BUS_ARGS("t", address, "u", size),
 				SD_BUS_RESULT("ay", data), method_read_memory, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("GetRegisters", SD_BUS_ARGS("u", vcpu),
+				SD_BUS_RESULT("a{st}", registers), method_get_registers,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("SetRegisters", SD_BUS_ARGS("u", vcpu, "a{st}", registers),
+				SD_BUS_NO_RESULT, method_set_registers, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_VTABLE_END,
 };

@@ -218,9 +218,29 @@ static void *async_thread(void *arg)
 
 /* ---- synchronous delivery ------------------------------------------------------- */
 
+/* Set before the event is visible, cleared once its answer is collected. */
+static void awaited_mark(struct sink *sink, uint32_t vcpu, bool waits)
+{
+	uint64_t bit = UINT64_C(1) << (vcpu % 64);
+
+	if (waits)
+		atomic_fetch_or(&sink->awaited[vcpu / 64], bit);
+	else
+		atomic_fetch_and(&sink->awaited[vcpu / 64], ~bit);
+}
+
+bool sink_awaits(struct sink *sink, uint32_t vcpu)
+{
+	return vcpu < ALTVIEW_MAX_VCPUS &&
+	       atomic_load(&sink->awaited[vcpu / 64]) >> (vcpu % 64) & 1;
+}
+
 static void post(struct sink *sink, uint32_t vcpu, const vm_event_request_t *req)
 {
-	bool wanted = channel_post(&sink->chan, vcpu, req);
+	bool wanted;
+
+	awaited_mark(sink, vcpu, true);
+	wanted = channel_post(&sink->chan, vcpu, req);
 
 	relaxed_add(&sink->events, 1);
 	if (wanted)
@@ -381,6 +401,7 @@ static void dispatch_sync(struct monitor *mon, const struct av_event *ev)
 			continue;
 		if (!collect(mon, dp->sinks[i], ev->vcpu, deadline, req, &a->rsp))
 			answer_default(def, req, &a->rsp);
+		awaited_mark(dp->sinks[i], ev->vcpu, false);
 		demand_add(-1);
 		a->priority = dp->priority[i];
 		a->serial = dp->sinks[i]->serial;

@@ -69,6 +69,8 @@ struct sink {
 
 	_Atomic bool dead;          /* closed or its client went away: answered for from now on */
 	_Atomic uint64_t events, dropped, expired, bad_answers;
+	/* A bit per vCPU whose event waits for this sink's answer: its client may touch it. */
+	_Atomic uint64_t awaited[ALTVIEW_MAX_VCPUS / 64];
 };
 
 struct signal_queue;
@@ -115,6 +117,8 @@ void sink_unref(struct sink *sink);
 int monitor_add(struct monitor *mon, struct sink *sink);
 /* Replaces @sink's filter and updates the kinds enabled on the guest. */
 int monitor_set_filter(struct monitor *mon, struct sink *sink, const struct filter *f);
+/* Whether @vcpu waits in an event posted to @sink, as of now. */
+bool sink_awaits(struct sink *sink, uint32_t vcpu);
 /* Stops delivering to @sink and answers what it still owes; drops the monitor's reference. */
 void monitor_remove(struct monitor *mon, struct sink *sink);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bus-connect.h"
+#include "names.h"
 #include "utf8.h"
 
 int av_bus_connect(const char *address, bool user, sd_bus **ret)
@@ -181,4 +182,13 @@ void av_bus_props_free(const struct av_bus_prop *map, void *obj)
 			break;
 		}
 	}
+}
+
+int av_bus_append_regs(sd_bus_message *m, const struct av_regs_x86 *regs)
+{
+	int r = sd_bus_message_open_container(m, 'a', "{st}");
+
+	for (const struct reg_name *rn = reg_names; r >= 0 && rn->name; rn++)
+		r = sd_bus_message_append(m, "{st}", rn->name, reg_get(regs, rn));
+	return r < 0 ? r : sd_bus_message_close_container(m);
 }

@@ -61,5 +61,9 @@ struct av_bus_prop {
  * skipped.  On failure, what was allocated stays for av_bus_props_free().
  */
 int av_bus_map_properties(sd_bus_message *reply, const struct av_bus_prop *map, void *obj);
+/* Appends @regs as the a{st} of Domain.GetRegisters and SetRegisters, every register by name. */
+struct av_regs_x86;
+int av_bus_append_regs(sd_bus_message *m, const struct av_regs_x86 *regs);
+
 /* Frees what @map allocated in @obj. */
 void av_bus_props_free(const struct av_bus_prop *map, void *obj);

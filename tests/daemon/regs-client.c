@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * regs-client — a monitor through altviewd that reads and writes the
+ * registers of each vCPU that traps, inside its event, as a VMI tool does:
+ * libaltview's av_vcpu_get_regs()/av_vcpu_set_regs() over the altviewd:
+ * backend (Domain.GetRegisters/SetRegisters).
+ *
+ *   regs-client URI DOMID EVENTS
+ *
+ * For each of EVENTS breakpoints: the registers read must be the event's
+ * (rip included), a write of them must be taken, and a register changed
+ * and read back must hold the new value until it is put back.  Exit 0 and
+ * a line "N events: registers read and written in each" when all hold.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <altview/altview.h>
+
+static int fail(const char *what, int r)
+{
+	fprintf(stderr, "regs-client: %s: %s\n", what, r < 0 ? strerror(-r) : "wrong value");
+	return 1;
+}
+
+/* Inside @ev: read, compare with the event, change one register, read back, restore. */
+static int touch_regs(av_domain *dom, const struct av_event *ev)
+{
+	struct av_regs_x86 regs, back;
+	uint64_t saved;
+	int r;
+
+	if ((r = av_vcpu_get_regs(dom, ev->vcpu, &regs)) < 0)
+		return fail("reading the registers of the vCPU in the event", r);
+	if (regs.rip != ev->regs.rip || regs.rsp != ev->regs.rsp)
+		return fail("the registers read are the event's", 0);
+	saved = regs.r15;
+	regs.r15 = ~saved;
+	if ((r = av_vcpu_set_regs(dom, ev->vcpu, &regs)) < 0)
+		return fail("writing the registers", r);
+	if ((r = av_vcpu_get_regs(dom, ev->vcpu, &back)) < 0 || back.r15 != ~saved)
+		return fail("reading back a register written", r);
+	regs.r15 = saved;
+	if ((r = av_vcpu_set_regs(dom, ev->vcpu, &regs)) < 0)
+		return fail("putting the register back", r);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long events, done = 0;
+	av_hv *hv;
+	av_domain *dom;
+	av_monitor *mon;
+	AV_OPTS(av_event, ev);
+	int r;
+
+	if (argc != 4 || !(events = strtoul(argv[3], NULL, 0))) {
+		fprintf(stderr, "usage: regs-client URI DOMID EVENTS\n");
+		return 2;
+	}
+	if ((r = av_open(argv[1], NULL, &hv)) < 0 ||
+	    (r = av_domain_open(hv, (uint32_t)strtoul(argv[2], NULL, 0), &dom)) < 0 ||
+	    (r = av_monitor_open(dom, NULL, &mon)) < 0 ||
+	    (r = av_monitor_set_events(mon, AV_EVENT_BIT(AV_EVENT_BREAKPOINT))) < 0)
+		return fail("subscribing", r);
+	while (done < events) {
+		struct pollfd pfd = { .fd = av_monitor_fd(mon), .events = POLLIN };
+
+		r = av_monitor_next(mon, &ev);
+		if (r == -EAGAIN) {
+			if (poll(&pfd, 1, 10000) <= 0)
+				return fail("waiting for a breakpoint", -ETIMEDOUT);
+			continue;
+		}
+		if (r < 0)
+			return fail("taking an event", r);
+		if (!(ev.flags & AV_EVENT_F_SYNC))
+			continue;
+		if (touch_regs(dom, &ev))
+			return 1;
+		if ((r = av_monitor_respond(mon, &ev, NULL)) < 0)
+			return fail("answering", r);
+		done++;
+	}
+	printf("%lu events: registers read and written in each\n", done);
+	av_monitor_close(mon);
+	av_domain_close(dom);
+	av_close(hv);
+	return 0;
+}

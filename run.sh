@@ -111,6 +111,8 @@ cmd_test() {
 	# Sanitizer reports must fail the test that triggered them.
 	export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+	# Only leaks of the libraries altview uses, each with its bug named in the file.
+	export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0
 	export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 
 	build build

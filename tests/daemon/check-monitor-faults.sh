@@ -157,8 +157,9 @@ expect_eq "and no bad answers" 0 "$(client_prop "$CLIENT" BadAnswers)"
 stop_client
 wait_for "nothing left of four clients" 5 client_gone
 
-expect_eq "no descriptor left open in the daemon (memfds, eventfds)" "$fds_before" \
-	"$(ls /proc/"$DAEMON_PID"/fd | wc -l)"
+# A vCPU's dispatcher may hold the last reference to a sink (its eventfd) for one more event.
+fds_back() { [ "$(ls /proc/"$DAEMON_PID"/fd | wc -l)" -eq "$fds_before" ]; }
+wait_for "no descriptor left open in the daemon (memfds, eventfds)" 10 fds_back
 
 # ---- SIGTERM with events pending ----
 start_client never breakpoint,mem_access

@@ -989,6 +989,42 @@ static int verb_read(int argc, char **argv)
 	return 0;
 }
 
+/* Bytes given in hexadecimal, written to guest memory. */
+static int verb_write(int argc, char **argv)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	char path[OBJECT_PATH_MAX];
+	const char *hex = argv[3];
+	size_t len = strlen(hex) / 2;
+	uint64_t address;
+	uint8_t *data;
+	int r;
+
+	if (domain_target(argv[1], path, sizeof(path)) < 0 ||
+	    parse_u64(argv[2], "address", &address) < 0)
+		return -EINVAL;
+	if (!len || strlen(hex) % 2 || strspn(hex, "0123456789abcdefABCDEF") != strlen(hex)) {
+		fprintf(stderr, "Invalid bytes \"%s\": an even number of hexadecimal digits\n", hex);
+		return -EINVAL;
+	}
+	data = malloc(len);
+	if (!data)
+		return -ENOMEM;
+	for (size_t i = 0; i < len; i++)
+		sscanf(hex + 2 * i, "%2hhx", &data[i]);
+	r = sd_bus_message_new_method_call(bus, &m, BUS_NAME, path, DOMAIN_IFACE, "WriteMemory");
+	if (r >= 0)
+		r = sd_bus_message_append(m, "t", address);
+	if (r >= 0)
+		r = sd_bus_message_append_array(m, 'y', data, len);
+	free(data);
+	if (r < 0)
+		return failed("write memory", NULL, r);
+	r = sd_bus_call(bus, m, 0, &error, NULL);
+	return r < 0 ? failed("write memory", &error, r) : 0;
+}
+
 /* A vCPU's registers, while the domain is paused or held (altviewd(8)). */
 static int verb_regs(int argc, char **argv)
 {
@@ -1041,6 +1077,7 @@ static const struct verb {
 	{ "switch", 2, 2, verb_switch },
 	{ "read", 3, 3, verb_read },
 	{ "regs", 2, 2, verb_regs },
+	{ "write", 3, 3, verb_write },
 	{ "clients", 1, 1, verb_clients },
 	{ "top", 1, 1, verb_top },
 };
@@ -1067,6 +1104,7 @@ static void usage(FILE *f)
 		"  switch ID VIEW [--vcpu=N]            move the vCPUs (or one) to VIEW\n"
 		"  read ID ADDRESS SIZE                 guest memory, as a hex dump\n"
 		"  regs ID VCPU                         a vCPU's registers (domain paused or held)\n"
+		"  write ID ADDRESS HEX                 write bytes (hex digits) to guest memory\n"
 		"  clients ID                           the domain's monitoring clients\n"
 		"  top ID [--interval=S] [--iterations=N]  their event rates, live\n\n"
 		"Options:\n"

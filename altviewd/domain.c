@@ -171,29 +171,43 @@ static int method_create_view(sd_bus_message *m, void *userdata, sd_bus_error *e
 	return sd_bus_reply_method_return(m, "uo", index, path);
 }
 
+/*
+ * Guest memory may hold secrets: reading it is as privileged as changing
+ * it.  Either is bounded per call (limits.max_read_bytes) and must lie in
+ * the guest's RAM.
+ */
+static int memory_check(struct dom *dom, sd_bus_message *m, uint64_t gpa, uint64_t size,
+			sd_bus_error *error)
+{
+	uint32_t max = dom->daemon->config.limits.max_read_bytes;
+	int r = caller_check(dom->daemon, m, NULL, error);
+
+	if (r < 0)
+		return r;
+	if (size > max)
+		return av_bus_error_set(error, -E2BIG, "%" PRIu64 " bytes: at most %" PRIu32
+					" per call (limits.max_read_bytes)", size, max);
+	if (gpa + size < gpa || gpa + size > dom->memory_bytes)
+		return av_bus_error_set(error, -EFAULT, "0x%" PRIx64 "+%" PRIu64
+					" is outside the domain's %" PRIu64 " bytes",
+					gpa, size, dom->memory_bytes);
+	return 0;
+}
+
 static int method_read_memory(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	struct dom *dom = userdata;
-	uint32_t size, max = dom->daemon->config.limits.max_read_bytes;
+	uint32_t size;
 	uint64_t gpa;
 	void *buf;
 	int r;
 
 	r = sd_bus_message_read(m, "tu", &gpa, &size);
+	if (r >= 0)
+		r = memory_check(dom, m, gpa, size, error);
 	if (r < 0)
 		return r;
-	/* Guest memory may hold secrets: reading it is as privileged as changing it. */
-	r = caller_check(dom->daemon, m, NULL, error);
-	if (r < 0)
-		return r;
-	if (size > max)
-		return av_bus_error_set(error, -E2BIG, "%" PRIu32 " bytes: at most %" PRIu32
-					" per call (limits.max_read_bytes)", size, max);
-	if (gpa + size < gpa || gpa + size > dom->memory_bytes)
-		return av_bus_error_set(error, -EFAULT, "0x%" PRIx64 "+%" PRIu32
-					" is outside the domain's %" PRIu64 " bytes",
-					gpa, size, dom->memory_bytes);
 	r = sd_bus_message_new_method_return(m, &reply);
 	if (r < 0)
 		return r;
@@ -205,6 +219,28 @@ static int method_read_memory(sd_bus_message *m, void *userdata, sd_bus_error *e
 	if (r < 0)
 		return daemon_reply_error(error, r, "");
 	return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_write_memory(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct dom *dom = userdata;
+	const void *data;
+	uint64_t gpa;
+	size_t size;
+	int r;
+
+	r = sd_bus_message_read(m, "t", &gpa);
+	if (r >= 0)
+		r = sd_bus_message_read_array(m, 'y', &data, &size);
+	if (r >= 0)
+		r = memory_check(dom, m, gpa, size, error);
+	if (r < 0)
+		return r;
+	daemon_clear_error();
+	r = av_write(dom->handle, gpa, data, size);
+	if (r < 0)
+		return daemon_reply_error(error, r, "");
+	return sd_bus_reply_method_return(m, NULL);
 }
 
 /*
@@ -419,6 +455,8 @@ const sd_bus_vtable domain_vtable[] = {
 				SD_BUS_RESULT("u", index, "o", path), method_create_view, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("ReadMemory", SD_BUS_ARGS("t", address, "u", size),
 				SD_BUS_RESULT("ay", data), method_read_memory, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("WriteMemory", SD_BUS_ARGS("t", address, "ay", data),
+				SD_BUS_NO_RESULT, method_write_memory, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("GetRegisters", SD_BUS_ARGS("u", vcpu),
 				SD_BUS_RESULT("a{st}", registers), method_get_registers,
 				SD_BUS_VTABLE_UNPRIVILEGED),

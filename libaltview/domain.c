@@ -216,6 +216,8 @@ static int copy_guest(struct av_domain *dom, uint64_t gpa, void *buf, size_t len
 		return -EINVAL;
 	if (!len)
 		return 0;
+	if (dom->hv->ops->copy)
+		return dom->hv->ops->copy(dom, gpa, buf, len, write);
 	last = (gpa + len - 1) >> AV_PAGE_SHIFT;
 	r = BACKEND_OPTIONAL(dom->hv, map, dom, first, last - first + 1, write ? AV_MAP_WRITE : 0, &map);
 	if (r < 0)

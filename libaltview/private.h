@@ -138,6 +138,8 @@ struct av_backend_ops {
 
 	int (*map)(struct av_domain *dom, uint64_t gfn, size_t nr, unsigned int flags, void **addr);
 	int (*unmap)(struct av_domain *dom, void *addr);
+	/* Instead of map: a backend whose guest memory is reached by copying (altviewd:). */
+	int (*copy)(struct av_domain *dom, uint64_t gpa, void *buf, size_t len, bool write);
 
 	int (*vcpu_pause)(struct av_domain *dom, uint32_t vcpu, bool pause);
 	int (*vcpu_get_regs)(struct av_domain *dom, uint32_t vcpu, struct vm_event_regs_x86 *regs);

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# vCPU registers through altviewd (Domain.GetRegisters/SetRegisters, and
-# libaltview's altviewd: backend): read and written while the domain is
-# paused or held, or inside an event sent to the caller; a running vCPU's
-# are refused (Busy), and so are unknown names, values too wide, vCPUs
-# the domain lacks, and callers who may not.
+# A monitor's reach through altviewd: vCPU registers (Domain.GetRegisters/
+# SetRegisters, and libaltview's altviewd: backend), read and written while
+# the domain is paused or held, or inside an event sent to the caller; a
+# running vCPU's are refused (Busy), and so are unknown names, values too
+# wide, vCPUs the domain lacks, and callers who may not.  And guest memory
+# written (WriteMemory, altviewctl write) and read through the backend,
+# within limits.max_read_bytes and the guest's RAM.
 #
 #   check-regs.sh ALTVIEWD DEMO_CONFIG REGS_CLIENT CHAN_CLIENT
 . "$(dirname "$0")/lib.sh"
@@ -13,7 +15,7 @@ M="org.altview1 $D org.altview1.Domain"
 
 # Events wait long enough for another client's event to be seen waiting.
 sed -e 's/"response_timeout_ms": [0-9]*/"response_timeout_ms": 4000/' \
-	-e '0,/{/s//{ "group": "nogroup",/' "$DEMO" >"$T/altviewd.json"
+	-e '0,/{/s//{ "group": "nogroup", "limits": { "max_read_bytes": 4096 },/' "$DEMO" >"$T/altviewd.json"
 bus_start
 daemon_start "$T/altviewd.json"
 expect_progress "the demo guest runs" 1 4
@@ -44,6 +46,26 @@ if command -v setpriv >/dev/null && [ "$(id -u)" -eq 0 ]; then
 		'uid 1 may not' call $M GetRegisters u 0
 else
 	ok "an outsider # SKIP needs root and setpriv"
+fi
+# Guest memory: written, read back, put back; a write out of bounds changes nothing.
+word() { bctl call $M ReadMemory tu "$1" 4 | cut -d' ' -f3-; }
+before=$(word 0x1ff000)
+check "WriteMemory" bctl call $M WriteMemory tay 0x1ff000 4 1 2 3 4
+expect_eq "and ReadMemory sees it" "1 2 3 4" "$(word 0x1ff000)"
+check "altviewctl write" "$ALTVIEWCTL" -A "$ADDR" write 1 0x1ff000 0a0b0c0d
+expect_eq "and ReadMemory sees that" "10 11 12 13" "$(word 0x1ff000)"
+tail_word=$(word 0x1ffffc)
+expect_error "a write past the end of RAM" $E.BadAddress 'outside the domain' \
+	call $M WriteMemory tay 0x1ffffe 4 1 2 3 4
+expect_eq "changes nothing" "$tail_word" "$(word 0x1ffffc)"
+expect_error "a write over limits.max_read_bytes" $E.TooLarge 'at most 4096' \
+	call $M WriteMemory tay 0 4097 $(seq 4097 | sed 's/.*/0/')
+check "put back" bctl call $M WriteMemory tay 0x1ff000 4 $before
+if command -v setpriv >/dev/null && [ "$(id -u)" -eq 0 ]; then
+	AS="setpriv --reuid=1 --regid=1 --clear-groups" expect_error "an outsider's write" \
+		$E.PermissionDenied 'uid 1 may not' call $M WriteMemory tay 0x1ff000 1 0
+else
+	ok "an outsider's write # SKIP needs root and setpriv"
 fi
 check "Unpause" bctl call $M Unpause
 

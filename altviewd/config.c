@@ -322,20 +322,34 @@ static int read_file(const char *path, char **out, size_t *len, struct parse *p)
  * ends inside a comment, a string or an object is "unexpected end of
  * file", and where json-c says it stopped is clamped to the text.
  */
+json_object *json_parse_whole(json_tokener *tok, const char *text, size_t len, size_t *end,
+			      bool *trailing)
+{
+	json_object *root = json_tokener_parse_ex(tok, text, (int)len);
+
+	*end = json_tokener_get_parse_end(tok);
+	if (*end > len)
+		*end = len;
+	*trailing = root && *end + strspn(text + *end, " \t\r\n") != len;
+	if (*trailing) {
+		json_object_put(root);
+		root = NULL;
+	}
+	return root;
+}
+
 static int parse_text(struct parse *p, const char *text, size_t len, json_object **out)
 {
 	json_tokener *tok = json_tokener_new();
 	size_t end, line = 1, col = 1;
 	json_object *root;
 	const char *why;
+	bool trailing;
 
 	if (!tok)
 		return -ENOMEM;
-	root = json_tokener_parse_ex(tok, text, (int)len);
-	end = json_tokener_get_parse_end(tok);
-	if (end > len)
-		end = len;
-	if (root && end + strspn(text + end, " \t\r\n") == len) {
+	root = json_parse_whole(tok, text, len, &end, &trailing);
+	if (root) {
 		json_tokener_free(tok);
 		*out = root;
 		return 0;
@@ -344,12 +358,11 @@ static int parse_text(struct parse *p, const char *text, size_t len, json_object
 		col = text[i] == '\n' ? 1 : col + 1;
 		line += text[i] == '\n';
 	}
-	why = root ? "text after the JSON value" :
+	why = trailing ? "text after the JSON value" :
 	      json_tokener_get_error(tok) == json_tokener_continue ?
 	      "unexpected end of file (inside a comment, a string or an object)" :
 	      json_tokener_error_desc(json_tokener_get_error(tok));
 	snprintf(p->err, p->errsz, "line %zu, column %zu: %s", line, col, why);
-	json_object_put(root);
 	json_tokener_free(tok);
 	return -EINVAL;
 }

@@ -59,6 +59,14 @@ struct config {
 int config_load(struct config *cfg, const char *path, bool optional, char *err, size_t errsz);
 void config_deinit(struct config *cfg);
 
+/*
+ * @text of @len bytes (its terminator, if any, never read) as one JSON
+ * value with only white space after it, or NULL: *@trailing says there was
+ * more text, else @tok says what is wrong; *@end is where parsing stopped.
+ */
+json_object *json_parse_whole(json_tokener *tok, const char *text, size_t len, size_t *end,
+			      bool *trailing);
+
 /* The spec of @name in cfg->domains, or NULL. */
 json_object *config_find_domain(const struct config *cfg, const char *name);
 const char *config_domain_name(json_object *spec);

@@ -63,7 +63,8 @@ static int check_name(json_object *v, sd_bus_error *error)
 	if (len > NAME_MAX_BYTES)
 		return member_error(error, -EINVAL, "name", "%zu bytes, at most %d", len,
 				    NAME_MAX_BYTES);
-	if (utf8_valid_prefix(name, len) != len || strlen(name) != len)
+	/* A NUL inside ends the valid prefix too. */
+	if (utf8_valid_prefix(name, len) != len)
 		return member_error(error, -EINVAL, "name", "not valid UTF-8 text");
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
@@ -190,7 +191,8 @@ int spec_prepare(const struct config *cfg, const char *text, struct prepared_spe
 {
 	json_tokener *tok;
 	json_object *root, *name;
-	size_t len = strnlen(text, SPEC_MAX_BYTES + 1);
+	size_t len = strnlen(text, SPEC_MAX_BYTES + 1), end;
+	bool trailing;
 	int r;
 
 	*out = (struct prepared_spec){ .program_fd = -1 };
@@ -200,12 +202,7 @@ int spec_prepare(const struct config *cfg, const char *text, struct prepared_spe
 	tok = json_tokener_new();
 	if (!tok)
 		return -ENOMEM;
-	root = json_tokener_parse_ex(tok, text, (int)len);
-	if (root && text[json_tokener_get_parse_end(tok) + strspn(text + json_tokener_get_parse_end(tok),
-								  " \t\r\n")]) {
-		json_object_put(root);
-		root = NULL;
-	}
+	root = json_parse_whole(tok, text, len, &end, &trailing);
 	json_tokener_free(tok);
 	/* Not one JSON object alone: libaltview says where and why, from the text itself. */
 	if (!json_object_is_type(root, json_type_object)) {

@@ -138,20 +138,15 @@ bool channel_post(struct channel_producer *p, uint32_t vcpu, const vm_event_requ
 	       __atomic_exchange_n(notify, 0, __ATOMIC_SEQ_CST);
 }
 
-uint32_t channel_pending_word(const struct channel_producer *p, uint32_t vcpu)
+/* The slot's state word for the event last posted: PENDING until something happens. */
+static uint32_t pending_word(const struct channel_producer *p, uint32_t vcpu)
 {
 	return CHANNEL_WORD(p->seq[vcpu], CHANNEL_PENDING);
 }
 
-bool channel_pending(struct channel_producer *p, uint32_t vcpu)
-{
-	return atomic_load_explicit(word_at(p->hdr, vcpu), memory_order_acquire) ==
-	       channel_pending_word(p, vcpu);
-}
-
 bool channel_spin(struct channel_producer *p, uint32_t vcpu)
 {
-	return spin_until(word_at(p->hdr, vcpu), channel_pending_word(p, vcpu), false,
+	return spin_until(word_at(p->hdr, vcpu), pending_word(p, vcpu), false,
 			  &p->spin[vcpu]);
 }
 
@@ -159,7 +154,7 @@ void channel_nap(struct channel_producer *p, uint32_t vcpu, int ms)
 {
 	struct channel_slot *slot = slot_at(p->hdr, vcpu);
 
-	slot_nap(channel_atomic(&slot->word), channel_pending_word(p, vcpu), true,
+	slot_nap(channel_atomic(&slot->word), pending_word(p, vcpu), true,
 		 &slot->daemon_sleeping, ms);
 }
 
@@ -168,7 +163,7 @@ int channel_take_answer(struct channel_producer *p, uint32_t vcpu, vm_event_resp
 	struct channel_slot *slot = slot_at(p->hdr, vcpu);
 	uint32_t w = atomic_load_explicit(channel_atomic(&slot->word), memory_order_acquire);
 
-	if (w == channel_pending_word(p, vcpu))
+	if (w == pending_word(p, vcpu))
 		return -EAGAIN;
 	if (w != CHANNEL_WORD(p->seq[vcpu], CHANNEL_ANSWERED))
 		return -EPROTO;
@@ -179,7 +174,7 @@ int channel_take_answer(struct channel_producer *p, uint32_t vcpu, vm_event_resp
 
 bool channel_expire(struct channel_producer *p, uint32_t vcpu)
 {
-	uint32_t w = channel_pending_word(p, vcpu);
+	uint32_t w = pending_word(p, vcpu);
 
 	return atomic_compare_exchange_strong(word_at(p->hdr, vcpu), &w,
 					      CHANNEL_WORD(p->seq[vcpu], CHANNEL_EXPIRED));

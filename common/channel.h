@@ -151,10 +151,6 @@ void channel_producer_deinit(struct channel_producer *p);
  */
 bool channel_post(struct channel_producer *p, uint32_t vcpu, const vm_event_request_t *req);
 
-/* The slot's state word for the event last posted: PENDING until something happens. */
-uint32_t channel_pending_word(const struct channel_producer *p, uint32_t vcpu);
-/* Whether the slot still holds that event unanswered. */
-bool channel_pending(struct channel_producer *p, uint32_t vcpu);
 /* Spins on the slot while it is pending, within the vCPU's adaptive budget; false when out. */
 bool channel_spin(struct channel_producer *p, uint32_t vcpu);
 /* Sleeps at most @ms while the slot is pending. */

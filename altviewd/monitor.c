@@ -218,21 +218,20 @@ static void *async_thread(void *arg)
 
 /* ---- synchronous delivery ------------------------------------------------------- */
 
-/* Set before the event is visible, cleared once its answer is collected. */
+/*
+ * Set before the event is visible, cleared once its answer is collected; a
+ * flag of its own per vCPU, so that on the event path it is a plain store,
+ * written only by that vCPU's dispatcher.
+ */
 static void awaited_mark(struct sink *sink, uint32_t vcpu, bool waits)
 {
-	uint64_t bit = UINT64_C(1) << (vcpu % 64);
-
-	if (waits)
-		atomic_fetch_or(&sink->awaited[vcpu / 64], bit);
-	else
-		atomic_fetch_and(&sink->awaited[vcpu / 64], ~bit);
+	atomic_store_explicit(&sink->awaited[vcpu], waits, memory_order_release);
 }
 
 bool sink_awaits(struct sink *sink, uint32_t vcpu)
 {
 	return vcpu < ALTVIEW_MAX_VCPUS &&
-	       atomic_load(&sink->awaited[vcpu / 64]) >> (vcpu % 64) & 1;
+	       atomic_load_explicit(&sink->awaited[vcpu], memory_order_acquire);
 }
 
 static void post(struct sink *sink, uint32_t vcpu, const vm_event_request_t *req)

@@ -69,8 +69,8 @@ struct sink {
 
 	_Atomic bool dead;          /* closed or its client went away: answered for from now on */
 	_Atomic uint64_t events, dropped, expired, bad_answers;
-	/* A bit per vCPU whose event waits for this sink's answer: its client may touch it. */
-	_Atomic uint64_t awaited[ALTVIEW_MAX_VCPUS / 64];
+	/* Per vCPU, whether its event waits for this sink's answer: its client may touch it. */
+	_Atomic bool awaited[ALTVIEW_MAX_VCPUS];
 };
 
 struct signal_queue;

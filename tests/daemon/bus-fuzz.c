@@ -52,6 +52,9 @@ static const struct method {
 	{ DOMAIN_IFACE, "DisableViews", "", "d" },
 	{ DOMAIN_IFACE, "CreateView", "s", "d" },
 	{ DOMAIN_IFACE, "ReadMemory", "tu", "d" },
+	{ DOMAIN_IFACE, "WriteMemory", "tay", "d" },
+	{ DOMAIN_IFACE, "GetRegisters", "u", "d" },
+	{ DOMAIN_IFACE, "SetRegisters", "ua{st}", "d" },
 	{ DOMAIN_IFACE, "Subscribe", "a{sv}", "d" },
 	{ DOMAIN_IFACE, "Observe", "a{sv}", "d" },
 	{ DOMAIN_IFACE, "Hold", "", "d" },
@@ -78,7 +81,7 @@ static const struct method {
 static const char *const signatures[] = {
 	"", "s", "u", "t", "b", "i", "y", "d", "n", "q", "x", "o", "g", "h", "v", "ss", "tu",
 	"tts", "atas", "a{sv}", "as", "au", "at", "(tt)", "a(tt)", "ub", "ssv", "aay", "a{ss}",
-	"uuuuuuuu", "a{sa{sv}}", "(sv)", "av",
+	"uuuuuuuu", "a{sa{sv}}", "(sv)", "av", "tay", "ua{st}", "a{st}",
 };
 
 static uint64_t number(void)
@@ -97,6 +100,7 @@ static const char *text(char *buf, size_t size)
 {
 	static const char *const words[] = {
 		"rwx", "r", "w", "x", "n", "rx", "wx", "rw", "rx2rw", "n2rwx", "default", "",
+		"rip", "rsp", "rflags", "cr3", "cs_sel", "gs_sel", "gdtr_limit",
 		"mem_access", "breakpoint", "singlestep", "cpuid", "guest_request", "kinds",
 		"vcpus", "views", "gfns", "priority", "ring_entries", "org.altview1.Domain",
 		"org.altview1.View", "org.altview1.Manager", "org.altview1.Client", "Name",

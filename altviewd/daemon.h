@@ -99,6 +99,9 @@ struct daemon {
 	struct signal_queue *signals;
 	uint64_t next_serial;       /* of subscriptions and connections, daemon-wide */
 
+	struct mapper *mappers;     /* root callers' mappings of guest memory */
+	uint64_t mapped_pages;
+
 	struct dom *domains;        /* ascending ids */
 	unsigned int nr_domains;
 	bool stopping;
@@ -172,6 +175,12 @@ void monitors_configure(struct daemon *daemon);
 /* Clients whose uid may no longer call lose what they hold (after a reload). */
 void conns_revoke(struct daemon *daemon);
 extern const sd_bus_vtable domain_monitor_vtable[];
+
+/* mapping.c */
+extern const sd_bus_vtable mapping_domain_vtable[];
+extern const sd_bus_vtable mapping_manager_vtable[];
+/* Every caller's mappings go (shutdown). */
+void mappings_drop(struct daemon *daemon);
 
 /* view.c */
 void view_forget(struct view *v);

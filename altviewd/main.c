@@ -296,6 +296,7 @@ static void daemon_stop(struct daemon *daemon)
 	daemon->stopping = true;
 	sd_notify(false, "STOPPING=1");
 	manager_status(daemon);
+	mappings_drop(daemon);
 	while (daemon->domains) {
 		struct dom *dom = daemon->domains;
 		/* Handed back before it goes, even where it goes with the daemon. */

@@ -154,6 +154,9 @@ int domain_objects_register(struct daemon *daemon)
 		r = sd_bus_add_fallback_vtable(daemon->bus, NULL, DOMAIN_PREFIX, DOMAIN_IFACE,
 					       domain_monitor_vtable, domain_find, daemon);
 	if (r >= 0)
+		r = sd_bus_add_fallback_vtable(daemon->bus, NULL, DOMAIN_PREFIX, DOMAIN_IFACE,
+					       mapping_domain_vtable, domain_find, daemon);
+	if (r >= 0)
 		r = views_register(daemon, view_find);
 	if (r >= 0)
 		r = subscriptions_register(daemon, subscription_lookup);

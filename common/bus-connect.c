@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bus-connect.h"
+#include "frame-map.h"
 #include "names.h"
 #include "utf8.h"
 
@@ -191,4 +192,43 @@ int av_bus_append_regs(sd_bus_message *m, const struct av_regs_x86 *regs)
 	for (const struct reg_name *rn = reg_names; r >= 0 && rn->name; rn++)
 		r = sd_bus_message_append(m, "{st}", rn->name, reg_get(regs, rn));
 	return r < 0 ? r : sd_bus_message_close_container(m);
+}
+
+int av_bus_map_reply(sd_bus_message *reply, uint64_t gfn, uint64_t pages, bool write,
+		     void **addr, uint64_t *id)
+{
+	struct frame_run *runs = NULL;
+	size_t n = 0, cap = 0;
+	uint64_t offset, nr;
+	int fd, r;
+
+	r = sd_bus_message_read(reply, "h", &fd);
+	if (r >= 0)
+		r = sd_bus_message_enter_container(reply, 'a', "(tt)");
+	while (r >= 0 && (r = sd_bus_message_read(reply, "(tt)", &offset, &nr)) > 0) {
+		if (n == pages) {
+			r = -EPROTO;
+			break;
+		}
+		if (n == cap) {
+			size_t c = cap ? 2 * cap : 16;
+			struct frame_run *more = realloc(runs, c * sizeof(*runs));
+
+			if (!more) {
+				r = -ENOMEM;
+				break;
+			}
+			runs = more;
+			cap = c;
+		}
+		runs[n++] = (struct frame_run){ .offset = offset, .pages = nr };
+	}
+	if (r >= 0)
+		r = sd_bus_message_exit_container(reply);
+	if (r >= 0)
+		r = sd_bus_message_read(reply, "t", id);
+	if (r >= 0)
+		r = frame_map(fd, runs, n, gfn, pages, write, addr);
+	free(runs);
+	return r;
 }

@@ -66,4 +66,12 @@ struct av_regs_x86;
 int av_bus_append_regs(sd_bus_message *m, const struct av_regs_x86 *regs);
 
 /* Frees what @map allocated in @obj. */
+/*
+ * Maps what a MapMemory reply hands out (the memory file, its runs, the
+ * mapping's id): the runs are the daemon's word, so there may be no more
+ * of them than @pages and they must add up to @pages (-EPROTO).
+ */
+int av_bus_map_reply(sd_bus_message *reply, uint64_t gfn, uint64_t pages, bool write,
+		     void **addr, uint64_t *id);
+
 void av_bus_props_free(const struct av_bus_prop *map, void *obj);

@@ -13,6 +13,8 @@
  * references whatever has happened to the p2m since.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
@@ -176,61 +178,43 @@ static int take_refs_locked(struct hv *hv, struct hv_mapping *m, uint64_t gfn)
 	return r;
 }
 
-/*
- * Every 2 MiB-aligned gfn lands on a 2 MiB-aligned address (so the kernel
- * can use huge TLB entries): the mapping starts at the first 2 MiB boundary
- * of the reservation plus the gfn's offset inside its chunk, so the
- * reservation must hold that offset as well as the alignment slack.
- */
-size_t foreign_reserve_len(uint64_t gfn, size_t len)
+/* The next run of contiguous frames from segment *@s on, superpages merged too. */
+static bool next_run(const struct hv_mapping *m, size_t *s, uint64_t *mfn, uint64_t *nr)
 {
-	return len + HV_SUPERPAGE_SIZE + ((gfn & (HV_SUPERPAGE_PAGES - 1)) << HV_PAGE_SHIFT);
+	if (*s >= m->nr_segs)
+		return false;
+	*mfn = m->segs[*s].mfn;
+	*nr = 0;
+	do {
+		*nr += m->segs[*s].nr;
+		(*s)++;
+	} while (*s < m->nr_segs && m->segs[*s].mfn == *mfn + *nr);
+	return true;
 }
 
-uintptr_t foreign_place(uintptr_t base, uint64_t gfn)
+static size_t export_runs(const struct hv_mapping *m, struct frame_run *runs, size_t room)
 {
-	uintptr_t aligned = (base + HV_SUPERPAGE_SIZE - 1) & ~(uintptr_t)(HV_SUPERPAGE_SIZE - 1);
+	size_t n = 0, s = 0;
+	uint64_t mfn, nr;
 
-	return aligned + ((gfn & (HV_SUPERPAGE_PAGES - 1)) << HV_PAGE_SHIFT);
+	for (; next_run(m, &s, &mfn, &nr); n++)
+		if (n < room)
+			runs[n] = (struct frame_run){ .offset = mfn << HV_PAGE_SHIFT, .pages = nr };
+	return n;
 }
 
-/* Reserves address space, then maps each run of contiguous frames with one mmap. */
 static int map_address_space(struct hv *hv, struct hv_mapping *m, uint64_t gfn)
 {
-	size_t len = m->nr << HV_PAGE_SHIFT;
-	size_t reserve = foreign_reserve_len(gfn, len);
-	int prot = PROT_READ | ((m->flags & HV_MAP_WRITE) ? PROT_WRITE : 0);
-	uint8_t *base, *addr;
+	size_t n = export_runs(m, NULL, 0);
+	struct frame_run *runs = calloc(n, sizeof(*runs));
+	int r;
 
-	base = mmap(NULL, reserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (base == MAP_FAILED)
-		return -errno;
-	addr = (uint8_t *)foreign_place((uintptr_t)base, gfn);
-	if (addr > base)
-		munmap(base, (size_t)(addr - base));
-	if (base + reserve > addr + len)
-		munmap(addr + len, (size_t)(base + reserve - (addr + len)));
-
-	size_t off = 0;
-
-	for (size_t s = 0; s < m->nr_segs;) {
-		uint64_t mfn = m->segs[s].mfn, nr = 0;
-
-		do {
-			nr += m->segs[s].nr;
-			s++;
-		} while (s < m->nr_segs && m->segs[s].mfn == mfn + nr);
-		if (mmap(addr + off, nr << HV_PAGE_SHIFT, prot, MAP_SHARED | MAP_FIXED,
-			 hv->machine_fd, (off_t)(mfn << HV_PAGE_SHIFT)) == MAP_FAILED) {
-			int r = -errno;
-
-			munmap(addr, len);
-			return r;
-		}
-		off += nr << HV_PAGE_SHIFT;
-	}
-	m->addr = addr;
-	return 0;
+	if (!runs)
+		return -ENOMEM;
+	export_runs(m, runs, n);
+	r = frame_map(hv->machine_fd, runs, n, gfn, m->nr, m->flags & HV_MAP_WRITE, (void **)&m->addr);
+	free(runs);
+	return r;
 }
 
 static void mapping_free(struct hv *hv, struct hv_mapping *m)
@@ -305,6 +289,37 @@ int hv_foreign_unmap(struct hv *hv, void *addr)
 		hv_domain_code_written(m->d, m->gfn, m->nr);
 	mapping_free(hv, m);
 	return 0;
+}
+
+int hv_foreign_export(struct hv *hv, void *addr, int *fd, struct frame_run *runs,
+		      size_t *nr_runs)
+{
+	char path[64];
+	struct hv_mapping *m;
+	size_t need = 0;
+	bool write = false;
+	int r = -ENOENT;
+
+	if (!hv || !addr || !fd || !nr_runs || (!runs && *nr_runs))
+		return -EINVAL;
+	hv_mutex_lock(&hv->mappings_lock);
+	for (m = hv->mappings; m; m = m->next) {
+		if (m->addr == addr) {
+			need = export_runs(m, runs, *nr_runs);
+			write = m->flags & HV_MAP_WRITE;
+			r = need > *nr_runs ? -ENOSPC : 0;
+			break;
+		}
+	}
+	hv_mutex_unlock(&hv->mappings_lock);
+	if (r == 0 || r == -ENOSPC)
+		*nr_runs = need;
+	if (r < 0)
+		return r;
+	/* A new open file description: its access mode is what limits the other side. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", hv->machine_fd);
+	*fd = open(path, (write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	return *fd < 0 ? -errno : 0;
 }
 
 void foreign_unmap_all(struct hv *hv)

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "frame-map.h"
 #include "limits.h"
 #include "xen-public.h"
 
@@ -226,6 +227,17 @@ int hv_foreign_map(struct hv *hv, domid_t domid, uint64_t gfn, size_t nr,
 		   unsigned int flags, void **addr);
 /* -ENOENT for an address that is not the start of a live mapping. */
 int hv_foreign_unmap(struct hv *hv, void *addr);
+
+/*
+ * Lets another process map what the mapping at @addr maps: *@fd is a new
+ * descriptor of machine memory, opened read-only unless the mapping is
+ * writable (so a writable shared mapping of it is refused), and @runs, in
+ * the mapping's order, say where its frames lie.  @nr_runs is the room in
+ * @runs on entry and the number needed on return; -ENOSPC when too few.
+ * The frames stay the mapping's references: export nothing it will not hold.
+ */
+int hv_foreign_export(struct hv *hv, void *addr, int *fd, struct frame_run *runs,
+		      size_t *nr_runs);
 
 /* ---- alternate views (altp2m) ----------------------------------------------- */
 

@@ -415,5 +415,3 @@ void evtchn_service_stop(struct hv *hv);
 /* foreign.c */
 void foreign_unmap_all(struct hv *hv);
 /* Address space a mapping of @len bytes from @gfn reserves, and where in it it goes. */
-size_t foreign_reserve_len(uint64_t gfn, size_t len);
-uintptr_t foreign_place(uintptr_t base, uint64_t gfn);

@@ -16,8 +16,8 @@
  * shared resource the semantics bend: av_views_enable() succeeds on views
  * already enabled, av_views_disable() destroys only this handle's views,
  * and av_domain_pause() holds the domain paused for this connection.
- * Guest memory mapping, vCPU registers, event channels and grants are the
- * embedded hypervisor's and are not offered (-EOPNOTSUPP).
+ * Guest memory (backend-altviewd-memory.c) is mapped for root and copied
+ * for everyone else.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,6 +198,7 @@ static int be_open(struct av_hv *hv, const char *arg, const struct av_open_opts 
 		return r == -EINVAL ? -EINVAL : -ECONNREFUSED;
 	}
 	pthread_mutex_init(&be->lock, NULL);
+	pthread_mutex_init(&be->maps_lock, NULL);
 	hv->be = be;
 	/* Is anybody there? */
 	r = be_get_info(hv, &info);
@@ -205,6 +206,7 @@ static int be_open(struct av_hv *hv, const char *arg, const struct av_open_opts 
 		av_err(hv, "altviewd:%s: no altviewd (%s) answers", arg, BUS_NAME);
 		sd_bus_flush_close_unref(be->bus);
 		pthread_mutex_destroy(&be->lock);
+		pthread_mutex_destroy(&be->maps_lock);
 		free(be);
 		hv->be = NULL;
 		return r;
@@ -216,8 +218,10 @@ static void be_close(struct av_hv *hv)
 {
 	struct altviewd *be = altviewd_of(hv);
 
+	altviewd_unmap_all(hv);
 	sd_bus_flush_close_unref(be->bus);
 	pthread_mutex_destroy(&be->lock);
+	pthread_mutex_destroy(&be->maps_lock);
 	free(be);
 }
 
@@ -372,7 +376,7 @@ static const struct av_bus_prop domain_map[] = {
 	{ 0 }
 };
 
-static int be_domain_get_info(struct av_domain *dom, struct av_domain_info *info)
+int altviewd_domain_get_info(struct av_domain *dom, struct av_domain_info *info)
 {
 	struct domain_reply d = { 0 };
 	int r;
@@ -393,7 +397,7 @@ static bool be_domain_alive(struct av_domain *dom)
 {
 	struct av_domain_info info = { .sz = sizeof(info) };
 
-	return be_domain_get_info(dom, &info) == 0 && info.state != AV_DOMAIN_DYING;
+	return altviewd_domain_get_info(dom, &info) == 0 && info.state != AV_DOMAIN_DYING;
 }
 
 static int be_domain_pause(struct av_domain *dom, bool pause)
@@ -598,93 +602,6 @@ static int be_view_change_gfn(struct av_domain *dom, uint32_t view, uint64_t old
 	return view_call(dom, view, "ChangeGfn", NULL, "tt", old_gfn, new_gfn);
 }
 
-/* ---- guest memory: copied over D-Bus ------------------------------------------------- */
-
-/*
- * In calls of at most COPY_CHUNK bytes; a daemon configured for less
- * (limits.max_read_bytes) answers TooLarge, and the chunk halves, down to
- * a page.
- */
-#define COPY_CHUNK (64u << 10)
-
-static int copy_chunk(struct av_domain *dom, uint64_t gpa, void *buf, size_t len, bool write)
-{
-	sd_bus_message *m = NULL;
-	const void *data;
-	size_t got;
-	int r;
-
-	if (write) {
-		r = altviewd_new_call(dom->hv, altviewd_domain_path(dom), DOMAIN_IFACE, "WriteMemory",
-				      &m);
-		if (r >= 0)
-			r = sd_bus_message_append(m, "t", gpa);
-		if (r >= 0)
-			r = sd_bus_message_append_array(m, 'y', buf, len);
-		if (r >= 0)
-			r = altviewd_send(dom->hv, m, -ESRCH, NULL, NULL);
-	} else {
-		r = altviewd_call(dom->hv, altviewd_domain_path(dom), DOMAIN_IFACE, "ReadMemory",
-				  -ESRCH, &m, "tu", gpa, (uint32_t)len);
-		if (r >= 0)
-			r = sd_bus_message_read_array(m, 'y', &data, &got);
-		/* What was asked for, or an error: a reply of another size is not taken. */
-		if (r >= 0 && got != len)
-			r = -EPROTO;
-		if (r >= 0)
-			memcpy(buf, data, len);
-	}
-	sd_bus_message_unref(m);
-	return r < 0 ? r : 0;
-}
-
-static int be_domain_get_info(struct av_domain *dom, struct av_domain_info *info);
-
-/* A write of several calls is checked whole first: a failing one writes nothing. */
-static int write_check(struct av_domain *dom, uint64_t gpa, size_t len)
-{
-	struct av_domain_info info = { .sz = sizeof(info) };
-	int r = be_domain_get_info(dom, &info);
-
-	if (r < 0)
-		return r;
-	if (gpa + len > info.memory_bytes) {
-		av_err(dom->hv, "0x%" PRIx64 "+%zu is outside the domain's %" PRIu64 " bytes", gpa,
-		       len, info.memory_bytes);
-		return -EFAULT;
-	}
-	return 0;
-}
-
-static int be_copy(struct av_domain *dom, uint64_t gpa, void *buf, size_t len, bool write)
-{
-	size_t chunk = COPY_CHUNK;
-	bool checked = false;
-	int r;
-
-	while (len) {
-		size_t n = len < chunk ? len : chunk;
-
-		if (write && n < len && !checked) {
-			r = write_check(dom, gpa, len);
-			if (r < 0)
-				return r;
-			checked = true;
-		}
-		r = copy_chunk(dom, gpa, buf, n, write);
-		if (r == -E2BIG && chunk > AV_PAGE_SIZE) {
-			chunk /= 2;
-			continue;
-		}
-		if (r < 0)
-			return r;
-		gpa += n;
-		buf = (char *)buf + n;
-		len -= n;
-	}
-	return 0;
-}
-
 /* ---- vCPU registers: struct av_regs_x86 by field name, an a{st} ------------------------ */
 
 static int be_vcpu_get_regs(struct av_domain *dom, uint32_t vcpu, struct vm_event_regs_x86 *x)
@@ -743,12 +660,14 @@ const struct av_backend_ops av_backend_altviewd = {
 	.domain_list = be_domain_list,
 	.domain_open = be_domain_open,
 	.domain_close = be_domain_close,
-	.domain_get_info = be_domain_get_info,
+	.domain_get_info = altviewd_domain_get_info,
 	.domain_alive = be_domain_alive,
 	.domain_pause = be_domain_pause,
 	.domain_destroy = be_domain_destroy,
 
-	.copy = be_copy,
+	.map = altviewd_map,
+	.unmap = altviewd_unmap,
+	.copy = altviewd_copy,
 
 	.vcpu_get_regs = be_vcpu_get_regs,
 	.vcpu_set_regs = be_vcpu_set_regs,

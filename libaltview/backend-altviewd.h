@@ -14,6 +14,8 @@
 struct altviewd {
 	sd_bus *bus;
 	pthread_mutex_t lock;       /* sd-bus connections are not thread-safe */
+	pthread_mutex_t maps_lock;
+	struct remote_mapping *mappings;
 };
 
 static inline struct altviewd *altviewd_of(struct av_hv *hv)
@@ -41,6 +43,15 @@ int altviewd_send(struct av_hv *hv, sd_bus_message *m, int gone, sd_bus_message 
  */
 int altviewd_call(struct av_hv *hv, const char *path, const char *iface, const char *member,
 		  int gone, sd_bus_message **reply, const char *types, ...);
+
+int altviewd_domain_get_info(struct av_domain *dom, struct av_domain_info *info);
+
+/* backend-altviewd-memory.c */
+int altviewd_map(struct av_domain *dom, uint64_t gfn, size_t nr, unsigned int flags, void **addr);
+int altviewd_unmap(struct av_domain *dom, void *addr);
+/* What this process still maps goes (av_close). */
+void altviewd_unmap_all(struct av_hv *hv);
+int altviewd_copy(struct av_domain *dom, uint64_t gpa, void *buf, size_t len, bool write);
 
 int altviewd_monitor_open(struct av_monitor *mon, const struct av_monitor_opts *opts);
 void altviewd_monitor_close(struct av_monitor *mon);

@@ -261,6 +261,18 @@ static int be_unmap(struct av_domain *dom, void *addr)
 	return hv_foreign_unmap(core_of(dom->hv), addr);
 }
 
+/* The core's runs are the ABI's, field for field. */
+_Static_assert(sizeof(struct av_frame_run) == sizeof(struct frame_run) &&
+	       offsetof(struct av_frame_run, offset) == offsetof(struct frame_run, offset) &&
+	       offsetof(struct av_frame_run, pages) == offsetof(struct frame_run, pages),
+	       "struct av_frame_run is struct frame_run");
+
+static int be_map_export(struct av_domain *dom, void *addr, int *fd, struct av_frame_run *runs,
+			 size_t *nr_runs)
+{
+	return hv_foreign_export(core_of(dom->hv), addr, fd, (struct frame_run *)runs, nr_runs);
+}
+
 static int be_vcpu_pause(struct av_domain *dom, uint32_t vcpu, bool pause)
 {
 	return pause ? hv_vcpu_pause(vcpu_of(dom, vcpu)) : hv_vcpu_unpause(vcpu_of(dom, vcpu));
@@ -669,6 +681,7 @@ const struct av_backend_ops av_backend_hv = {
 	.domain_destroy = be_domain_destroy,
 	.map = be_map,
 	.unmap = be_unmap,
+	.map_export = be_map_export,
 	.vcpu_pause = be_vcpu_pause,
 	.vcpu_get_regs = be_vcpu_get_regs,
 	.vcpu_set_regs = be_vcpu_set_regs,

@@ -205,6 +205,14 @@ AV_API int av_unmap(av_domain *dom, void *addr)
 	return BACKEND_OPTIONAL(dom->hv, unmap, dom, addr);
 }
 
+AV_API int av_map_export(av_domain *dom, void *addr, int *fd, struct av_frame_run *runs,
+			 size_t *nr_runs)
+{
+	if (!dom || !addr || !fd || !nr_runs || (!runs && *nr_runs))
+		return -EINVAL;
+	return BACKEND_OPTIONAL(dom->hv, map_export, dom, addr, fd, runs, nr_runs);
+}
+
 /* Maps the pages under [gpa, gpa + len) and copies through the mapping. */
 static int copy_guest(struct av_domain *dom, uint64_t gpa, void *buf, size_t len, bool write)
 {

@@ -138,6 +138,8 @@ struct av_backend_ops {
 
 	int (*map)(struct av_domain *dom, uint64_t gfn, size_t nr, unsigned int flags, void **addr);
 	int (*unmap)(struct av_domain *dom, void *addr);
+	int (*map_export)(struct av_domain *dom, void *addr, int *fd, struct av_frame_run *runs,
+			  size_t *nr_runs);
 	/* Instead of map: a backend whose guest memory is reached by copying (altviewd:). */
 	int (*copy)(struct av_domain *dom, uint64_t gpa, void *buf, size_t len, bool write);
 

@@ -133,6 +133,26 @@ AV_API int av_map(av_domain *dom, uint64_t gfn, size_t nr, unsigned int flags, v
 /* Unmaps what av_map() returned; -ENOENT for anything else.  Thread-safe. */
 AV_API int av_unmap(av_domain *dom, void *addr);
 
+/* @pages frames from byte @offset of the file av_map_export() hands out. */
+struct av_frame_run {
+	uint64_t offset;
+	uint64_t pages;
+};
+
+/*
+ * Lets another process map what the mapping at @addr (from av_map()) maps,
+ * at memory speed: *@fd is a new descriptor of the file that holds the
+ * frames, opened read-only unless the mapping is writable, and @runs say
+ * where the mapping's frames lie in it, in order.  @nr_runs is the room in
+ * @runs on entry and the number needed on return (-ENOSPC when short).
+ * The file holds more than this mapping: give the descriptor only to whom
+ * you would give all guest memory.  The frames stay allocated while the
+ * mapping here lives, so unmap it only when the other process is done.
+ * -EOPNOTSUPP where no file holds guest memory.  Thread-safe.
+ */
+AV_API int av_map_export(av_domain *dom, void *addr, int *fd, struct av_frame_run *runs,
+			 size_t *nr_runs);
+
 /* Copies guest-physical memory; may cross pages.  Thread-safe. */
 AV_API int av_read(av_domain *dom, uint64_t gpa, void *buf, size_t len);
 AV_API int av_write(av_domain *dom, uint64_t gpa, const void *buf, size_t len);

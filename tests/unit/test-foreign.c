@@ -315,8 +315,8 @@ static void mapping_stays_in_its_reservation(void)
 			for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
 				uint64_t gfn = 7 * HV_SUPERPAGE_PAGES + off;
 				size_t len = lens[i] << HV_PAGE_SHIFT;
-				size_t reserve = foreign_reserve_len(gfn, len);
-				uintptr_t addr = foreign_place(base, gfn);
+				size_t reserve = frame_reserve_len(gfn, len);
+				uintptr_t addr = frame_place(base, gfn);
 
 				CHECK(addr >= base);
 				CHECK(addr + len <= base + reserve);

@@ -56,7 +56,7 @@ static void conn_free(struct conn *p)
 /* A connection that owns nothing any more is forgotten: its next view is nobody's client view. */
 static void conn_maybe_free(struct conn *p)
 {
-	if (!p->holds && !p->nr_subscriptions && !conn_has_views(p))
+	if (!p->holds && !p->nr_vcpu_holds && !p->nr_subscriptions && !conn_has_views(p))
 		conn_free(p);
 }
 
@@ -140,6 +140,13 @@ static void conn_drop(struct conn *p)
 		p->holds = false;
 		dom->holds--;
 		sd_bus_emit_properties_changed(dom->daemon->bus, dom->path, DOMAIN_IFACE, "Paused", NULL);
+	}
+	for (uint32_t v = 0; p->nr_vcpu_holds && v < dom->nr_vcpus; v++) {
+		if (p->vcpu_held[v / 64] & (UINT64_C(1) << (v % 64))) {
+			av_vcpu_unpause(dom->handle, v);
+			dom->vcpu_holds[v]--;
+			p->nr_vcpu_holds--;
+		}
 	}
 	log_info("domain %" PRIu32 ": client %s gone: %u views destroyed", dom->id, p->sender, views);
 	conn_free(p);
@@ -522,6 +529,57 @@ static int method_hold(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	return sd_bus_reply_method_return(m, NULL);
 }
 
+/* One pause level of one vCPU per client, undone when the client goes (av_vcpu_pause). */
+static int method_hold_vcpu(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct dom *dom = userdata;
+	bool hold = !strcmp(sd_bus_message_get_member(m), "HoldVcpu");
+	uint64_t bit;
+	struct conn *p;
+	uint32_t vcpu;
+	uid_t uid;
+	int r;
+
+	r = sd_bus_message_read(m, "u", &vcpu);
+	if (r >= 0)
+		r = caller_check(dom->daemon, m, &uid, error);
+	if (r < 0)
+		return r;
+	if (vcpu >= dom->nr_vcpus)
+		return av_bus_error_set(error, -EINVAL, "domain %" PRIu32 " has no vCPU %" PRIu32,
+					dom->id, vcpu);
+	bit = UINT64_C(1) << (vcpu % 64);
+	p = conn_find(dom, sd_bus_message_get_sender(m));
+	if (hold && !p) {
+		r = conn_ensure(dom, m, uid, &p);
+		if (r < 0)
+			return r;
+	}
+	if (!p || !!(p->vcpu_held[vcpu / 64] & bit) == hold) {
+		if (p)
+			conn_maybe_free(p);
+		return av_bus_error_set(error, -EALREADY, "vCPU %" PRIu32 " is %s held by this client",
+					vcpu, hold ? "already" : "not");
+	}
+	daemon_clear_error();
+	r = hold ? av_vcpu_pause(dom->handle, vcpu) : av_vcpu_unpause(dom->handle, vcpu);
+	if (r < 0) {
+		conn_maybe_free(p);
+		return daemon_reply_error(error, r, "");
+	}
+	p->vcpu_held[vcpu / 64] ^= bit;
+	p->nr_vcpu_holds += hold ? 1 : -1;
+	dom->vcpu_holds[vcpu] += hold ? 1 : -1;
+	if (!hold)
+		conn_maybe_free(p);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+bool vcpu_held(struct dom *dom, uint32_t vcpu)
+{
+	return dom->paused || dom->holds || dom->vcpu_holds[vcpu];
+}
+
 static int method_set_singlestep(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct dom *dom = userdata;
@@ -553,6 +611,10 @@ const sd_bus_vtable domain_monitor_vtable[] = {
 				method_subscribe, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("Hold", "", "", method_hold, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("Release", "", "", method_hold, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("HoldVcpu", SD_BUS_ARGS("u", vcpu), SD_BUS_NO_RESULT,
+				method_hold_vcpu, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("ReleaseVcpu", SD_BUS_ARGS("u", vcpu), SD_BUS_NO_RESULT,
+				method_hold_vcpu, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("SetSingleStep", SD_BUS_ARGS("u", vcpu, "b", enable),
 				SD_BUS_NO_RESULT, method_set_singlestep, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_VTABLE_END,

@@ -46,6 +46,8 @@ struct conn {
 	uid_t uid;
 	sd_bus_track *track;
 	bool holds;                 /* one pause level */
+	unsigned int nr_vcpu_holds;
+	uint64_t vcpu_held[ALTVIEW_MAX_VCPUS / 64];  /* one pause level of each vCPU (HoldVcpu) */
 	unsigned int nr_subscriptions;
 };
 
@@ -70,9 +72,16 @@ struct dom {
 	char crash_reason[128];
 	bool paused;                /* by a Pause call: one level, undone at shutdown */
 	unsigned int holds;         /* clients holding it paused (Hold), a level each */
+	unsigned int *vcpu_holds;   /* per vCPU: clients holding it paused (HoldVcpu) */
 	uint32_t *active_views;     /* per vCPU */
 	uint32_t max_views;         /* 0: views disabled */
 	struct view *views;         /* max_views entries */
+	/*
+	 * View 0 while views are disabled: the host's p2m, whose access a
+	 * monitor sets without alternate views (as Xen's xc_set_mem_access).
+	 * Reachable by its path, not listed in Views.
+	 */
+	struct view host_view;
 	char path[OBJECT_PATH_MAX];
 
 	struct monitor *monitor;    /* from the first subscription on */
@@ -100,6 +109,7 @@ struct daemon {
 	uint64_t next_serial;       /* of subscriptions and connections, daemon-wide */
 
 	struct mapper *mappers;     /* root callers' mappings of guest memory */
+	struct evtchn_handle *evtchns;  /* clients' event channel handles */
 	uint64_t mapped_pages;
 
 	struct dom *domains;        /* ascending ids */
@@ -167,6 +177,8 @@ int subscriptions_register(struct daemon *daemon, sd_bus_object_find_t find);
 struct subscription *subscription_find(struct dom *dom, uint32_t id);
 /* The domain's monitoring clients go: subscriptions, views, holds (shutdown, domain gone). */
 void conns_drop(struct dom *dom);
+/* Whether @vcpu is paused for anyone: the domain paused or held, or the vCPU held. */
+bool vcpu_held(struct dom *dom, uint32_t vcpu);
 /* Whether @vcpu waits in an event posted to a subscription of the connection @sender. */
 bool conn_awaits(struct dom *dom, const char *sender, uint32_t vcpu);
 /* Whether the sender of @m monitors @dom; its connection or NULL. */
@@ -175,6 +187,11 @@ void monitors_configure(struct daemon *daemon);
 /* Clients whose uid may no longer call lose what they hold (after a reload). */
 void conns_revoke(struct daemon *daemon);
 extern const sd_bus_vtable domain_monitor_vtable[];
+
+/* evtchn.c */
+extern const sd_bus_vtable evtchn_manager_vtable[];
+/* Every client's handle goes, and the ports bound on it (shutdown). */
+void evtchns_drop(struct daemon *daemon);
 
 /* mapping.c */
 extern const sd_bus_vtable mapping_domain_vtable[];

@@ -41,6 +41,7 @@ static void dom_free(struct dom *dom)
 	if (dom->handle)
 		av_domain_close(dom->handle);
 	free(dom->active_views);
+	free(dom->vcpu_holds);
 	free(dom->views);
 	free(dom);
 }
@@ -65,12 +66,15 @@ int dom_add(struct daemon *daemon, av_domain *handle, struct dom **out)
 		.memory_bytes = info.memory_bytes,
 		.state = info.state,
 	};
+	dom->host_view = (struct view){ .dom = dom, .index = 0, .exists = true, .visible = true,
+					.default_access = AV_ACCESS_RWX, .owner = 0 };
 	/* Published on the bus: text D-Bus carries, whatever the backend had. */
 	utf8_copy(dom->name, sizeof(dom->name), info.name);
 	utf8_copy(dom->crash_reason, sizeof(dom->crash_reason), info.crash_reason);
 	snprintf(dom->path, sizeof(dom->path), DOMAIN_PATH_FMT, dom->id);
 	dom->active_views = calloc(dom->nr_vcpus ? dom->nr_vcpus : 1, sizeof(uint32_t));
-	if (!dom->active_views) {
+	dom->vcpu_holds = calloc(dom->nr_vcpus ? dom->nr_vcpus : 1, sizeof(unsigned int));
+	if (!dom->active_views || !dom->vcpu_holds) {
 		dom->handle = NULL;
 		dom_free(dom);
 		return -ENOMEM;

@@ -153,7 +153,7 @@ static int method_create_view(sd_bus_message *m, void *userdata, sd_bus_error *e
 					"unknown access \"%s\": n, r, w, rw, x, rx, wx, rwx, "
 					"rx2rw or n2rwx", name);
 	if (!dom->max_views)
-		return av_bus_error_set(error, -EINVAL, "views are not enabled on domain %" PRIu32
+		return av_bus_error_set(error, -EOPNOTSUPP, "views are not enabled on domain %" PRIu32
 					" (EnableViews first)", dom->id);
 	daemon_clear_error();
 	r = av_view_create(dom->handle, access, &index);
@@ -244,6 +244,69 @@ static int method_write_memory(sd_bus_message *m, void *userdata, sd_bus_error *
 }
 
 /*
+ * What a guest granted dom0, copied: the grant decides, so the group may
+ * (as it may read all guest memory); within one page.
+ */
+static int grant_check(struct dom *dom, sd_bus_message *m, uint32_t offset, uint64_t size,
+		       sd_bus_error *error)
+{
+	int r = caller_check(dom->daemon, m, NULL, error);
+
+	if (r < 0)
+		return r;
+	if (size == 0 || offset >= AV_PAGE_SIZE || size > AV_PAGE_SIZE - offset)
+		return av_bus_error_set(error, -EINVAL, "%" PRIu64 " bytes at offset %" PRIu32
+					" do not fit in a granted page", size, offset);
+	return 0;
+}
+
+static int method_read_grant(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	struct dom *dom = userdata;
+	uint32_t ref, offset, size;
+	void *buf;
+	int r;
+
+	r = sd_bus_message_read(m, "uuu", &ref, &offset, &size);
+	if (r >= 0)
+		r = grant_check(dom, m, offset, size, error);
+	if (r >= 0)
+		r = sd_bus_message_new_method_return(m, &reply);
+	if (r >= 0)
+		r = sd_bus_message_append_array_space(reply, 'y', size, &buf);
+	if (r < 0)
+		return r;
+	daemon_clear_error();
+	r = av_grant_copy_from(dom->daemon->hv, dom->id, ref, offset, buf, size);
+	if (r < 0)
+		return daemon_reply_error(error, r, "");
+	return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_write_grant(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct dom *dom = userdata;
+	uint32_t ref, offset;
+	const void *data;
+	size_t size;
+	int r;
+
+	r = sd_bus_message_read(m, "uu", &ref, &offset);
+	if (r >= 0)
+		r = sd_bus_message_read_array(m, 'y', &data, &size);
+	if (r >= 0)
+		r = grant_check(dom, m, offset, size, error);
+	if (r < 0)
+		return r;
+	daemon_clear_error();
+	r = av_grant_copy_to(dom->daemon->hv, dom->id, ref, offset, data, (uint32_t)size);
+	if (r < 0)
+		return daemon_reply_error(error, r, "");
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+/*
  * A vCPU's registers are its thread's while it runs, and a client's only
  * while it waits for that client: they may be read or set while the
  * domain is paused (Pause, or anyone's Hold), or while the vCPU waits in
@@ -259,10 +322,11 @@ static int regs_check(struct dom *dom, sd_bus_message *m, uint32_t vcpu, sd_bus_
 	if (vcpu >= dom->nr_vcpus)
 		return av_bus_error_set(error, -EINVAL, "domain %" PRIu32 " has no vCPU %" PRIu32,
 					dom->id, vcpu);
-	if (dom->paused || dom->holds || conn_awaits(dom, sd_bus_message_get_sender(m), vcpu))
+	if (vcpu_held(dom, vcpu) || conn_awaits(dom, sd_bus_message_get_sender(m), vcpu))
 		return 0;
 	return av_bus_error_set(error, -EBUSY, "vCPU %" PRIu32 " of domain %" PRIu32 " runs: pause "
-				"or hold the domain, or wait for an event of that vCPU", vcpu, dom->id);
+				"or hold the domain or the vCPU, or wait for an event of that vCPU",
+				vcpu, dom->id);
 }
 
 /* The vCPU's registers now, if the caller may have them. */
@@ -362,6 +426,17 @@ static int property_state(sd_bus *bus, const char *path, const char *iface, cons
 		return sd_bus_message_append(reply, "b", (int)(dom->paused || dom->holds));
 	if (!strcmp(prop, "CrashReason"))
 		return sd_bus_message_append(reply, "s", dom->crash_reason);
+	/*
+	 * Asked of the core each time: no vCPU reports its program's end to the
+	 * daemon.  Idle, the state may have moved (a crash): published first.
+	 */
+	if (!strcmp(prop, "Idle")) {
+		bool idle = av_domain_wait_idle(dom->handle, 0) == 0;
+
+		if (idle)
+			dom_refresh(dom);
+		return sd_bus_message_append(reply, "b", idle);
+	}
 	return sd_bus_message_append(reply, "s", state_name(dom->state));
 }
 
@@ -438,6 +513,7 @@ const sd_bus_vtable domain_vtable[] = {
 	SD_BUS_PROPERTY("CrashReason", "s", property_state, 0,
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Paused", "b", property_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Idle", "b", property_state, 0, 0),
 	SD_BUS_PROPERTY("MaxViews", "u", NULL, offsetof(struct dom, max_views),
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Views", "ao", property_views, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -457,6 +533,10 @@ const sd_bus_vtable domain_vtable[] = {
 				SD_BUS_RESULT("ay", data), method_read_memory, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("WriteMemory", SD_BUS_ARGS("t", address, "ay", data),
 				SD_BUS_NO_RESULT, method_write_memory, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("ReadGrant", SD_BUS_ARGS("u", ref, "u", offset, "u", size),
+				SD_BUS_RESULT("ay", data), method_read_grant, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("WriteGrant", SD_BUS_ARGS("u", ref, "u", offset, "ay", data),
+				SD_BUS_NO_RESULT, method_write_grant, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("GetRegisters", SD_BUS_ARGS("u", vcpu),
 				SD_BUS_RESULT("a{st}", registers), method_get_registers,
 				SD_BUS_VTABLE_UNPRIVILEGED),

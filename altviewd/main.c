@@ -297,6 +297,7 @@ static void daemon_stop(struct daemon *daemon)
 	sd_notify(false, "STOPPING=1");
 	manager_status(daemon);
 	mappings_drop(daemon);
+	evtchns_drop(daemon);
 	while (daemon->domains) {
 		struct dom *dom = daemon->domains;
 		/* Handed back before it goes, even where it goes with the daemon. */

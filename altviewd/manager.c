@@ -118,6 +118,9 @@ int manager_register(struct daemon *daemon)
 		r = sd_bus_add_object_vtable(daemon->bus, NULL, MANAGER_PATH, MANAGER_IFACE,
 					     mapping_manager_vtable, daemon);
 	if (r >= 0)
+		r = sd_bus_add_object_vtable(daemon->bus, NULL, MANAGER_PATH, MANAGER_IFACE,
+					     evtchn_manager_vtable, daemon);
+	if (r >= 0)
 		r = sd_bus_add_object_manager(daemon->bus, NULL, MANAGER_PATH);
 	if (r >= 0)
 		r = domain_objects_register(daemon);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mapping.c — guest memory at memory speed for root: MapMemory hands the
- * caller a descriptor of the file that holds guest frames and the runs of
- * it to map, and the daemon holds those frames (a mapping of its own, with
- * the core's frame references) for the caller.
+ * mapping.c — guest memory at memory speed for root: MapMemory (and
+ * MapGrant, for a page a guest granted) hands the caller a descriptor of
+ * the file that holds guest frames and the runs of it to map, and the
+ * daemon holds those frames (a mapping of its own, with the core's frame
+ * references or the grant's pin) for the caller.
  *
  * The frames must not go back to the allocator while the caller can still
  * reach them, or another domain's memory would appear under an old mapping.
@@ -29,7 +30,9 @@
 struct mapping {
 	struct mapping *next;
 	uint64_t id;
-	av_domain *handle;          /* its own: the frames outlive the domain's bus object */
+	bool grant;
+	av_domain *handle;          /* guest frames: its own, they outlive the domain's object */
+	uint32_t grant_handle;
 	void *addr;
 	uint64_t pages;
 };
@@ -46,10 +49,23 @@ struct mapper {
 	unsigned int nr_mappings;
 };
 
+/* The hold the daemon took for the mapping, whatever of it was taken. */
+static void mapping_release(struct daemon *daemon, struct mapping *mp)
+{
+	if (mp->grant) {
+		if (mp->addr)
+			av_grant_unmap(daemon->hv, mp->grant_handle);
+		return;
+	}
+	if (mp->addr)
+		av_unmap(mp->handle, mp->addr);
+	if (mp->handle)
+		av_domain_close(mp->handle);
+}
+
 static void mapping_free(struct daemon *daemon, struct mapping *mp)
 {
-	av_unmap(mp->handle, mp->addr);
-	av_domain_close(mp->handle);
+	mapping_release(daemon, mp);
 	daemon->mapped_pages -= mp->pages;
 	free(mp);
 }
@@ -168,10 +184,8 @@ static int mapper_get(struct daemon *daemon, sd_bus_message *m, struct mapper **
 }
 
 /* Root may map: root can read any process's memory, so the file gives it nothing new. */
-static int map_check(struct dom *dom, sd_bus_message *m, uint64_t gfn, uint64_t pages,
-		     sd_bus_error *error)
+static int map_check(struct dom *dom, sd_bus_message *m, sd_bus_error *error)
 {
-	uint64_t dom_pages = dom->memory_bytes / AV_PAGE_SIZE;
 	uid_t uid;
 	int r = caller_check(dom->daemon, m, &uid, error);
 
@@ -180,9 +194,6 @@ static int map_check(struct dom *dom, sd_bus_message *m, uint64_t gfn, uint64_t 
 	if (uid != 0)
 		return av_bus_error_set(error, -EACCES, "mapping guest memory is root's: use ReadMemory "
 					"and WriteMemory");
-	if (pages == 0 || gfn >= dom_pages || pages > dom_pages - gfn)
-		return av_bus_error_set(error, -EFAULT, "gfn 0x%" PRIx64 "+%" PRIu64 " is outside "
-					"the domain's %" PRIu64 " pages", gfn, pages, dom_pages);
 	return 0;
 }
 
@@ -206,71 +217,91 @@ static int reply_mapping(sd_bus_message *m, const struct mapping *mp, int fd,
 	return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
 }
 
-/* The frames held, then what to map of them; the hold goes again if the reply cannot. */
-static int map_and_export(struct dom *dom, struct mapping *mp, uint64_t gfn, bool writable,
-			  sd_bus_message *m, sd_bus_error *error)
+/* Guest frames held and exported: av_map() in the daemon, then its runs. */
+static int map_frames(struct dom *dom, struct mapping *mp, uint64_t gfn, bool writable, int *fd,
+		      struct av_frame_run **runs, size_t *nr_runs)
 {
-	struct av_frame_run *runs = NULL;
-	size_t nr_runs = 0;
-	int fd = -1, r;
+	int r;
 
-	daemon_clear_error();
 	r = av_domain_open(dom->daemon->hv, dom->id, &mp->handle);
 	if (r >= 0)
 		r = av_map(mp->handle, gfn, mp->pages, writable ? AV_MAP_WRITE : 0, &mp->addr);
-	if (r >= 0) {
-		r = av_map_export(mp->handle, mp->addr, &fd, NULL, &nr_runs);
-		if (r == -ENOSPC && !(runs = calloc(nr_runs, sizeof(*runs))))
-			r = -ENOMEM;
-		else if (r == -ENOSPC)
-			r = av_map_export(mp->handle, mp->addr, &fd, runs, &nr_runs);
-	}
-	if (r >= 0) {
-		r = reply_mapping(m, mp, fd, runs, nr_runs);
-		close(fd);          /* sd-bus sent a duplicate */
-		if (r < 0)
-			log_warning("MapMemory reply: %s", strerror(-r));
-	} else {
-		r = daemon_reply_error(error, r, "");
-	}
-	free(runs);
-	if (r < 0 && mp->addr)
-		av_unmap(mp->handle, mp->addr);
-	if (r < 0 && mp->handle)
-		av_domain_close(mp->handle);
-	return r;
-}
-
-static int method_map_memory(sd_bus_message *m, void *userdata, sd_bus_error *error)
-{
-	struct dom *dom = userdata;
-	struct daemon *daemon = dom->daemon;
-	struct mapping *mp;
-	struct mapper *mr;
-	uint64_t gfn, pages;
-	int writable, r;
-
-	r = sd_bus_message_read(m, "ttb", &gfn, &pages, &writable);
-	if (r >= 0)
-		r = map_check(dom, m, gfn, pages, error);
-	if (r >= 0)
-		r = mapper_get(daemon, m, &mr, error);
 	if (r < 0)
 		return r;
-	if (mr->nr_mappings >= MAX_MAPPINGS)
-		return av_bus_error_set(error, -ENOSPC, "%u mappings already: unmap some first",
-					mr->nr_mappings);
-	mp = calloc(1, sizeof(*mp));
-	if (!mp)
-		return -ENOMEM;
-	mp->pages = pages;
-	mp->id = ++daemon->next_serial;
-	r = map_and_export(dom, mp, gfn, writable, m, error);
-	if (r < 0) {
-		free(mp);
-		if (!mr->mappings)
-			mapper_free(mr);
+	*nr_runs = 0;
+	r = av_map_export(mp->handle, mp->addr, fd, NULL, nr_runs);
+	if (r != -ENOSPC)
 		return r;
+	*runs = calloc(*nr_runs, sizeof(**runs));
+	return *runs ? av_map_export(mp->handle, mp->addr, fd, *runs, nr_runs) : -ENOMEM;
+}
+
+/* A grant of the domain held and exported: one page, one run. */
+static int map_grant(struct dom *dom, struct mapping *mp, uint32_t ref, bool writable, int *fd,
+		     struct av_frame_run **runs, size_t *nr_runs)
+{
+	struct daemon *daemon = dom->daemon;
+	int r;
+
+	r = av_grant_map(daemon->hv, dom->id, ref, writable ? 0 : AV_GRANT_READONLY, &mp->addr,
+			 &mp->grant_handle);
+	if (r < 0)
+		return r;
+	*runs = calloc(1, sizeof(**runs));
+	if (!*runs)
+		return -ENOMEM;
+	*nr_runs = 1;
+	(*runs)->pages = 1;
+	return av_grant_export(daemon->hv, mp->grant_handle, fd, &(*runs)->offset);
+}
+
+/*
+ * The caller's mapping: its hold taken by @map (map_frames, map_grant),
+ * the reply sent, and only then counted; on any failure the hold goes.
+ */
+static int map_for_caller(struct dom *dom, sd_bus_message *m, bool grant, uint64_t where,
+			  uint64_t pages, bool writable, sd_bus_error *error)
+{
+	struct daemon *daemon = dom->daemon;
+	struct av_frame_run *runs = NULL;
+	struct mapping *mp;
+	struct mapper *mr;
+	size_t nr_runs = 0;
+	int fd = -1, r;
+
+	r = mapper_get(daemon, m, &mr, error);
+	if (r < 0)
+		return r;
+	if (mr->nr_mappings >= MAX_MAPPINGS) {
+		r = av_bus_error_set(error, -ENOSPC, "%u mappings already: unmap some first",
+				     mr->nr_mappings);
+		goto out;
+	}
+	mp = calloc(1, sizeof(*mp));
+	if (!mp) {
+		r = -ENOMEM;
+		goto out;
+	}
+	mp->id = ++daemon->next_serial;
+	mp->pages = pages;
+	mp->grant = grant;
+	daemon_clear_error();
+	r = grant ? map_grant(dom, mp, (uint32_t)where, writable, &fd, &runs, &nr_runs)
+		  : map_frames(dom, mp, where, writable, &fd, &runs, &nr_runs);
+	if (r < 0) {
+		r = daemon_reply_error(error, r, "");
+	} else {
+		r = reply_mapping(m, mp, fd, runs, nr_runs);
+		if (r < 0)
+			log_warning("%s reply: %s", sd_bus_message_get_member(m), strerror(-r));
+	}
+	if (fd >= 0)
+		close(fd);          /* sd-bus sent a duplicate */
+	free(runs);
+	if (r < 0) {
+		mapping_release(daemon, mp);
+		free(mp);
+		goto out;
 	}
 	mp->next = mr->mappings;
 	mr->mappings = mp;
@@ -278,6 +309,43 @@ static int method_map_memory(sd_bus_message *m, void *userdata, sd_bus_error *er
 	daemon->mapped_pages += pages;
 	mapped_pages_changed(daemon);
 	return 1;
+out:
+	if (!mr->mappings)
+		mapper_free(mr);
+	return r;
+}
+
+static int method_map_memory(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct dom *dom = userdata;
+	uint64_t gfn, pages;
+	int writable, r;
+
+	r = sd_bus_message_read(m, "ttb", &gfn, &pages, &writable);
+	if (r >= 0)
+		r = map_check(dom, m, error);
+	if (r >= 0 && (pages == 0 || gfn >= dom->memory_bytes / AV_PAGE_SIZE ||
+		       pages > dom->memory_bytes / AV_PAGE_SIZE - gfn))
+		r = av_bus_error_set(error, -EFAULT, "gfn 0x%" PRIx64 "+%" PRIu64 " is outside the "
+				     "domain's %" PRIu64 " pages", gfn, pages,
+				     dom->memory_bytes / AV_PAGE_SIZE);
+	if (r < 0)
+		return r;
+	return map_for_caller(dom, m, false, gfn, pages, writable, error);
+}
+
+static int method_map_grant(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct dom *dom = userdata;
+	uint32_t ref;
+	int writable, r;
+
+	r = sd_bus_message_read(m, "ub", &ref, &writable);
+	if (r >= 0)
+		r = map_check(dom, m, error);
+	if (r < 0)
+		return r;
+	return map_for_caller(dom, m, true, ref, 1, writable, error);
 }
 
 /* On the manager: a mapping outlives its domain's object. */
@@ -327,6 +395,9 @@ const sd_bus_vtable mapping_domain_vtable[] = {
 	SD_BUS_METHOD_WITH_ARGS("MapMemory", SD_BUS_ARGS("t", gfn, "t", pages, "b", writable),
 				SD_BUS_RESULT("h", memory, "a(tt)", runs, "t", id),
 				method_map_memory, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("MapGrant", SD_BUS_ARGS("u", ref, "b", writable),
+				SD_BUS_RESULT("h", memory, "a(tt)", runs, "t", id),
+				method_map_grant, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_VTABLE_END,
 };
 

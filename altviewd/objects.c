@@ -79,6 +79,10 @@ static int view_find(sd_bus *bus, const char *path, const char *iface, void *use
 	if (parse_path(path, "view", &id, &index) < 0 || index == UINT32_MAX)
 		return 0;
 	dom = dom_find(userdata, id);
+	if (dom && !dom->max_views && index == 0) {
+		*found = &dom->host_view;
+		return 1;
+	}
 	if (!dom || index >= dom->max_views || !dom->views[index].exists)
 		return 0;
 	*found = &dom->views[index];

@@ -55,7 +55,7 @@ static int owner_check(struct view *v, sd_bus_message *m, sd_bus_error *error)
 	return view_owner_check(v, uid, sd_bus_message_get_sender(m), error);
 }
 
-/* Gfns [gfn, gfn + count) inside the guest: libaltview would only say ENOENT. */
+/* Gfns [gfn, gfn + count) inside the guest: ENOENT, as hv: says, with which and why. */
 static int gfns_check(struct view *v, uint64_t gfn, uint64_t count, sd_bus_error *error,
 		      const char *prefix)
 {
@@ -63,7 +63,7 @@ static int gfns_check(struct view *v, uint64_t gfn, uint64_t count, sd_bus_error
 
 	if (gfn < pages && count <= pages - gfn)
 		return 0;
-	return av_bus_error_set(error, -EFAULT, "%sgfn 0x%" PRIx64 "%s is outside the domain's %"
+	return av_bus_error_set(error, -ENOENT, "%sgfn 0x%" PRIx64 "%s is outside the domain's %"
 				PRIu64 " pages", prefix, gfn, count > 1 ? " and on" : "", pages);
 }
 

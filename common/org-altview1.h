@@ -21,3 +21,5 @@
 
 #define CLIENT_IFACE "org.altview1.Client"
 #define CLIENT_PATH_FMT DOMAIN_PREFIX "/%" PRIu32 "/client/%" PRIu32
+#define EVTCHN_IFACE "org.altview1.EventChannel"
+#define EVTCHN_PATH_FMT "/org/altview1/evtchn/%" PRIu64

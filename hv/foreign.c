@@ -13,8 +13,6 @@
  * references whatever has happened to the p2m since.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
@@ -294,7 +292,6 @@ int hv_foreign_unmap(struct hv *hv, void *addr)
 int hv_foreign_export(struct hv *hv, void *addr, int *fd, struct frame_run *runs,
 		      size_t *nr_runs)
 {
-	char path[64];
 	struct hv_mapping *m;
 	size_t need = 0;
 	bool write = false;
@@ -316,10 +313,8 @@ int hv_foreign_export(struct hv *hv, void *addr, int *fd, struct frame_run *runs
 		*nr_runs = need;
 	if (r < 0)
 		return r;
-	/* A new open file description: its access mode is what limits the other side. */
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", hv->machine_fd);
-	*fd = open(path, (write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-	return *fd < 0 ? -errno : 0;
+	*fd = machine_fd_open(hv, write);
+	return *fd < 0 ? *fd : 0;
 }
 
 void foreign_unmap_all(struct hv *hv)

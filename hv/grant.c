@@ -511,6 +511,29 @@ int16_t hv_gnttab_unmap(struct hv *hv, grant_handle_t handle)
 	return m.used ? unmap_entry(hv, &m) : GNTST_bad_handle;
 }
 
+int hv_gnttab_export(struct hv *hv, grant_handle_t handle, int *fd, uint64_t *offset)
+{
+	struct maptrack *mt;
+	bool used = false, readonly = true;
+	uint64_t mfn = 0;
+
+	if (!hv || !fd || !offset)
+		return -EINVAL;
+	mt = hv->maptrack;
+	hv_mutex_lock(&mt->lock);
+	if (handle < mt->nr && mt->entries[handle].used) {
+		used = true;
+		readonly = mt->entries[handle].readonly;
+		mfn = mt->entries[handle].mfn;
+	}
+	hv_mutex_unlock(&mt->lock);
+	if (!used)
+		return -ENOENT;
+	*fd = machine_fd_open(hv, !readonly);
+	*offset = mfn << HV_PAGE_SHIFT;
+	return *fd < 0 ? *fd : 0;
+}
+
 /* One side of a copy: a grant of @domid, or (dom0 is privileged) one of its gfns. */
 struct copy_side {
 	struct hv_domain *d;

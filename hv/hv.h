@@ -633,6 +633,8 @@ int16_t hv_gnttab_map(struct hv *hv, domid_t granter, grant_ref_t ref, uint32_t 
 		      void **addr, grant_handle_t *handle);
 int16_t hv_gnttab_unmap(struct hv *hv, grant_handle_t handle);
 int16_t hv_gnttab_copy(struct hv *hv, struct gnttab_copy *op);
+/* As hv_foreign_export(), for the page a grant mapping maps: at byte *@offset. */
+int hv_gnttab_export(struct hv *hv, grant_handle_t handle, int *fd, uint64_t *offset);
 
 /*
  * What a guest does to its own table (Linux's gnttab_grant_foreign_access /

@@ -6,6 +6,7 @@
  * chunks with one TLB entry where its shmem policy allows.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,17 @@ void hv_log(const struct hv *hv, enum hv_log_level level, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	hv->log(hv->log_ctx, level, buf);
+}
+
+int machine_fd_open(struct hv *hv, bool write)
+{
+	char path[64];
+	int fd;
+
+	/* A new open file description: its access mode is what limits the other side. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", hv->machine_fd);
+	fd = open(path, (write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
 }
 
 static int machine_init(struct hv *hv, uint64_t bytes)

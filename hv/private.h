@@ -412,6 +412,9 @@ int evtchn_send_port(struct evtchn_table *t, evtchn_port_t port);
 int evtchn_close_port(struct evtchn_table *t, evtchn_port_t port);
 void evtchn_service_stop(struct hv *hv);
 
+/* machine.c: a new descriptor of machine memory, read-only unless @write. */
+int machine_fd_open(struct hv *hv, bool write);
+
 /* foreign.c */
 void foreign_unmap_all(struct hv *hv);
 /* Address space a mapping of @len bytes from @gfn reserves, and where in it it goes. */

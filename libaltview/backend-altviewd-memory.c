@@ -6,6 +6,7 @@
  * (ReadMemory, WriteMemory) for everyone.
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -14,17 +15,45 @@
 #include "bus-connect.h"
 #include "org-altview1.h"
 
-/* A mapping the daemon holds frames for: av_unmap() must tell it which. */
+/* A mapping the daemon holds frames for: unmapping must tell it which. */
 struct remote_mapping {
 	struct remote_mapping *next;
 	void *addr;
 	uint64_t pages;
 	uint64_t id;
+	bool grant;
+	uint32_t grant_handle;      /* av_grant_map()'s, this process's own numbering */
 };
+
+/* Maps what a MapMemory or MapGrant reply hands out, and keeps it to unmap. */
+static int remote_map(struct av_hv *hv, struct remote_mapping *rm, sd_bus_message *reply,
+		      uint64_t gfn, bool write)
+{
+	struct altviewd *be = altviewd_of(hv);
+	int r;
+
+	r = av_bus_map_reply(reply, gfn, rm->pages, write, &rm->addr, &rm->id);
+	if (r < 0) {
+		if (r == -EPROTO)
+			av_err(hv, "%s: the daemon's runs do not cover %" PRIu64 " pages",
+			       sd_bus_message_get_member(reply), rm->pages);
+		/* Mapped or not, the daemon holds the frames until told. */
+		if (rm->id)
+			altviewd_call(hv, MANAGER_PATH, MANAGER_IFACE, "UnmapMemory", -EIO, NULL, "t",
+				      rm->id);
+		return r;
+	}
+	pthread_mutex_lock(&be->maps_lock);
+	if (rm->grant)
+		rm->grant_handle = be->next_grant_handle++;
+	rm->next = be->mappings;
+	be->mappings = rm;
+	pthread_mutex_unlock(&be->maps_lock);
+	return 0;
+}
 
 int altviewd_map(struct av_domain *dom, uint64_t gfn, size_t nr, unsigned int flags, void **addr)
 {
-	struct altviewd *be = altviewd_of(dom->hv);
 	bool write = flags & AV_MAP_WRITE;
 	struct remote_mapping *rm = calloc(1, sizeof(*rm));
 	sd_bus_message *reply = NULL;
@@ -32,27 +61,16 @@ int altviewd_map(struct av_domain *dom, uint64_t gfn, size_t nr, unsigned int fl
 
 	if (!rm)
 		return -ENOMEM;
+	rm->pages = nr;
 	r = altviewd_call(dom->hv, altviewd_domain_path(dom), DOMAIN_IFACE, "MapMemory", -ESRCH,
 			  &reply, "ttb", gfn, (uint64_t)nr, (int)write);
-	if (r >= 0) {
-		r = av_bus_map_reply(reply, gfn, nr, write, &rm->addr, &rm->id);
-		/* Mapped or not, the daemon holds the frames until told. */
-		if (r < 0 && rm->id)
-			altviewd_call(dom->hv, MANAGER_PATH, MANAGER_IFACE, "UnmapMemory", -EIO, NULL,
-				      "t", rm->id);
-	}
+	if (r >= 0)
+		r = remote_map(dom->hv, rm, reply, gfn, write);
 	sd_bus_message_unref(reply);
 	if (r < 0) {
-		if (r == -EPROTO)
-			av_err(dom->hv, "MapMemory: the daemon's runs do not cover %zu pages", nr);
 		free(rm);
 		return r;
 	}
-	rm->pages = nr;
-	pthread_mutex_lock(&be->maps_lock);
-	rm->next = be->mappings;
-	be->mappings = rm;
-	pthread_mutex_unlock(&be->maps_lock);
 	*addr = rm->addr;
 	return 0;
 }
@@ -67,21 +85,107 @@ static int remote_unmap(struct av_hv *hv, struct remote_mapping *rm)
 	return r < 0 ? r : 0;
 }
 
-int altviewd_unmap(struct av_domain *dom, void *addr)
+/* Takes the mapping at @addr, or the grant mapping @grant_handle, off the list. */
+static struct remote_mapping *remote_take(struct av_hv *hv, const void *addr, bool grant,
+					  uint32_t grant_handle)
 {
-	struct altviewd *be = altviewd_of(dom->hv);
+	struct altviewd *be = altviewd_of(hv);
 	struct remote_mapping **p, *rm = NULL;
 
 	pthread_mutex_lock(&be->maps_lock);
 	for (p = &be->mappings; *p; p = &(*p)->next) {
-		if ((*p)->addr == addr) {
+		if ((*p)->grant == grant &&
+		    (grant ? (*p)->grant_handle == grant_handle : (*p)->addr == addr)) {
 			rm = *p;
 			*p = rm->next;
 			break;
 		}
 	}
 	pthread_mutex_unlock(&be->maps_lock);
+	return rm;
+}
+
+int altviewd_unmap(struct av_domain *dom, void *addr)
+{
+	struct remote_mapping *rm = remote_take(dom->hv, addr, false, 0);
+
 	return rm ? remote_unmap(dom->hv, rm) : -ENOENT;
+}
+
+/* The bytes a ReadMemory or ReadGrant reply carries: what was asked for, or -EPROTO. */
+static int take_bytes(sd_bus_message *reply, void *buf, size_t len)
+{
+	const void *data;
+	size_t got;
+	int r = sd_bus_message_read_array(reply, 'y', &data, &got);
+
+	if (r >= 0 && got != len)
+		r = -EPROTO;
+	if (r >= 0)
+		memcpy(buf, data, len);
+	return r;
+}
+
+/* ---- grants: mapped for root (MapGrant), copied for everyone (ReadGrant, WriteGrant) ---- */
+
+int altviewd_grant_map(struct av_hv *hv, uint32_t domid, uint32_t ref, uint32_t gntmap_flags,
+		       void **addr, uint32_t *handle)
+{
+	bool write = !(gntmap_flags & GNTMAP_readonly);
+	struct remote_mapping *rm = calloc(1, sizeof(*rm));
+	sd_bus_message *reply = NULL;
+	char path[OBJECT_PATH_MAX];
+	int r;
+
+	if (!rm)
+		return GNTST_no_space;
+	rm->pages = 1;
+	rm->grant = true;
+	snprintf(path, sizeof(path), DOMAIN_PATH_FMT, domid);
+	r = altviewd_call(hv, path, DOMAIN_IFACE, "MapGrant", -ESRCH, &reply, "ub", ref, (int)write);
+	if (r >= 0)
+		r = remote_map(hv, rm, reply, 0, write);
+	sd_bus_message_unref(reply);
+	if (r < 0) {
+		free(rm);
+		return grant_errno_status(r);
+	}
+	*addr = rm->addr;
+	*handle = rm->grant_handle;
+	return GNTST_okay;
+}
+
+int altviewd_grant_unmap(struct av_hv *hv, uint32_t handle)
+{
+	struct remote_mapping *rm = remote_take(hv, NULL, true, handle);
+
+	return rm ? grant_errno_status(remote_unmap(hv, rm)) : GNTST_bad_handle;
+}
+
+int altviewd_grant_copy(struct av_hv *hv, uint32_t domid, uint32_t ref, uint32_t offset,
+			void *buf, uint32_t len, bool to_grant)
+{
+	char path[OBJECT_PATH_MAX];
+	sd_bus_message *m = NULL;
+	int r;
+
+	snprintf(path, sizeof(path), DOMAIN_PATH_FMT, domid);
+	if (to_grant) {
+		r = altviewd_new_call(hv, path, DOMAIN_IFACE, "WriteGrant", &m);
+		if (r >= 0)
+			r = sd_bus_message_append(m, "uu", ref, offset);
+		if (r >= 0)
+			r = sd_bus_message_append_array(m, 'y', buf, len);
+		if (r >= 0)
+			r = altviewd_send(hv, m, -ESRCH, NULL, NULL);
+	} else {
+		r = altviewd_call(hv, path, DOMAIN_IFACE, "ReadGrant", -ESRCH, &m, "uuu", ref, offset,
+				  len);
+		if (r >= 0)
+			r = take_bytes(m, buf, len);
+	}
+	sd_bus_message_unref(m);
+	return grant_errno_status(r);
 }
 
 void altviewd_unmap_all(struct av_hv *hv)
@@ -108,8 +212,6 @@ void altviewd_unmap_all(struct av_hv *hv)
 static int copy_chunk(struct av_domain *dom, uint64_t gpa, void *buf, size_t len, bool write)
 {
 	sd_bus_message *m = NULL;
-	const void *data;
-	size_t got;
 	int r;
 
 	if (write) {
@@ -125,12 +227,7 @@ static int copy_chunk(struct av_domain *dom, uint64_t gpa, void *buf, size_t len
 		r = altviewd_call(dom->hv, altviewd_domain_path(dom), DOMAIN_IFACE, "ReadMemory",
 				  -ESRCH, &m, "tu", gpa, (uint32_t)len);
 		if (r >= 0)
-			r = sd_bus_message_read_array(m, 'y', &data, &got);
-		/* What was asked for, or an error: a reply of another size is not taken. */
-		if (r >= 0 && got != len)
-			r = -EPROTO;
-		if (r >= 0)
-			memcpy(buf, data, len);
+			r = take_bytes(m, buf, len);
 	}
 	sd_bus_message_unref(m);
 	return r < 0 ? r : 0;

@@ -30,6 +30,10 @@ struct channel {
 	_Atomic bool taken_by_next[ALTVIEW_MAX_VCPUS];
 	uint32_t next_vcpu;                         /* next(): where its look starts */
 	struct spin_budget spin[ALTVIEW_MAX_VCPUS];      /* wait(): one thread per vCPU */
+	/* av_monitor_set_handler(): a thread per vCPU here, as the vCPU's own on hv:. */
+	pthread_t *handlers;
+	uint32_t nr_handlers;
+	_Atomic bool stopping;
 };
 
 static struct channel *chan_of(struct av_monitor *mon)
@@ -100,9 +104,21 @@ int altviewd_monitor_open(struct av_monitor *mon, const struct av_monitor_opts *
 }
 
 /* Closing the subscription makes the daemon answer whatever this monitor still owes. */
+static void handlers_stop(struct channel *c)
+{
+	atomic_store(&c->stopping, true);
+	for (uint32_t v = 0; v < c->nr_handlers; v++)
+		pthread_join(c->handlers[v], NULL);
+	free(c->handlers);
+	c->handlers = NULL;
+	c->nr_handlers = 0;
+}
+
 void altviewd_monitor_close(struct av_monitor *mon)
 {
 	struct channel *c = chan_of(mon);
+
+	handlers_stop(c);
 
 	altviewd_call(mon->dom->hv, c->path, CLIENT_IFACE, "Close", 0, NULL, "");
 	channel_free(c);
@@ -274,4 +290,56 @@ int altviewd_monitor_respond(struct av_monitor *mon, const vm_event_response_t *
 void altviewd_monitor_get_stats(struct av_monitor *mon, struct av_monitor_stats *st)
 {
 	st->async_dropped = channel_dropped(&chan_of(mon)->chan);
+}
+
+struct handler_start {
+	struct av_monitor *mon;
+	uint32_t vcpu;
+};
+
+/* Naps are short: closing the monitor waits for each thread to see it. */
+#define HANDLER_NAP_MS 50
+
+static void *handler_thread(void *arg)
+{
+	struct handler_start start = *(struct handler_start *)arg;
+	struct channel *c = chan_of(start.mon);
+
+	free(arg);
+	while (!atomic_load(&c->stopping)) {
+		uint32_t w = channel_slot_word(&c->chan, start.vcpu);
+
+		/* Takes the vCPU's event if there is one, calls the handler, answers if it did not. */
+		monitor_handle(start.mon, start.vcpu);
+		channel_slot_nap(&c->chan, start.vcpu, w, HANDLER_NAP_MS);
+	}
+	return NULL;
+}
+
+int altviewd_monitor_set_handler(struct av_monitor *mon)
+{
+	struct channel *c = chan_of(mon);
+	uint32_t n = mon->dom->nr_vcpus;
+	int r = 0;
+
+	c->handlers = calloc(n, sizeof(*c->handlers));
+	if (!c->handlers)
+		return -ENOMEM;
+	for (; c->nr_handlers < n; c->nr_handlers++) {
+		struct handler_start *start = malloc(sizeof(*start));
+
+		if (!start) {
+			r = -ENOMEM;
+			break;
+		}
+		*start = (struct handler_start){ .mon = mon, .vcpu = c->nr_handlers };
+		r = -pthread_create(&c->handlers[c->nr_handlers], NULL, handler_thread, start);
+		if (r < 0) {
+			free(start);
+			break;
+		}
+	}
+	if (r < 0)
+		handlers_stop(c);
+	return r;
 }

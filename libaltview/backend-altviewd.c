@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -34,6 +36,7 @@
 struct altviewd_domain {
 	char path[OBJECT_PATH_MAX];
 	pthread_mutex_t lock;
+	struct av_domain_info last;     /* what a handle says once the domain is gone */
 	uint64_t own_views[ALTVIEW_MAX_VIEWS / 64];  /* created through this handle */
 };
 
@@ -101,12 +104,12 @@ static int callv(struct av_hv *hv, const char *path, const char *iface, const ch
 	int r;
 
 	r = altviewd_new_call(hv, path, iface, member, &m);
-	if (r >= 0)
+	if (r >= 0 && types)
 		r = sd_bus_message_appendv(m, types, ap);
 	if (r >= 0)
 		r = altviewd_send(hv, m, gone, reply, NULL);
 	sd_bus_message_unref(m);
-	return r;
+	return r < 0 ? r : 0;
 }
 
 int altviewd_call(struct av_hv *hv, const char *path, const char *iface, const char *member,
@@ -133,7 +136,25 @@ static int domain_call(struct av_domain *dom, const char *member, const char *ty
 	return r < 0 ? r : 0;
 }
 
-/* A View method of @view; a view that is not there is -ENOENT, as on hv:. */
+/* Whether @view is past the domain's room for views, which hv: calls -EINVAL. */
+static bool view_out_of_range(struct av_domain *dom, uint32_t view)
+{
+	sd_bus_message *reply = NULL;
+	uint32_t max = 0;
+	int r;
+
+	r = altviewd_call(dom->hv, altviewd_domain_path(dom), "org.freedesktop.DBus.Properties",
+			  "Get", -ESRCH, &reply, "ss", DOMAIN_IFACE, "MaxViews");
+	if (r >= 0)
+		r = sd_bus_message_read(reply, "v", "u", &max);
+	sd_bus_message_unref(reply);
+	return r >= 0 && max && view >= max;
+}
+
+/*
+ * A View method of @view; a view that is not there is -ENOENT, as on hv:,
+ * and one past the views enabled -EINVAL.
+ */
 static int view_call(struct av_domain *dom, uint32_t view, const char *member,
 		     sd_bus_message **reply, const char *types, ...)
 {
@@ -145,6 +166,8 @@ static int view_call(struct av_domain *dom, uint32_t view, const char *member,
 	va_start(ap, types);
 	r = callv(dom->hv, path, VIEW_IFACE, member, -ENOENT, reply, types, ap);
 	va_end(ap);
+	if (r == -ENOENT && view_out_of_range(dom, view))
+		r = -EINVAL;
 	return r < 0 ? r : 0;
 }
 
@@ -230,25 +253,24 @@ static void be_close(struct av_hv *hv)
 static int domain_bind(struct av_domain *dom, uint32_t id)
 {
 	struct altviewd_domain *a = calloc(1, sizeof(*a));
-	sd_bus_message *reply = NULL;
+	struct av_domain_info info = { .sz = sizeof(info) };
 	int r;
 
 	if (!a)
 		return -ENOMEM;
 	snprintf(a->path, sizeof(a->path), DOMAIN_PATH_FMT, id);
 	pthread_mutex_init(&a->lock, NULL);
-	r = altviewd_call(dom->hv, a->path, "org.freedesktop.DBus.Properties", "Get", -ESRCH, &reply,
-			  "ss", DOMAIN_IFACE, "VcpuCount");
-	if (r >= 0)
-		r = sd_bus_message_read(reply, "v", "u", &dom->nr_vcpus);
-	sd_bus_message_unref(reply);
+	dom->be = a;
+	dom->id = id;
+	/* Nothing known yet: a domain that is not there is -ESRCH. */
+	r = altviewd_domain_get_info(dom, &info);
 	if (r < 0) {
 		pthread_mutex_destroy(&a->lock);
 		free(a);
+		dom->be = NULL;
 		return r;
 	}
-	dom->be = a;
-	dom->id = id;
+	dom->nr_vcpus = info.nr_vcpus;
 	return 0;
 }
 
@@ -376,21 +398,38 @@ static const struct av_bus_prop domain_map[] = {
 	{ 0 }
 };
 
+/*
+ * A handle whose domain is gone still answers, as on hv: with what it last
+ * knew, dying.
+ */
 int altviewd_domain_get_info(struct av_domain *dom, struct av_domain_info *info)
 {
+	struct altviewd_domain *a = adom_of(dom);
 	struct domain_reply d = { 0 };
 	int r;
 
 	r = get_all(dom->hv, altviewd_domain_path(dom), DOMAIN_IFACE, -ESRCH, domain_map, &d);
-	if (r < 0)
-		return r;
-	info->id = dom->id;
-	memcpy(info->name, d.name, sizeof(d.name));
-	memcpy(info->crash_reason, d.crash_reason, sizeof(d.crash_reason));
-	info->state = state_from_name(d.state);
-	info->memory_bytes = d.memory_bytes;
-	info->nr_vcpus = d.nr_vcpus;
-	return 0;
+	pthread_mutex_lock(&a->lock);
+	if (r == -ESRCH && a->last.sz) {
+		a->last.state = AV_DOMAIN_DYING;
+		r = 0;
+	} else if (r == 0) {
+		a->last.id = dom->id;
+		memcpy(a->last.name, d.name, sizeof(d.name));
+		memcpy(a->last.crash_reason, d.crash_reason, sizeof(d.crash_reason));
+		a->last.state = state_from_name(d.state);
+		a->last.memory_bytes = d.memory_bytes;
+		a->last.nr_vcpus = d.nr_vcpus;
+		a->last.sz = sizeof(a->last);
+	}
+	if (r == 0) {
+		size_t sz = info->sz;
+
+		memcpy(info, &a->last, sizeof(*info));
+		info->sz = sz;
+	}
+	pthread_mutex_unlock(&a->lock);
+	return r;
 }
 
 static bool be_domain_alive(struct av_domain *dom)
@@ -405,10 +444,48 @@ static int be_domain_pause(struct av_domain *dom, bool pause)
 	return domain_call(dom, pause ? "Hold" : "Release", "");
 }
 
+/*
+ * The daemon does not block its loop for one client's wait: Idle is asked
+ * until it holds, a millisecond apart at first, then less often.
+ */
+static int be_domain_wait_idle(struct av_domain *dom, int timeout_ms)
+{
+	struct timespec now, end;
+	long nap_us = 1000;
+	int r;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += timeout_ms / 1000;
+	end.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	for (;;) {
+		sd_bus_message *reply = NULL;
+		int idle = 0;
+
+		r = altviewd_call(dom->hv, altviewd_domain_path(dom), "org.freedesktop.DBus.Properties",
+				  "Get", -ESRCH, &reply, "ss", DOMAIN_IFACE, "Idle");
+		if (r >= 0)
+			r = sd_bus_message_read(reply, "v", "b", &idle);
+		sd_bus_message_unref(reply);
+		if (r < 0 || idle)
+			return r < 0 ? r : 0;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec * 1000000000L + now.tv_nsec >= end.tv_sec * 1000000000L + end.tv_nsec)
+			return -ETIMEDOUT;
+		usleep((useconds_t)nap_us);
+		if (nap_us < 20000)
+			nap_us *= 2;
+	}
+}
+
 static int be_domain_destroy(struct av_domain *dom)
 {
 	return altviewd_call(dom->hv, MANAGER_PATH, MANAGER_IFACE, "DestroyDomain", -ESRCH, NULL,
 			     "u", dom->id);
+}
+
+static int be_vcpu_pause(struct av_domain *dom, uint32_t vcpu, bool pause)
+{
+	return domain_call(dom, pause ? "HoldVcpu" : "ReleaseVcpu", "u", vcpu);
 }
 
 static int be_vcpu_set_singlestep(struct av_domain *dom, uint32_t vcpu, bool enable)
@@ -663,15 +740,31 @@ const struct av_backend_ops av_backend_altviewd = {
 	.domain_get_info = altviewd_domain_get_info,
 	.domain_alive = be_domain_alive,
 	.domain_pause = be_domain_pause,
+	.domain_wait_idle = be_domain_wait_idle,
 	.domain_destroy = be_domain_destroy,
 
 	.map = altviewd_map,
 	.unmap = altviewd_unmap,
 	.copy = altviewd_copy,
 
+	.vcpu_pause = be_vcpu_pause,
 	.vcpu_get_regs = be_vcpu_get_regs,
 	.vcpu_set_regs = be_vcpu_set_regs,
 	.vcpu_set_singlestep = be_vcpu_set_singlestep,
+
+	.evtchn_open = altviewd_evtchn_open,
+	.evtchn_close = altviewd_evtchn_close,
+	.evtchn_fd = altviewd_evtchn_fd,
+	.evtchn_bind_interdomain = altviewd_evtchn_bind_interdomain,
+	.evtchn_bind_unbound = altviewd_evtchn_bind_unbound,
+	.evtchn_unbind = altviewd_evtchn_unbind,
+	.evtchn_notify = altviewd_evtchn_notify,
+	.evtchn_pending = altviewd_evtchn_pending,
+	.evtchn_unmask = altviewd_evtchn_unmask,
+
+	.grant_map = altviewd_grant_map,
+	.grant_unmap = altviewd_grant_unmap,
+	.grant_copy = altviewd_grant_copy,
 
 	.views_enable = be_views_enable,
 	.views_disable = be_views_disable,
@@ -695,5 +788,6 @@ const struct av_backend_ops av_backend_altviewd = {
 	.monitor_next_async = altviewd_monitor_next_async,
 	.monitor_wait = altviewd_monitor_wait,
 	.monitor_respond = altviewd_monitor_respond,
+	.monitor_set_handler = altviewd_monitor_set_handler,
 	.monitor_get_stats = altviewd_monitor_get_stats,
 };

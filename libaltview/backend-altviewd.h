@@ -16,6 +16,7 @@ struct altviewd {
 	pthread_mutex_t lock;       /* sd-bus connections are not thread-safe */
 	pthread_mutex_t maps_lock;
 	struct remote_mapping *mappings;
+	uint32_t next_grant_handle;
 };
 
 static inline struct altviewd *altviewd_of(struct av_hv *hv)
@@ -39,7 +40,7 @@ int altviewd_send(struct av_hv *hv, sd_bus_message *m, int gone, sd_bus_message 
 /*
  * Calls @member of @iface at @path (serialised on the connection); a
  * failure is logged with the daemon's message and returned as its errno,
- * @gone when the object does not exist.
+ * @gone when the object does not exist; 0 on success.  @types may be NULL.
  */
 int altviewd_call(struct av_hv *hv, const char *path, const char *iface, const char *member,
 		  int gone, sd_bus_message **reply, const char *types, ...);
@@ -52,6 +53,22 @@ int altviewd_unmap(struct av_domain *dom, void *addr);
 /* What this process still maps goes (av_close). */
 void altviewd_unmap_all(struct av_hv *hv);
 int altviewd_copy(struct av_domain *dom, uint64_t gpa, void *buf, size_t len, bool write);
+int altviewd_grant_map(struct av_hv *hv, uint32_t domid, uint32_t ref, uint32_t gntmap_flags,
+		       void **addr, uint32_t *handle);
+int altviewd_grant_unmap(struct av_hv *hv, uint32_t handle);
+int altviewd_grant_copy(struct av_hv *hv, uint32_t domid, uint32_t ref, uint32_t offset,
+			void *buf, uint32_t len, bool to_grant);
+
+/* backend-altviewd-evtchn.c */
+int altviewd_evtchn_open(struct av_evtchn *xce);
+void altviewd_evtchn_close(struct av_evtchn *xce);
+int altviewd_evtchn_fd(struct av_evtchn *xce);
+int altviewd_evtchn_bind_interdomain(struct av_evtchn *xce, uint32_t domid, uint32_t port);
+int altviewd_evtchn_bind_unbound(struct av_evtchn *xce, uint32_t domid);
+int altviewd_evtchn_unbind(struct av_evtchn *xce, uint32_t port);
+int altviewd_evtchn_notify(struct av_evtchn *xce, uint32_t port);
+int altviewd_evtchn_pending(struct av_evtchn *xce);
+int altviewd_evtchn_unmask(struct av_evtchn *xce, uint32_t port);
 
 int altviewd_monitor_open(struct av_monitor *mon, const struct av_monitor_opts *opts);
 void altviewd_monitor_close(struct av_monitor *mon);
@@ -62,4 +79,5 @@ int altviewd_monitor_next_async(struct av_monitor *mon, vm_event_request_t *req)
 int altviewd_monitor_wait(struct av_monitor *mon, uint32_t vcpu, int timeout_ms,
 			  vm_event_request_t *req);
 int altviewd_monitor_respond(struct av_monitor *mon, const vm_event_response_t *rsp);
+int altviewd_monitor_set_handler(struct av_monitor *mon);
 void altviewd_monitor_get_stats(struct av_monitor *mon, struct av_monitor_stats *st);

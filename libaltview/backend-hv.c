@@ -559,6 +559,19 @@ static int be_evtchn_unmask(struct av_evtchn *xce, uint32_t port)
 	return hv_evtchn_unmask_port(xce_of(xce), port);
 }
 
+static int be_evtchn_export(struct av_evtchn *xce, int *shared_fd, int *up_fd, int *down_fd)
+{
+	struct hv_evtchn_export ex;
+	int r = hv_evtchn_export(xce_of(xce), &ex);
+
+	if (r == 0) {
+		*shared_fd = ex.shm_fd;
+		*up_fd = ex.up_fd;
+		*down_fd = ex.down_fd;
+	}
+	return r;
+}
+
 /* ---- grants ------------------------------------------------------------------------- */
 
 static int be_grant_map(struct av_hv *hv, uint32_t domid, uint32_t ref, uint32_t gntmap_flags,
@@ -578,6 +591,11 @@ static int be_grant_map(struct av_hv *hv, uint32_t domid, uint32_t ref, uint32_t
 static int be_grant_unmap(struct av_hv *hv, uint32_t handle)
 {
 	return hv_gnttab_unmap(core_of(hv), handle);
+}
+
+static int be_grant_export(struct av_hv *hv, uint32_t handle, int *fd, uint64_t *offset)
+{
+	return hv_gnttab_export(core_of(hv), handle, fd, offset);
 }
 
 /* The core copies between domains' frames; this process is not one, so map. */
@@ -718,8 +736,10 @@ const struct av_backend_ops av_backend_hv = {
 	.evtchn_notify = be_evtchn_notify,
 	.evtchn_pending = be_evtchn_pending,
 	.evtchn_unmask = be_evtchn_unmask,
+	.evtchn_export = be_evtchn_export,
 	.grant_map = be_grant_map,
 	.grant_unmap = be_grant_unmap,
+	.grant_export = be_grant_export,
 	.grant_copy = be_grant_copy,
 	.grant_share = be_grant_share,
 	.grant_unshare = be_grant_unshare,

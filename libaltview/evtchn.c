@@ -72,3 +72,10 @@ AV_API int av_evtchn_unmask(av_evtchn *xce, uint32_t port)
 {
 	return xce ? xce->hv->ops->evtchn_unmask(xce, port) : -EINVAL;
 }
+
+AV_API int av_evtchn_export(av_evtchn *xce, int *shared_fd, int *up_fd, int *down_fd)
+{
+	if (!xce || !shared_fd || !up_fd || !down_fd)
+		return -EINVAL;
+	return BACKEND_OPTIONAL(xce->hv, evtchn_export, xce, shared_fd, up_fd, down_fd);
+}

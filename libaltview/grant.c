@@ -6,38 +6,48 @@
  */
 #include "private.h"
 
+static const struct {
+	int16_t st;
+	int err;
+	const char *name;
+} grant_statuses[] = {
+	{ GNTST_general_error, -EIO, "GNTST_general_error" },
+	{ GNTST_bad_domain, -ESRCH, "GNTST_bad_domain" },
+	{ GNTST_bad_gntref, -EINVAL, "GNTST_bad_gntref" },
+	{ GNTST_bad_handle, -ENOENT, "GNTST_bad_handle" },
+	{ GNTST_bad_virt_addr, -EFAULT, "GNTST_bad_virt_addr" },
+	{ GNTST_bad_dev_addr, -EFAULT, "GNTST_bad_dev_addr" },
+	{ GNTST_no_device_space, -ENOSPC, "GNTST_no_device_space" },
+	{ GNTST_permission_denied, -EPERM, "GNTST_permission_denied" },
+	{ GNTST_bad_page, -EINVAL, "GNTST_bad_page" },
+	{ GNTST_bad_copy_arg, -EINVAL, "GNTST_bad_copy_arg" },
+	{ GNTST_address_too_big, -EINVAL, "GNTST_address_too_big" },
+	{ GNTST_eagain, -EAGAIN, "GNTST_eagain" },
+	{ GNTST_no_space, -ENOSPC, "GNTST_no_space" },
+};
+
 int grant_status_errno(struct av_hv *hv, int16_t st, const char *what)
 {
-	static const struct {
-		int16_t st;
-		int err;
-		const char *name;
-	} table[] = {
-		{ GNTST_general_error, -EIO, "GNTST_general_error" },
-		{ GNTST_bad_domain, -ESRCH, "GNTST_bad_domain" },
-		{ GNTST_bad_gntref, -EINVAL, "GNTST_bad_gntref" },
-		{ GNTST_bad_handle, -ENOENT, "GNTST_bad_handle" },
-		{ GNTST_bad_virt_addr, -EFAULT, "GNTST_bad_virt_addr" },
-		{ GNTST_bad_dev_addr, -EFAULT, "GNTST_bad_dev_addr" },
-		{ GNTST_no_device_space, -ENOSPC, "GNTST_no_device_space" },
-		{ GNTST_permission_denied, -EPERM, "GNTST_permission_denied" },
-		{ GNTST_bad_page, -EINVAL, "GNTST_bad_page" },
-		{ GNTST_bad_copy_arg, -EINVAL, "GNTST_bad_copy_arg" },
-		{ GNTST_address_too_big, -EINVAL, "GNTST_address_too_big" },
-		{ GNTST_eagain, -EAGAIN, "GNTST_eagain" },
-		{ GNTST_no_space, -ENOSPC, "GNTST_no_space" },
-	};
-
 	if (st == GNTST_okay)
 		return 0;
-	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
-		if (table[i].st == st) {
-			av_err(hv, "%s: %s", what, table[i].name);
-			return table[i].err;
+	for (size_t i = 0; i < sizeof(grant_statuses) / sizeof(grant_statuses[0]); i++) {
+		if (grant_statuses[i].st == st) {
+			av_err(hv, "%s: %s", what, grant_statuses[i].name);
+			return grant_statuses[i].err;
 		}
 	}
 	/* Not a GNTST_ code: a backend's own negative errno. */
 	return st < 0 ? st : -EIO;
+}
+
+int16_t grant_errno_status(int err)
+{
+	if (err >= 0)
+		return GNTST_okay;
+	for (size_t i = 0; i < sizeof(grant_statuses) / sizeof(grant_statuses[0]); i++)
+		if (grant_statuses[i].err == err)
+			return grant_statuses[i].st;
+	return GNTST_general_error;
 }
 
 /* Grants are the embedded hypervisor's own: backends in front of another process have none. */
@@ -77,6 +87,17 @@ AV_API int av_grant_unmap(av_hv *hv, uint32_t handle)
 	return grant_status_errno(hv, hv->ops->grant_unmap(hv, handle), "av_grant_unmap");
 }
 
+AV_API int av_grant_export(av_hv *hv, uint32_t handle, int *fd, uint64_t *offset)
+{
+	int r = grants_check(hv);
+
+	if (r < 0)
+		return r;
+	if (!fd || !offset)
+		return -EINVAL;
+	return BACKEND_OPTIONAL(hv, grant_export, hv, handle, fd, offset);
+}
+
 static int grant_copy(av_hv *hv, uint32_t domid, uint32_t ref, uint32_t offset, void *buf,
 		      uint32_t len, bool to_grant)
 {
@@ -112,14 +133,14 @@ AV_API int av_grant_share(av_hv *hv, uint32_t domid, unsigned int flags, uint32_
 		return r;
 	if (!ref || !addr || (flags & ~AV_GRANT_READONLY))
 		return -EINVAL;
-	return hv->ops->grant_share(hv, domid, flags & AV_GRANT_READONLY, ref, addr);
+	return BACKEND_OPTIONAL(hv, grant_share, hv, domid, flags & AV_GRANT_READONLY, ref, addr);
 }
 
 AV_API int av_grant_unshare(av_hv *hv, uint32_t ref)
 {
 	int r = grants_check(hv);
 
-	return r < 0 ? r : hv->ops->grant_unshare(hv, ref);
+	return r < 0 ? r : BACKEND_OPTIONAL(hv, grant_unshare, hv, ref);
 }
 
 /* ---- the guest's side ------------------------------------------------------------ */

@@ -187,11 +187,13 @@ struct av_backend_ops {
 	int (*evtchn_notify)(struct av_evtchn *xce, uint32_t port);
 	int (*evtchn_pending)(struct av_evtchn *xce);
 	int (*evtchn_unmask)(struct av_evtchn *xce, uint32_t port);
+	int (*evtchn_export)(struct av_evtchn *xce, int *shared_fd, int *up_fd, int *down_fd);
 
 	/* Grant operations return GNTST_* codes, as Xen's hypercalls do. */
 	int (*grant_map)(struct av_hv *hv, uint32_t domid, uint32_t ref, uint32_t gntmap_flags,
 			 void **addr, uint32_t *handle);
 	int (*grant_unmap)(struct av_hv *hv, uint32_t handle);
+	int (*grant_export)(struct av_hv *hv, uint32_t handle, int *fd, uint64_t *offset);
 	int (*grant_copy)(struct av_hv *hv, uint32_t domid, uint32_t ref, uint32_t offset,
 			  void *buf, uint32_t len, bool to_grant);
 	int (*grant_share)(struct av_hv *hv, uint32_t domid, bool readonly, uint32_t *ref, void **addr);
@@ -226,6 +228,8 @@ void regs_from_xen(const struct vm_event_regs_x86 *in, struct av_regs_x86 *out);
 
 /* Grant status to errno, logging Xen's name for it. */
 int grant_status_errno(struct av_hv *hv, int16_t st, const char *what);
+/* Back from an errno (a daemon's answer) to the GNTST_ code a backend reports. */
+int16_t grant_errno_status(int err);
 
 /* The JSON spec (spec.c), and the script engine's program (backend-hv-script.c). */
 struct spec_owner;

@@ -40,6 +40,16 @@ AV_API int av_evtchn_notify(av_evtchn *xce, uint32_t port);
 AV_API int av_evtchn_pending(av_evtchn *xce);
 AV_API int av_evtchn_unmask(av_evtchn *xce, uint32_t port);
 
+/*
+ * What another process needs to use this handle, as altviewd's clients do:
+ * the shared state, the eventfd that is readable when a port fired, and
+ * the one it writes to have ports notified.  They stay the handle's (do not
+ * close them).  There, the handle waits, takes pending ports, unmasks and
+ * notifies, for its own ports only; binding stays here.  -EOPNOTSUPP where
+ * the handle is not this process's own.
+ */
+AV_API int av_evtchn_export(av_evtchn *xce, int *shared_fd, int *up_fd, int *down_fd);
+
 #ifdef __cplusplus
 }
 #endif

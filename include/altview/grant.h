@@ -30,6 +30,13 @@ enum {
 AV_API int av_grant_map(av_hv *hv, uint32_t domid, uint32_t ref, unsigned int flags,
 			void **addr, uint32_t *handle);
 AV_API int av_grant_unmap(av_hv *hv, uint32_t handle);
+/*
+ * As av_map_export() for a grant mapping: *@fd, a new descriptor of the
+ * file that holds the page (read-only for a read-only mapping), and the
+ * page's byte @offset in it.  The page stays the mapping's until
+ * av_grant_unmap().  -EOPNOTSUPP where no file holds guest memory.
+ */
+AV_API int av_grant_export(av_hv *hv, uint32_t handle, int *fd, uint64_t *offset);
 
 /* Copies @len bytes at @offset of grant @ref of @domid from/to @buf. */
 AV_API int av_grant_copy_from(av_hv *hv, uint32_t domid, uint32_t ref, uint32_t offset,

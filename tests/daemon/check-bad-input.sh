@@ -88,7 +88,9 @@ expect_error "CreateDomain: max_domains reached" $E.LimitReached 'limits.max_dom
 expect_error "a domain that does not exist" $UNKNOWN '' call org.altview1 /org/altview1/domain/99 $D Pause
 expect_error "a domain id with a leading zero" $UNKNOWN '' call org.altview1 /org/altview1/domain/01 $D Pause
 expect_error "a domain id beyond 32 bits" $UNKNOWN '' call org.altview1 /org/altview1/domain/4294967297 $D Pause
-expect_error "a view before views are enabled" $UNKNOWN '' call org.altview1 /org/altview1/domain/1/view/0 $V Switch
+expect_error "a view other than the host's before views are enabled" $UNKNOWN '' call org.altview1 /org/altview1/domain/1/view/1 $V Switch
+expect_error "the host view cannot be destroyed, enabled or not" $E.InvalidArgument 'host view' \
+	call org.altview1 /org/altview1/domain/1/view/0 $V Destroy
 expect_error "a view path with junk" $UNKNOWN '' call org.altview1 /org/altview1/domain/1/views/0 $V Switch
 
 # ---- Domain
@@ -96,7 +98,7 @@ P=$(dom_path 1)
 expect_error "EnableViews: 1 view" $E.InvalidArgument 'from 2' call org.altview1 $P $D EnableViews u 1
 expect_error "EnableViews: over max_views" $E.InvalidArgument 'limits.max_views' call org.altview1 $P $D EnableViews u 100000
 expect_error "EnableViews: wrong type" $SIG '' call org.altview1 $P $D EnableViews s four
-expect_error "CreateView: views not enabled" $E.InvalidArgument 'EnableViews first' call org.altview1 $P $D CreateView s rwx
+expect_error "CreateView: views not enabled" $E.NotSupported 'EnableViews first' call org.altview1 $P $D CreateView s rwx
 expect_error "DisableViews: not enabled" $E.Already 'not enabled' call org.altview1 $P $D DisableViews
 bctl call org.altview1 $P $D EnableViews u 3 >/dev/null
 expect_error "EnableViews: twice" $E.Already 'already enabled' call org.altview1 $P $D EnableViews u 3
@@ -119,19 +121,19 @@ V0=$(view_path 1 0) V1=$(view_path 1 1)
 expect_error "a view index that was never created" $UNKNOWN '' call org.altview1 $(view_path 1 7) $V Switch
 expect_error "SetAccess: unknown access" $E.InvalidArgument 'unknown access "rwz"' call org.altview1 $V1 $V SetAccess tts 0x100 1 rwz
 expect_error "SetAccess: no pages" $E.InvalidArgument 'at least 1' call org.altview1 $V1 $V SetAccess tts 0x100 0 r
-expect_error "SetAccess: beyond the guest's memory" $E.BadAddress 'gfn 0x100000 is outside the domain.s 512 pages' call org.altview1 $V1 $V SetAccess tts 0x100000 1 r
-expect_error "SetAccess: a range that wraps around" $E.BadAddress 'outside' call org.altview1 $V1 $V SetAccess tts 0x10 18446744073709551615 r
+expect_error "SetAccess: beyond the guest's memory" $E.NotFound 'gfn 0x100000 is outside the domain.s 512 pages' call org.altview1 $V1 $V SetAccess tts 0x100000 1 r
+expect_error "SetAccess: a range that wraps around" $E.NotFound 'outside' call org.altview1 $V1 $V SetAccess tts 0x10 18446744073709551615 r
 expect_error "SetAccess: wrong types" $SIG '' call org.altview1 $V1 $V SetAccess sss a b c
 expect_error "SetAccessMulti: fewer names than gfns" $E.InvalidArgument '2 gfns but 1 access' call org.altview1 $V1 $V SetAccessMulti atas 2 1 2 1 r
 expect_error "SetAccessMulti: more names than gfns" $E.InvalidArgument 'more access names' call org.altview1 $V1 $V SetAccessMulti atas 1 1 2 r w
 expect_error "SetAccessMulti: an unknown name" $E.InvalidArgument 'entry 1: unknown access "q"' call org.altview1 $V1 $V SetAccessMulti atas 2 1 2 2 r q
-expect_error "SetAccessMulti: a gfn beyond memory" $E.BadAddress 'entry 1: gfn 0x100000 is outside' call org.altview1 $V1 $V SetAccessMulti atas 2 1 0x100000 2 r r
+expect_error "SetAccessMulti: a gfn beyond memory" $E.NotFound 'entry 1: gfn 0x100000 is outside' call org.altview1 $V1 $V SetAccessMulti atas 2 1 0x100000 2 r r
 expect_eq "a failed SetAccessMulti changed nothing" 's "rwx"' "$(bctl call org.altview1 $V1 $V GetAccess t 1)"
-expect_error "GetAccess: beyond the guest's memory" $E.BadAddress 'gfn 0x100000 is outside' call org.altview1 $V1 $V GetAccess t 0x100000
+expect_error "GetAccess: beyond the guest's memory" $E.NotFound 'gfn 0x100000 is outside' call org.altview1 $V1 $V GetAccess t 0x100000
 expect_error "SetDefaultAccess: 'default'" $E.InvalidArgument 'unknown access' call org.altview1 $V1 $V SetDefaultAccess s default
 expect_error "ChangeGfn: the host view" $E.InvalidArgument 'host view' call org.altview1 $V0 $V ChangeGfn tt 1 2
-expect_error "ChangeGfn: beyond memory" $E.BadAddress 'gfn 0x100000 is outside' call org.altview1 $V1 $V ChangeGfn tt 0x100000 2
-expect_error "ChangeGfn: to a gfn beyond memory" $E.BadAddress 'gfn 0x200000 is outside' call org.altview1 $V1 $V ChangeGfn tt 2 0x200000
+expect_error "ChangeGfn: beyond memory" $E.NotFound 'gfn 0x100000 is outside' call org.altview1 $V1 $V ChangeGfn tt 0x100000 2
+expect_error "ChangeGfn: to a gfn beyond memory" $E.NotFound 'gfn 0x200000 is outside' call org.altview1 $V1 $V ChangeGfn tt 2 0x200000
 expect_error "SwitchVcpu: no such vCPU" $E.InvalidArgument 'vCPU 9: domain 1 has 4' call org.altview1 $V1 $V SwitchVcpu u 9
 expect_error "SetVisible: the host view" $E.InvalidArgument 'host view' call org.altview1 $V0 $V SetVisible b false
 expect_error "Destroy: the host view" $E.InvalidArgument 'host view' call org.altview1 $V0 $V Destroy

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib-util.h"
@@ -20,15 +21,47 @@ static void capture(void *ctx, enum av_log_level level, const char *msg)
 	pthread_mutex_unlock(&log_lock);
 }
 
+const char *t_uri(void)
+{
+	const char *uri = getenv("ALTVIEW_TEST_URI");
+
+	return uri && *uri ? uri : "hv:";
+}
+
+bool t_daemon(void)
+{
+	return !strncmp(t_uri(), "altviewd:", 9);
+}
+
 av_hv *t_open(void)
 {
 	AV_OPTS(av_open_opts, o, .log = capture, .machine_bytes = 64u << 20);
 	av_hv *hv = NULL;
-	int r = av_open("hv:", &o, &hv);
+	int r = av_open(t_uri(), &o, &hv);
 
 	if (r < 0)
 		t_fail(__FILE__, __LINE__, "av_open: %s", av_strerror(r));
 	return hv;
+}
+
+void t_close(av_hv *hv)
+{
+	uint32_t ids[64];
+	int n;
+
+	/* The daemon's guests outlive a connection: each case leaves it as it found it. */
+	if (hv && t_daemon()) {
+		n = av_domain_list(hv, ids, 64);
+		for (int i = 0; i < n && i < 64; i++) {
+			av_domain *dom;
+
+			if (av_domain_open(hv, ids[i], &dom) == 0) {
+				av_domain_destroy(dom);
+				av_domain_close(dom);
+			}
+		}
+	}
+	av_close(hv);
 }
 
 av_domain *t_domain(av_hv *hv, const char *json)
@@ -62,5 +95,5 @@ void t_setup(void)
 
 void t_teardown(void)
 {
-	av_close(t_hv);
+	t_close(t_hv);
 }

@@ -30,7 +30,7 @@ static void test_create_run_read(void)
 	CHECK_EQ(av_domain_get_info(dom, &info), 0);
 	CHECK_EQ(info.state, AV_DOMAIN_RUNNING);
 	CHECK_EQ(av_domain_close(dom), 0);
-	av_close(hv);
+	t_close(hv);
 }
 
 static void test_struct_spec_and_list(void)
@@ -56,7 +56,7 @@ static void test_struct_spec_and_list(void)
 	CHECK_EQ(av_domain_open(hv, av_domain_id(a), &again), -ESRCH);
 	CHECK_EQ(av_domain_open(hv, 0, &again), -ESRCH);
 	CHECK_EQ(av_domain_open(hv, 70000, &again), -ESRCH);
-	av_close(hv);       /* closes a, b and the second handle on b */
+	t_close(hv);       /* closes a, b and the second handle on b */
 }
 
 /* A handle whose domain is gone answers, and says so. */
@@ -78,7 +78,7 @@ static void test_destroyed_domain_handle(void)
 	CHECK(av_views_enable(other, 0) < 0 || av_view_create(other, AV_ACCESS_RWX, &view) < 0);
 	CHECK_EQ(av_domain_close(other), 0);
 	CHECK_EQ(av_domain_close(dom), 0);
-	av_close(hv);
+	t_close(hv);
 }
 
 static const struct {
@@ -139,7 +139,7 @@ static void test_bad_specs(void)
 	CHECK_EQ(av_domain_list(hv, ids, 1), 0);     /* nothing half-made is left */
 	CHECK_EQ(av_domain_create_json(hv, NULL, &dom), -EINVAL);
 	CHECK_EQ(av_domain_create_json(NULL, "{}", &dom), -EINVAL);
-	av_close(hv);
+	t_close(hv);
 }
 
 static void test_spec_struct_sizes(void)
@@ -156,7 +156,7 @@ static void test_spec_struct_sizes(void)
 	big.future = 0;
 	CHECK_EQ(av_domain_create(hv, &big.spec, &dom), 0);
 	CHECK_EQ(av_domain_create(hv, NULL, &dom), -EINVAL);
-	av_close(hv);
+	t_close(hv);
 }
 
 static void test_memory(void)
@@ -184,7 +184,7 @@ static void test_memory(void)
 	CHECK_EQ(av_read(dom, 0, NULL, 8), -EINVAL);
 	CHECK_EQ(av_read(dom, 0, NULL, 0), 0);
 	CHECK_EQ(av_map(dom, 0, 1, 0x80, (void **)&p), -EINVAL);
-	av_close(hv);
+	t_close(hv);
 }
 
 static void test_pause_and_regs(void)
@@ -212,7 +212,7 @@ static void test_pause_and_regs(void)
 	CHECK_EQ(av_vcpu_unpause(dom, 9), -EINVAL);
 	CHECK_EQ(av_domain_pause(dom), 0);
 	CHECK_EQ(av_domain_unpause(dom), 0);
-	av_close(hv);       /* vCPUs at their pause points: must not hang */
+	t_close(hv);       /* vCPUs at their pause points: must not hang */
 }
 
 static void test_null_handles(void)

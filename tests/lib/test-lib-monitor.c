@@ -73,9 +73,31 @@ static void test_writes_channels(void)
 	writes_on(AV_TRANSPORT_CHANNELS);
 }
 
+/*
+ * Xen's ring is a transport of the process the vCPUs run in; through
+ * altviewd events come through the daemon's channel, and asking for the
+ * ring says so.
+ */
+static bool ring_here(av_domain *dom)
+{
+	AV_OPTS(av_monitor_opts, mo, .transport = AV_TRANSPORT_RING);
+	av_monitor *mon;
+
+	if (!t_daemon())
+		return true;
+	if (av_monitor_open(dom, &mo, &mon) != -EOPNOTSUPP)
+		t_fail(__FILE__, __LINE__, "a ring through altviewd is not -EOPNOTSUPP");
+	t_note("through altviewd: no Xen ring, the daemon's channel (-EOPNOTSUPP checked)");
+	return false;
+}
+
 static void test_writes_ring(void)
 {
-	writes_on(AV_TRANSPORT_RING);
+	av_domain *dom = t_domain(t_hv, SPEC_HEAD "\"vcpus\": 1, \"program\": []}");
+
+	if (ring_here(dom))
+		writes_on(AV_TRANSPORT_RING);
+	av_domain_close(dom);
 }
 
 /* Every event kind, with what each carries, and Xen's payload behind it. */
@@ -165,8 +187,15 @@ static void test_bad_responses(void)
 	CHECK(dom);
 	CHECK_EQ(av_monitor_open(dom, NULL, &mon), 0);
 	av_monitor *second = NULL;
-	CHECK_EQ(av_monitor_open(dom, NULL, &second), -EBUSY);
-	CHECK(!second);
+	if (t_daemon()) {
+		/* The daemon's point: every monitor gets the events, answers are merged. */
+		t_note("through altviewd: a second monitor of the domain is allowed");
+		CHECK_EQ(av_monitor_open(dom, NULL, &second), 0);
+		av_monitor_close(second);
+	} else {
+		CHECK_EQ(av_monitor_open(dom, NULL, &second), -EBUSY);
+		CHECK(!second);
+	}
 	CHECK_EQ(av_monitor_set_events(mon, 1u << 30), -EINVAL);
 	CHECK_EQ(av_monitor_set_events(mon, 1u), -EINVAL);
 	CHECK_EQ(av_monitor_set_events(mon, AV_EVENT_BIT(AV_EVENT_GUEST_REQUEST)), 0);
@@ -247,9 +276,11 @@ static void test_next_async(void)
 	AV_OPTS(av_monitor_opts, ring, .transport = AV_TRANSPORT_RING);
 	dom = t_domain(t_hv, SPEC_HEAD "\"vcpus\": 1, \"program\": []}");
 	CHECK(dom);
-	CHECK_EQ(av_monitor_open(dom, &ring, &mon), 0);
-	CHECK_EQ(av_monitor_next_async(mon, &async), -EOPNOTSUPP);
-	av_monitor_close(mon);
+	if (ring_here(dom)) {
+		CHECK_EQ(av_monitor_open(dom, &ring, &mon), 0);
+		CHECK_EQ(av_monitor_next_async(mon, &async), -EOPNOTSUPP);
+		av_monitor_close(mon);
+	}
 	av_domain_close(dom);
 }
 
@@ -403,9 +434,11 @@ static void test_ring_has_no_wait(void)
 	mo.transport = (enum av_transport)7;
 	CHECK_EQ(av_monitor_open(dom, &mo, &mon), -EINVAL);
 	mo.transport = AV_TRANSPORT_RING;
-	CHECK_EQ(av_monitor_open(dom, &mo, &mon), 0);
-	CHECK_EQ(av_monitor_wait(mon, 0, 0, &ev), -EOPNOTSUPP);
-	av_monitor_close(mon);
+	if (ring_here(dom)) {
+		CHECK_EQ(av_monitor_open(dom, &mo, &mon), 0);
+		CHECK_EQ(av_monitor_wait(mon, 0, 0, &ev), -EOPNOTSUPP);
+		av_monitor_close(mon);
+	}
 	av_domain_close(dom);
 	dom = t_domain(t_hv, "{\"memory_mib\": 1}");
 	CHECK(dom);
@@ -455,9 +488,11 @@ static void test_handler(void)
 	av_monitor *mon;
 
 	CHECK(dom);
-	CHECK_EQ(av_monitor_open(dom, &ring_opts, &mon), 0);
-	CHECK_EQ(av_monitor_set_handler(mon, handle, &h), -EOPNOTSUPP);
-	av_monitor_close(mon);
+	if (ring_here(dom)) {
+		CHECK_EQ(av_monitor_open(dom, &ring_opts, &mon), 0);
+		CHECK_EQ(av_monitor_set_handler(mon, handle, &h), -EOPNOTSUPP);
+		av_monitor_close(mon);
+	}
 	CHECK_EQ(av_monitor_open(dom, NULL, &mon), 0);
 	CHECK_EQ(av_monitor_set_handler(mon, NULL, &h), -EINVAL);
 	CHECK_EQ(av_monitor_set_handler(mon, handle, &h), 0);
@@ -467,7 +502,14 @@ static void test_handler(void)
 	CHECK_EQ(av_domain_wait_idle(dom, 10000), 0);
 	CHECK_EQ(h.calls, 6);
 	CHECK(!h.wrong_vcpu);
-	CHECK_EQ(h.bad_view_answer, -EINVAL);
+	if (t_daemon()) {
+		/* The client cannot know every view: the daemon checks the answer it collects. */
+		t_note("through altviewd: handlers run on a library thread per vCPU, no Xen ring; "
+		       "an answer's view is checked by the daemon, not at av_monitor_respond()");
+		CHECK_EQ(h.bad_view_answer, 0);
+	} else {
+		CHECK_EQ(h.bad_view_answer, -EINVAL);
+	}
 	for (uint32_t i = 1; i < 6; i++)
 		CHECK(h.seqs[i] > h.seqs[i - 1]);
 	CHECK_EQ(av_monitor_get_stats(mon, &st), 0);

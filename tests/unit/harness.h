@@ -38,6 +38,9 @@ int t_run(const struct t_case *cases, size_t n);
 		}                                                            \
 	} while (0)
 
+/* Said after the case's name: how it differs where it runs ("through altviewd: ..."). */
+void t_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #define T_CASE(fn) { #fn, fn }
 #define T_MAIN(...)                                                          \
 	int main(void)                                                       \

@@ -45,6 +45,7 @@ struct access {
 	uint64_t pages;
 	uint32_t nr_vcpus, view;
 	uint64_t max_events;            /* 0: until interrupted (or a booted guest ends) */
+	uint64_t inspect;               /* --inspect: the first N synchronous events */
 	double started;
 	_Atomic uint64_t counts[AV_EVENT__MAX], total;
 	_Atomic bool failed, stopping;
@@ -86,7 +87,56 @@ static bool done(struct access *a)
 	       (a->max_events && atomic_load(&a->total) >= a->max_events);
 }
 
-static void print_event(struct access *a, const struct av_event *ev)
+/* What --inspect read inside an event, printed with it. */
+struct inspection {
+	bool done;
+	int err;
+	struct av_regs_x86 regs;
+	uint64_t gpa;
+	uint8_t bytes[16];
+};
+
+/*
+ * What a VMI tool does inside an event while the vCPU waits: the vCPU's
+ * registers read afresh and the guest memory the event is about (the bytes
+ * at the access, or the instruction that trapped), through whichever
+ * backend; over altviewd these are GetRegisters and a mapping or a copy.
+ */
+static void inspect(struct access *a, const struct av_event *ev, struct inspection *in)
+{
+	if (ev->kind == AV_EVENT_MEM_ACCESS)
+		in->gpa = ev->u.mem.gfn << AV_PAGE_SHIFT | (ev->u.mem.offset & (AV_PAGE_SIZE - 16));
+	else if (ev->kind == AV_EVENT_BREAKPOINT)
+		in->gpa = ev->u.breakpoint.gfn << AV_PAGE_SHIFT | (ev->regs.rip & (AV_PAGE_SIZE - 16));
+	else
+		return;
+	in->done = true;
+	in->err = av_vcpu_get_regs(a->dom, ev->vcpu, &in->regs);
+	if (in->err == 0)
+		in->err = av_read(a->dom, in->gpa, in->bytes, sizeof(in->bytes));
+}
+
+static void print_inspection(const struct access *a, const struct inspection *in)
+{
+	if (a->json && in->err) {
+		printf(",\"inspect\":{\"error\":\"%s\"}", av_strerror(in->err));
+	} else if (a->json) {
+		printf(",\"inspect\":{\"rip\":%" PRIu64 ",\"rsp\":%" PRIu64 ",\"cr3\":%" PRIu64
+		       ",\"gpa\":%" PRIu64 ",\"hex\":\"", in->regs.rip, in->regs.rsp, in->regs.cr3, in->gpa);
+		for (size_t i = 0; i < sizeof(in->bytes); i++)
+			printf("%02x", in->bytes[i]);
+		printf("\"}");
+	} else if (in->err) {
+		printf("\n  inspect: %s", av_strerror(in->err));
+	} else {
+		printf("\n  inspect: rip %#" PRIx64 " rsp %#" PRIx64 " cr3 %#" PRIx64 " (read now); gpa %#"
+		       PRIx64 ":", in->regs.rip, in->regs.rsp, in->regs.cr3, in->gpa);
+		for (size_t i = 0; i < sizeof(in->bytes); i++)
+			printf(" %02x", in->bytes[i]);
+	}
+}
+
+static void print_event(struct access *a, const struct av_event *ev, const struct inspection *in)
 {
 	const char *kind = event_kind_name(ev->kind);
 	char access[4] = "---";
@@ -118,6 +168,8 @@ static void print_event(struct access *a, const struct av_event *ev)
 		default:
 			break;
 		}
+		if (in->done)
+			print_inspection(a, in);
 		printf("}\n");
 	} else {
 		printf("%-13s vcpu %u view %u rip %#" PRIx64, kind, ev->vcpu, ev->view, ev->regs.rip);
@@ -138,6 +190,8 @@ static void print_event(struct access *a, const struct av_event *ev)
 		default:
 			break;
 		}
+		if (in->done)
+			print_inspection(a, in);
 		printf("\n");
 	}
 	pthread_mutex_unlock(&a->out_lock);
@@ -147,6 +201,8 @@ static void print_event(struct access *a, const struct av_event *ev)
 static int handle(struct access *a, const struct av_event *ev)
 {
 	AV_OPTS(av_response, rsp);
+	struct inspection in = { 0 };
+	uint64_t n;
 	int r = 0;
 
 	if (a->max_events && atomic_load(&a->total) >= a->max_events) {
@@ -154,8 +210,10 @@ static int handle(struct access *a, const struct av_event *ev)
 		return ev->flags & AV_EVENT_F_SYNC ? av_monitor_respond(a->mon, ev, NULL) : 0;
 	}
 	atomic_fetch_add(&a->counts[ev->kind], 1);
-	atomic_fetch_add(&a->total, 1);
-	print_event(a, ev);
+	n = atomic_fetch_add(&a->total, 1);
+	if ((ev->flags & AV_EVENT_F_SYNC) && n < a->inspect)
+		inspect(a, ev, &in);
+	print_event(a, ev, &in);
 
 	switch (a->mode) {
 	case MODE_WRITE:
@@ -396,7 +454,8 @@ static char *read_file(const char *path)
 static void usage(FILE *to)
 {
 	fprintf(to,
-		"usage: altview-access [--uri URI] [--threads] [--json] [--ring] [--count N] DOMAIN MODE\n"
+		"usage: altview-access [--uri URI] [--threads] [--json] [--ring] [--count N] [--inspect N]\n"
+		"                      DOMAIN MODE\n"
 		"       altview-access --uri hv: --spec FILE [options] MODE\n"
 		"modes: write exec breakpoint altp2m_write altp2m_exec singlestep cpuid guest_request\n"
 		"See altview-access(1).\n");
@@ -411,6 +470,7 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "ring", no_argument, NULL, 'r' },
 		{ "count", required_argument, NULL, 'c' },
+		{ "inspect", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -422,7 +482,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "u:s:tjrc:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "u:s:tjrc:i:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'u': uri = optarg; break;
 		case 's': spec = optarg; break;
@@ -430,6 +490,7 @@ int main(int argc, char **argv)
 		case 'j': a.json = true; break;
 		case 'r': mo.transport = AV_TRANSPORT_RING; break;
 		case 'c': a.max_events = strtoull(optarg, NULL, 0); break;
+		case 'i': a.inspect = strtoull(optarg, NULL, 0); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

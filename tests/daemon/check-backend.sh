@@ -16,7 +16,7 @@ URI="altviewd:$ADDR"
 
 "$ACCESS" --uri "$URI" --threads --count 40 1 altp2m_write >"$T/a.out" 2>"$T/a.err" &
 A=$!
-"$ACCESS" --uri "$URI" --count 100 1 breakpoint >"$T/b.out" 2>"$T/b.err" &
+"$ACCESS" --uri "$URI" --count 100 --inspect 3 1 breakpoint >"$T/b.out" 2>"$T/b.err" &
 B=$!
 wait $A; ra=$?
 wait $B; rb=$?
@@ -26,6 +26,9 @@ expect_match "altp2m_write saw writes and their single steps" \
 	'^altp2m_write: 40 events .* mem_access [0-9]+ singlestep [0-9]+$' "$(tail -n 1 "$T/a.out")"
 expect_match "breakpoint saw breakpoints only" '^breakpoint: 100 events .* breakpoint 100$' \
 	"$(tail -n 1 "$T/b.out")"
+# Inside each of its first 3 events B read the registers afresh and the code at rip: the int3.
+expect_eq "B read registers and memory inside 3 events, rip as the event said, the int3 there" 3 \
+	"$(grep -A1 '^breakpoint .* rip 0x100080' "$T/b.out" | grep -c '^  inspect: rip 0x100080 .*gpa 0x100080: cc ')"
 expect_match "writes were trapped in client A's view" '^mem_access +vcpu [0-3] view [1-9]' \
 	"$(head -n 1 "$T/a.out")"
 expect_eq "both cleaned up: no client left" "ao 0" "$(prop $D org.altview1.Domain Clients)"

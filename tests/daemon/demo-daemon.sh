@@ -20,10 +20,12 @@ CTL=("$B/altviewd/altviewctl" -A "$ADDR")
 
 ACCESS=$B/libaltview/altview-access
 say "client A: altview-access altp2m_write (a view with every page write-protected; each write is stepped in view 0)"
-say "client B: altview-access breakpoint (the guest's own int3s), both with a thread per vCPU"
+say "client B: altview-access breakpoint (the guest's own int3s), both with a thread per vCPU;"
+echo "    inside its first 3 events B reads the vCPU's registers afresh and the trapped code from"
+echo "    guest memory, through the daemon (GetRegisters, and a mapping or a copy)"
 "$ACCESS" --uri "altviewd:$ADDR" --threads --count 40000 1 altp2m_write >"$T/a.log" 2>&1 &
 A=$!
-"$ACCESS" --uri "altviewd:$ADDR" --threads --count 10000 1 breakpoint >"$T/b.log" 2>&1 &
+"$ACCESS" --uri "altviewd:$ADDR" --threads --count 10000 --inspect 3 1 breakpoint >"$T/b.log" 2>&1 &
 B_PID=$!
 
 sleep 0.5
@@ -47,7 +49,9 @@ kill $TOP 2>/dev/null; wait $TOP 2>/dev/null || true
 
 say "what each client saw (first events, then its summary)"
 echo "client A:"; head -n 3 "$T/a.log" | sed 's/^/  /'; tail -n 1 "$T/a.log" | sed 's/^/  /'
-echo "client B:"; head -n 3 "$T/b.log" | sed 's/^/  /'; tail -n 1 "$T/b.log" | sed 's/^/  /'
+echo "client B (its first events, each with what it read while the vCPU waited):"
+grep -B1 '^  inspect' "$T/b.log" | grep -v '^--' | head -n 6 | sed 's/^/  /'
+tail -n 1 "$T/b.log" | sed 's/^/  /'
 taken=$(busctl --address="$ADDR" get-property org.altview1 /org/altview1/domain/1 org.altview1.Domain EventsTaken | cut -d' ' -f2)
 answered=$(busctl --address="$ADDR" get-property org.altview1 /org/altview1/domain/1 org.altview1.Domain EventsAnswered | cut -d' ' -f2)
 echo "altviewd: $taken synchronous events taken from the guest, $answered merged answers given"

@@ -59,17 +59,48 @@ bool uid_allowed(struct daemon *daemon, uid_t uid)
 	return uid == 0 || (daemon->config.group && uid_in_group(uid, daemon->config.gid));
 }
 
+/*
+ * A unique name is one connection for the bus's lifetime, and a
+ * connection's uid is fixed when it connects: the answer, once had, holds.
+ * Cached, a call costs no round trip to the bus driver.
+ */
+static bool uid_cached(struct daemon *daemon, const char *sender, uid_t *uid)
+{
+	for (size_t i = 0; i < UID_CACHE_SIZE; i++) {
+		if (!strcmp(daemon->uid_cache[i].sender, sender)) {
+			*uid = daemon->uid_cache[i].uid;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void uid_remember(struct daemon *daemon, const char *sender, uid_t uid)
+{
+	struct sender_uid *e = &daemon->uid_cache[daemon->uid_cache_next++ % UID_CACHE_SIZE];
+
+	if (strlen(sender) >= sizeof(e->sender))
+		return;
+	strcpy(e->sender, sender);
+	e->uid = uid;
+}
+
 int caller_check(struct daemon *daemon, sd_bus_message *m, uid_t *ret_uid, sd_bus_error *error)
 {
 	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+	const char *sender = sd_bus_message_get_sender(m);
 	uid_t uid;
-	int r;
+	int r = 0;
 
-	r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds);
-	if (r >= 0 && (sd_bus_creds_get_augmented_mask(creds) & SD_BUS_CREDS_EUID))
-		r = -EPERM;
-	if (r >= 0)
-		r = sd_bus_creds_get_euid(creds, &uid);
+	if (!sender || !uid_cached(daemon, sender, &uid)) {
+		r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds);
+		if (r >= 0 && (sd_bus_creds_get_augmented_mask(creds) & SD_BUS_CREDS_EUID))
+			r = -EPERM;
+		if (r >= 0)
+			r = sd_bus_creds_get_euid(creds, &uid);
+		if (r >= 0 && sender && *sender == ':')
+			uid_remember(daemon, sender, uid);
+	}
 	if (r < 0)
 		return av_bus_error_set(error, -EACCES, "the bus does not vouch for the caller's uid"
 					" (%s)", strerror(-r));

@@ -90,6 +90,13 @@ struct dom {
 	uint32_t next_subscription_id;
 };
 
+/* A caller's uid, as the bus driver vouched for it (creds.c). */
+struct sender_uid {
+	char sender[32];            /* a unique name; "" for a free entry */
+	uid_t uid;
+};
+#define UID_CACHE_SIZE 64
+
 struct daemon {
 	const char *config_path;
 	bool config_optional;
@@ -111,6 +118,9 @@ struct daemon {
 	struct mapper *mappers;     /* root callers' mappings of guest memory */
 	struct evtchn_handle *evtchns;  /* clients' event channel handles */
 	uint64_t mapped_pages;
+
+	struct sender_uid uid_cache[UID_CACHE_SIZE];
+	unsigned int uid_cache_next;
 
 	struct dom *domains;        /* ascending ids */
 	unsigned int nr_domains;

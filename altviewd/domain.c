@@ -405,6 +405,9 @@ static int method_set_registers(sd_bus_message *m, void *userdata, sd_bus_error 
 	r = av_vcpu_set_regs(dom->handle, vcpu, &regs);
 	if (r < 0)
 		return daemon_reply_error(error, r, "");
+	/* Clients that read them from their event must ask again. */
+	if (dom->monitor)
+		monitor_regs_changed(dom->monitor, vcpu);
 	return sd_bus_reply_method_return(m, NULL);
 }
 

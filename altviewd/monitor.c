@@ -234,6 +234,15 @@ bool sink_awaits(struct sink *sink, uint32_t vcpu)
 	       atomic_load_explicit(&sink->awaited[vcpu], memory_order_acquire);
 }
 
+void monitor_regs_changed(struct monitor *mon, uint32_t vcpu)
+{
+	pthread_mutex_lock(&mon->lock);
+	for (size_t i = 0; i < mon->nr_sinks; i++)
+		if (!mon->sinks[i]->signals)
+			channel_regs_changed(&mon->sinks[i]->chan, vcpu);
+	pthread_mutex_unlock(&mon->lock);
+}
+
 static void post(struct sink *sink, uint32_t vcpu, const vm_event_request_t *req)
 {
 	bool wanted;

@@ -119,6 +119,8 @@ int monitor_add(struct monitor *mon, struct sink *sink);
 int monitor_set_filter(struct monitor *mon, struct sink *sink, const struct filter *f);
 /* Whether @vcpu waits in an event posted to @sink, as of now. */
 bool sink_awaits(struct sink *sink, uint32_t vcpu);
+/* @vcpu's registers were set over the bus: every channel's copy of them in an event is stale. */
+void monitor_regs_changed(struct monitor *mon, uint32_t vcpu);
 /* Stops delivering to @sink and answers what it still owes; drops the monitor's reference. */
 void monitor_remove(struct monitor *mon, struct sink *sink);
 

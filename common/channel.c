@@ -79,8 +79,9 @@ int channel_producer_init(struct channel_producer *p, uint32_t nr_vcpus, uint32_
 		.geo = { nr_vcpus, ring_entries, channel_size(nr_vcpus, ring_entries) },
 	};
 	p->seq = calloc(nr_vcpus, sizeof(*p->seq));
+	p->regs_gen = calloc(nr_vcpus, sizeof(*p->regs_gen));
 	p->spin = calloc(nr_vcpus, sizeof(*p->spin));
-	r = p->seq && p->spin ? channel_memfd(p->geo.size, &fd) : -ENOMEM;
+	r = p->seq && p->regs_gen && p->spin ? channel_memfd(p->geo.size, &fd) : -ENOMEM;
 	if (r < 0)
 		goto fail;
 	p->hdr = mmap(NULL, p->geo.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -111,6 +112,7 @@ void channel_producer_deinit(struct channel_producer *p)
 	if (p->hdr)
 		munmap(p->hdr, p->geo.size);
 	free(p->seq);
+	free(p->regs_gen);
 	free(p->spin);
 	*p = (struct channel_producer){ 0 };
 }
@@ -123,6 +125,7 @@ bool channel_post(struct channel_producer *p, uint32_t vcpu, const vm_event_requ
 	uint8_t *notify = &p->hdr->sync_notify;
 
 	p->seq[vcpu] = CHANNEL_SEQ_NEXT(p->seq[vcpu]);
+	__atomic_store_n(&slot->regs_gen, atomic_load(&p->regs_gen[vcpu]), __ATOMIC_RELAXED);
 	memcpy(&slot->req, req, sizeof(*req));
 	slot_publish(channel_atomic(&slot->word), CHANNEL_WORD(p->seq[vcpu], CHANNEL_PENDING),
 		     &slot->client_sleeping);
@@ -136,6 +139,14 @@ bool channel_post(struct channel_producer *p, uint32_t vcpu, const vm_event_requ
 	 */
 	return __atomic_load_n(notify, __ATOMIC_SEQ_CST) &&
 	       __atomic_exchange_n(notify, 0, __ATOMIC_SEQ_CST);
+}
+
+void channel_regs_changed(struct channel_producer *p, uint32_t vcpu)
+{
+	if (vcpu >= p->geo.nr_vcpus)
+		return;
+	atomic_store_explicit(channel_atomic(&p->hdr->regs_gen[vcpu]),
+			      atomic_fetch_add(&p->regs_gen[vcpu], 1) + 1, memory_order_release);
 }
 
 /* The slot's state word for the event last posted: PENDING until something happens. */
@@ -313,16 +324,24 @@ uint32_t channel_slot_word(struct channel_consumer *c, uint32_t vcpu)
 }
 
 bool channel_slot_copy(struct channel_consumer *c, uint32_t vcpu, uint32_t word,
-		       vm_event_request_t *req)
+		       vm_event_request_t *req, uint32_t *regs_gen)
 {
 	if (CHANNEL_WORD_STATE(word) != CHANNEL_PENDING)
 		return false;
+	*regs_gen = __atomic_load_n(&slot_at(c->hdr, vcpu)->regs_gen, __ATOMIC_RELAXED);
 	memcpy(req, &slot_at(c->hdr, vcpu)->req, sizeof(*req));
 	/* Posted again while it was being copied: not the event copied, take it next time. */
 	if (channel_slot_word(c, vcpu) != word)
 		return false;
 	return req->version == VM_EVENT_INTERFACE_VERSION && req->vcpu_id == vcpu &&
 	       (req->flags & VM_EVENT_FLAG_VCPU_PAUSED);
+}
+
+uint32_t channel_regs_gen(struct channel_consumer *c, uint32_t vcpu)
+{
+	if (vcpu >= c->geo.nr_vcpus)
+		return 0;
+	return atomic_load_explicit(channel_atomic(&c->hdr->regs_gen[vcpu]), memory_order_acquire);
 }
 
 int channel_answer(struct channel_consumer *c, uint32_t vcpu, uint32_t seq,

@@ -30,6 +30,13 @@
  * The ring is single-producer (daemon: head), single-consumer (client:
  * tail), never blocking: when it is full the event is counted in dropped.
  *
+ * A client reads the registers of a vCPU that waits in its event from the
+ * event itself, without a round trip, as long as nobody has set them since
+ * (SetRegisters, which another holder may call): regs_gen counts, per
+ * vCPU, the times the daemon set them, and each slot carries the count as
+ * it was when the event was posted.  Equal counts, and the event still
+ * pending: the event's registers are the vCPU's.
+ *
  * Each side may be hostile to the other: altviewd is root and its clients
  * are not; a client must survive a daemon gone wrong.  So this header and
  * channel.c own both ends of the protocol, and neither end ever lets
@@ -50,7 +57,7 @@
 #include "xen-public.h"
 
 #define CHANNEL_MAGIC 0x31637661u           /* "avc1" */
-#define CHANNEL_VERSION 2
+#define CHANNEL_VERSION 3
 #define CHANNEL_HEADER_SIZE 4096
 #define CHANNEL_SLOT_SIZE 1024
 #define CHANNEL_RING_DEFAULT 256
@@ -87,6 +94,8 @@ struct channel_header {
 	uint64_t sync_posted[ALTVIEW_MAX_VCPUS / 64] __attribute__((aligned(64)));
 	uint32_t ring_head __attribute__((aligned(64)));    /* daemon */
 	uint32_t ring_tail __attribute__((aligned(64)));    /* client */
+	/* daemon: per vCPU, how many times its registers were set other than by an answer */
+	uint32_t regs_gen[ALTVIEW_MAX_VCPUS] __attribute__((aligned(64)));
 };
 
 struct channel_slot {
@@ -94,6 +103,7 @@ struct channel_slot {
 	uint8_t client_sleeping;
 	uint8_t daemon_sleeping;
 	uint16_t pad;
+	uint32_t regs_gen;          /* daemon: regs_gen[vcpu] when req was posted */
 	vm_event_request_t req;     /* daemon */
 	vm_event_response_t rsp;    /* client */
 };
@@ -133,6 +143,7 @@ struct channel_producer {
 	struct channel_geometry geo;
 	uint32_t ring_head;         /* the only copy the producer trusts */
 	uint32_t *seq;              /* per vCPU: the event last posted to its slot */
+	_Atomic uint32_t *regs_gen; /* per vCPU: what the header says (any thread bumps it) */
 	struct spin_budget *spin;   /* per vCPU: how long waiting for an answer spins */
 };
 
@@ -171,6 +182,9 @@ bool channel_expire(struct channel_producer *p, uint32_t vcpu);
 /* Expires every slot's pending event and wakes whoever sleeps on one (the consumer went away). */
 void channel_expire_all(struct channel_producer *p);
 
+/* @vcpu's registers were set (not by an answer): events already posted no longer show them. */
+void channel_regs_changed(struct channel_producer *p, uint32_t vcpu);
+
 /* Appends @req to the ring; false (nothing written) when the ring is full. */
 bool channel_ring_push(struct channel_producer *p, const vm_event_request_t *req);
 void channel_set_dropped(struct channel_producer *p, uint64_t dropped);
@@ -206,7 +220,9 @@ uint32_t channel_slot_word(struct channel_consumer *c, uint32_t vcpu);
  * vCPU: a slot the producer rewrites while it is copied is not taken.
  */
 bool channel_slot_copy(struct channel_consumer *c, uint32_t vcpu, uint32_t word,
-		       vm_event_request_t *req);
+		       vm_event_request_t *req, uint32_t *regs_gen);
+/* How many times @vcpu's registers were set: equal to the taken event's, its registers hold. */
+uint32_t channel_regs_gen(struct channel_consumer *c, uint32_t vcpu);
 /*
  * Answers the event of @seq in @vcpu's slot: 0, -ETIMEDOUT when the
  * producer expired it, -ESTALE when the slot holds another event.

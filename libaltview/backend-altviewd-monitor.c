@@ -29,6 +29,10 @@ struct channel {
 	_Atomic uint32_t taken_seq[ALTVIEW_MAX_VCPUS];
 	_Atomic bool taken_by_next[ALTVIEW_MAX_VCPUS];
 	uint32_t next_vcpu;                         /* next(): where its look starts */
+	/* Per vCPU: the taken event's registers and the count they were posted with. */
+	pthread_mutex_t regs_lock;
+	struct vm_event_regs_x86 taken_regs[ALTVIEW_MAX_VCPUS];
+	uint32_t taken_gen[ALTVIEW_MAX_VCPUS];
 	struct spin_budget spin[ALTVIEW_MAX_VCPUS];      /* wait(): one thread per vCPU */
 	/* av_monitor_set_handler(): a thread per vCPU here, as the vCPU's own on hv:. */
 	pthread_t *handlers;
@@ -46,6 +50,7 @@ static void channel_free(struct channel *c)
 	channel_consumer_deinit(&c->chan);
 	if (c->notify_fd >= 0)
 		close(c->notify_fd);
+	pthread_mutex_destroy(&c->regs_lock);
 	free(c);
 }
 
@@ -77,6 +82,7 @@ int altviewd_monitor_open(struct av_monitor *mon, const struct av_monitor_opts *
 	if (!c)
 		return -ENOMEM;
 	c->notify_fd = -1;
+	pthread_mutex_init(&c->regs_lock, NULL);
 	/* No kinds at first, as on hv: (av_monitor_set_events says which). */
 	r = altviewd_call(mon->dom->hv, altviewd_domain_path(mon->dom), DOMAIN_IFACE, "Subscribe",
 			  -ESRCH, &reply, "a{sv}", 0);
@@ -164,18 +170,41 @@ int altviewd_monitor_fd(struct av_monitor *mon)
 /* The slot's pending event into @req if it has one; @again allows one handed out before. */
 static bool slot_take(struct channel *c, uint32_t vcpu, bool again, vm_event_request_t *req)
 {
-	uint32_t w = channel_slot_word(&c->chan, vcpu);
+	uint32_t w = channel_slot_word(&c->chan, vcpu), gen;
 
 	if (CHANNEL_WORD_STATE(w) != CHANNEL_PENDING)
 		return false;
 	if (!again && atomic_load(&c->taken_by_next[vcpu]) &&
 	    atomic_load(&c->taken_seq[vcpu]) == CHANNEL_WORD_SEQ(w))
 		return false;
-	if (!channel_slot_copy(&c->chan, vcpu, w, req))
+	if (!channel_slot_copy(&c->chan, vcpu, w, req, &gen))
 		return false;
+	pthread_mutex_lock(&c->regs_lock);
+	c->taken_regs[vcpu] = req->data.regs.x86;
+	c->taken_gen[vcpu] = gen;
 	atomic_store(&c->taken_seq[vcpu], CHANNEL_WORD_SEQ(w));
+	pthread_mutex_unlock(&c->regs_lock);
 	atomic_store(&c->taken_by_next[vcpu], !again);
 	return true;
+}
+
+bool altviewd_monitor_regs(struct av_monitor *mon, uint32_t vcpu, struct vm_event_regs_x86 *regs)
+{
+	struct channel *c = chan_of(mon);
+	bool fresh;
+
+	if (vcpu >= c->chan.geo.nr_vcpus)
+		return false;
+	pthread_mutex_lock(&c->regs_lock);
+	/* Still waiting in the event taken, and nobody has set its registers since. */
+	fresh = atomic_load(&c->taken_seq[vcpu]) &&
+		channel_slot_word(&c->chan, vcpu) ==
+			CHANNEL_WORD(atomic_load(&c->taken_seq[vcpu]), CHANNEL_PENDING) &&
+		channel_regs_gen(&c->chan, vcpu) == c->taken_gen[vcpu];
+	if (fresh)
+		*regs = c->taken_regs[vcpu];
+	pthread_mutex_unlock(&c->regs_lock);
+	return fresh;
 }
 
 /* A ring the daemon broke is said once per take, not taken for an empty one. */

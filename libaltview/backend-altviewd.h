@@ -80,4 +80,9 @@ int altviewd_monitor_wait(struct av_monitor *mon, uint32_t vcpu, int timeout_ms,
 			  vm_event_request_t *req);
 int altviewd_monitor_respond(struct av_monitor *mon, const vm_event_response_t *rsp);
 int altviewd_monitor_set_handler(struct av_monitor *mon);
+/*
+ * @vcpu's registers from the event this monitor took, if the vCPU still
+ * waits in it and nobody has set them since: a read without a round trip.
+ */
+bool altviewd_monitor_regs(struct av_monitor *mon, uint32_t vcpu, struct vm_event_regs_x86 *regs);
 void altviewd_monitor_get_stats(struct av_monitor *mon, struct av_monitor_stats *st);

@@ -59,13 +59,13 @@ static void a_round_trip(void)
 	struct pair x;
 	vm_event_request_t req = request(1, true, 42), got;
 	vm_event_response_t rsp = { .version = VM_EVENT_INTERFACE_VERSION, .vcpu_id = 1 }, back;
-	uint32_t w;
+	uint32_t w, gen;
 
 	CHECK_EQ(pair_init(&x), 0);
 	channel_post(&x.p, 1, &req);
 	CHECK(channel_posted(&x.c, 0) & CHANNEL_POSTED_BIT(1));
 	w = channel_slot_word(&x.c, 1);
-	CHECK(channel_slot_copy(&x.c, 1, w, &got));
+	CHECK(channel_slot_copy(&x.c, 1, w, &got, &gen));
 	CHECK_EQ(got.data.regs.x86.rax, 42);
 	CHECK_EQ(channel_take_answer(&x.p, 1, &back), -EAGAIN);
 	CHECK_EQ(channel_answer(&x.c, 1, CHANNEL_WORD_SEQ(w), &rsp), 0);
@@ -73,6 +73,29 @@ static void a_round_trip(void)
 	CHECK_EQ(back.vcpu_id, 1);
 	/* Answered twice: the slot no longer waits. */
 	CHECK_EQ(channel_answer(&x.c, 1, CHANNEL_WORD_SEQ(w), &rsp), -ESTALE);
+	pair_deinit(&x);
+}
+
+/*
+ * An event's registers are the vCPU's until someone sets them: the slot
+ * keeps the count it was posted with, the header counts on.
+ */
+static void registers_set_after_the_event(void)
+{
+	struct pair x;
+	vm_event_request_t req = request(1, true, 7), got;
+	uint32_t gen;
+
+	CHECK_EQ(pair_init(&x), 0);
+	channel_regs_changed(&x.p, 1);               /* before the event: the event is newer */
+	channel_post(&x.p, 1, &req);
+	CHECK(channel_slot_copy(&x.c, 1, channel_slot_word(&x.c, 1), &got, &gen));
+	CHECK_EQ(gen, channel_regs_gen(&x.c, 1));
+	CHECK_EQ(channel_regs_gen(&x.c, 0), 0);      /* another vCPU's count is its own */
+	channel_regs_changed(&x.p, 1);               /* SetRegisters while it waits */
+	CHECK(gen != channel_regs_gen(&x.c, 1));
+	channel_regs_changed(&x.p, 9);               /* no such vCPU: nothing written */
+	CHECK_EQ(channel_regs_gen(&x.c, 9), 0);
 	pair_deinit(&x);
 }
 
@@ -146,15 +169,16 @@ static void consumer_skips_foreign_requests(void)
 {
 	struct pair x;
 	vm_event_request_t req = request(0, true, 1), got;
+	uint32_t gen;
 
 	CHECK_EQ(pair_init(&x), 0);
 	req.vcpu_id = 2;    /* posted in vCPU 0's slot */
 	channel_post(&x.p, 0, &req);
-	CHECK(!channel_slot_copy(&x.c, 0, channel_slot_word(&x.c, 0), &got));
+	CHECK(!channel_slot_copy(&x.c, 0, channel_slot_word(&x.c, 0), &got, &gen));
 	req = request(1, true, 1);
 	req.version = 1;
 	channel_post(&x.p, 1, &req);
-	CHECK(!channel_slot_copy(&x.c, 1, channel_slot_word(&x.c, 1), &got));
+	CHECK(!channel_slot_copy(&x.c, 1, channel_slot_word(&x.c, 1), &got, &gen));
 	pair_deinit(&x);
 }
 
@@ -187,6 +211,6 @@ static void consumer_checks_the_channel(void)
 	close(fd);
 }
 
-T_MAIN(T_CASE(a_round_trip), T_CASE(producer_ignores_the_header),
+T_MAIN(T_CASE(a_round_trip), T_CASE(registers_set_after_the_event), T_CASE(producer_ignores_the_header),
        T_CASE(producer_refuses_garbage_words), T_CASE(consumer_refuses_a_runaway_head),
        T_CASE(consumer_skips_foreign_requests), T_CASE(consumer_checks_the_channel))

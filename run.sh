@@ -104,6 +104,8 @@ cmd_demo() {
 	"$bench/bench-x86" 1
 	log "monitoring through altviewd (1, 2, 4 clients) vs in process; Event signals (JSON lines)"
 	tests/bench/bench-daemon.sh "$BUILD_ROOT/build-release/altviewd/altviewd" "$bench/bench-daemon" 20000 3
+	log "a monitor's reach: 256 MiB of guest memory and vCPU registers, in process vs through altviewd (JSON lines)"
+	tests/bench/bench-memory.sh "$BUILD_ROOT/build-release/altviewd/altviewd" "$bench/bench-memory" 256 5
 }
 
 cmd_test() {

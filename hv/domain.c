@@ -29,7 +29,7 @@ int domain_add_block(struct hv_domain *d, uint64_t mfn, uint64_t gfn, unsigned i
 		d->blocks_cap = cap;
 	}
 	d->blocks[d->nr_blocks++] = (struct hv_block){ .mfn = mfn, .gfn = gfn, .order = order };
-	d->tot_pages += UINT64_C(1) << order;
+	atomic_fetch_add_explicit(&d->tot_pages, UINT64_C(1) << order, memory_order_relaxed);
 out:
 	hv_mutex_unlock(&d->page_alloc_lock);
 	return r;
@@ -295,7 +295,7 @@ domid_t hv_domain_id(const struct hv_domain *d)
 
 uint64_t hv_domain_tot_pages(const struct hv_domain *d)
 {
-	return d->tot_pages;
+	return atomic_load_explicit(&d->tot_pages, memory_order_relaxed);
 }
 
 size_t hv_domain_blocks(const struct hv_domain *d, uint64_t *mfn, unsigned int *order, size_t max)

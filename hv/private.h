@@ -242,7 +242,8 @@ struct hv_domain {
 	struct hv_mutex page_alloc_lock;
 	struct hv_block *blocks;              /* the domain's page list, by block */
 	size_t nr_blocks, blocks_cap;
-	uint64_t tot_pages;
+	/* Grows under page_alloc_lock (a grant table's frames); anyone may read it. */
+	_Atomic uint64_t tot_pages;
 	/*
 	 * Guest memory dom0 wrote that may hold code (a breakpoint, a patch):
 	 * engines that translate code drop what they made from it.  A ring of

@@ -41,7 +41,7 @@ static int x86_domain_init(struct hv_domain *d, const void *config, void **state
 	if (!xd)
 		return -ENOMEM;
 	xd->d = d;
-	xd->ram_bytes = d->tot_pages << HV_PAGE_SHIFT;     /* RAM only: nothing else is there yet */
+	xd->ram_bytes = hv_domain_tot_pages(d) << HV_PAGE_SHIFT;     /* RAM only: nothing else is there yet */
 	xd->parallel = cfg->parallel;
 	xd->max_regions = cfg->max_regions ? cfg->max_regions : X86_DEFAULT_REGIONS;
 	pthread_mutex_init(&xd->lock, NULL);

@@ -18,7 +18,11 @@
 #include "daemon.h"
 #include "log.h"
 
-/* Per connection, and ports per handle: dom0's ports are shared by every client. */
+/*
+ * Per uid (a uid may open any number of connections), and ports per
+ * handle: dom0's 4096 ports are shared by every client, and one uid must
+ * not take them all.
+ */
 #define MAX_HANDLES 16
 #define MAX_PORTS 64
 
@@ -28,6 +32,7 @@ struct evtchn_handle {
 	uint64_t id;
 	char path[OBJECT_PATH_MAX];
 	char *sender;
+	uid_t uid;
 	sd_bus_track *track;
 	sd_bus_slot *slot;
 	av_evtchn *xce;
@@ -168,16 +173,17 @@ static const sd_bus_vtable evtchn_vtable[] = {
 	SD_BUS_VTABLE_END,
 };
 
-static unsigned int handles_of(struct daemon *daemon, const char *sender)
+static unsigned int handles_of(struct daemon *daemon, uid_t uid)
 {
 	unsigned int n = 0;
 
 	for (struct evtchn_handle *h = daemon->evtchns; h; h = h->next)
-		n += !strcmp(h->sender, sender);
+		n += h->uid == uid;
 	return n;
 }
 
-static int handle_new(struct daemon *daemon, const char *sender, struct evtchn_handle **out)
+static int handle_new(struct daemon *daemon, const char *sender, uid_t uid,
+		      struct evtchn_handle **out)
 {
 	struct evtchn_handle *h = calloc(1, sizeof(*h));
 	int r;
@@ -185,6 +191,7 @@ static int handle_new(struct daemon *daemon, const char *sender, struct evtchn_h
 	if (!h)
 		return -ENOMEM;
 	h->daemon = daemon;
+	h->uid = uid;
 	h->id = ++daemon->next_serial;
 	snprintf(h->path, sizeof(h->path), EVTCHN_PATH_FMT, h->id);
 	h->sender = strdup(sender);
@@ -214,17 +221,18 @@ static int method_open_event_channel(sd_bus_message *m, void *userdata, sd_bus_e
 	const char *sender = sd_bus_message_get_sender(m);
 	struct evtchn_handle *h;
 	int shared, up, down, r;
+	uid_t uid;
 
-	r = caller_check(daemon, m, NULL, error);
+	r = caller_check(daemon, m, &uid, error);
 	if (r < 0)
 		return r;
 	if (!sender)
 		return -EINVAL;
-	if (handles_of(daemon, sender) >= MAX_HANDLES)
-		return av_bus_error_set(error, -ENOSPC, "%u event channel handles open already: close "
-					"one first", MAX_HANDLES);
+	if (handles_of(daemon, uid) >= MAX_HANDLES)
+		return av_bus_error_set(error, -ENOSPC, "uid %u has %u event channel handles open "
+					"already: close one first", (unsigned int)uid, MAX_HANDLES);
 	daemon_clear_error();
-	r = handle_new(daemon, sender, &h);
+	r = handle_new(daemon, sender, uid, &h);
 	if (r < 0)
 		return daemon_reply_error(error, r, "");
 	r = av_evtchn_export(h->xce, &shared, &up, &down);

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Event channels through altviewd (Manager.OpenEventChannel,
 # org.altview1.EventChannel): a handle is its connection's alone, bounded
-# (64 ports, 16 handles a connection), refused to outsiders, and gone with
-# its connection, ports and descriptors too.
+# (64 ports, 16 handles a uid over all its connections), refused to
+# outsiders, and gone with its connection, ports and descriptors too.
 #
 #   check-evtchn.sh ALTVIEWD X86_SPEC EVTCHN_CLIENT
 . "$(dirname "$0")/lib.sh"
@@ -14,7 +14,7 @@ bus_start
 daemon_start "$T/altviewd.json"
 fds() { ls "/proc/$DAEMON_PID/fd" | wc -l; }
 check "a domain" bctl call $MGR CreateDomain s '{"name": "e", "memory_mib": 2}'
-check "bound, notified, unbound; -ESRCH, -ENOENT; 64 ports a handle, 16 handles" \
+check "bound, notified, unbound; -ESRCH, -ENOENT; 64 ports a handle, 16 handles a uid" \
 	"$EVC" "$ADDR" 1 check
 expect_match "through libaltview's altviewd: backend" '^event channel checks passed' "$(cat "$T/out")"
 # Counted from here: the core's notification service (an epoll and an eventfd) starts with the first handle.
@@ -25,6 +25,8 @@ holder=$!
 wait_for "a client holds a handle with a port bound" 10 grep -q '^/org/altview1/evtchn/' "$T/hold.out"
 read -r H port <"$T/hold.out"
 expect_match "the handle is on the bus" 'BindInterdomain' "$(bctl introspect org.altview1 "$H" 2>&1)"
+check "another connection of the same uid" "$EVC" "$ADDR" 1 fill
+expect_eq "gets the 15 handles the uid has left" "15 handles" "$(cat "$T/out")"
 expect_error "another connection cannot use it" $E.PermissionDenied "another connection's" \
 	call org.altview1 "$H" $'org.altview1.EventChannel' BindUnbound u 1
 expect_error "nor close it" $E.PermissionDenied "another connection's" \

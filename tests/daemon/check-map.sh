@@ -13,7 +13,8 @@ ALTVIEWD=$1 X86_SPEC=$2 MAPC=$3
 E=org.altview1.Error MGR="org.altview1 /org/altview1 org.altview1.Manager"
 URI="altviewd:$ADDR"
 
-config '{ "machine_mib": 24, "group": "nogroup" }'
+# ReadMemory's bound is small: a read past it can only have gone through a mapping.
+config '{ "machine_mib": 24, "group": "nogroup", "limits": { "max_read_bytes": 4096 } }'
 bus_start
 daemon_start "$T/altviewd.json"
 create() { bctl call $MGR CreateDomain s "{\"name\": \"$1\", \"memory_mib\": $2}"; }
@@ -45,9 +46,19 @@ else
 	ok "nor an outsider # SKIP needs root and setpriv"
 fi
 check "WriteMemory" bctl call $D WriteMemory tay 0x1234 4 0x41 0x42 0x43 0x44
-expect_match "altviewctl read maps when run as root" '00001230 .* 41 42 43 44 .*\|....ABCD' \
-	"$("$ALTVIEWCTL" -A "$ADDR" read 1 0x1230 8)"
+expect_match "altviewctl read maps when run as root: 8 KiB, past ReadMemory's 4 KiB" \
+	'00001230 .* 41 42 43 44 .*\|....ABCD' "$("$ALTVIEWCTL" -A "$ADDR" read 1 0x1000 8192 | grep '^0*1230 ')"
 expect_eq "and lets go again" 0 "$(mapped)"
+if command -v setpriv >/dev/null && [ "$(id -u)" -eq 0 ]; then
+	out=$(setpriv --reuid=65534 --regid=65534 --groups="$(getent group nogroup | cut -d: -f3)" \
+		"$ALTVIEWCTL" -A "$ADDR" read 1 0x1000 8192 2>&1)
+	expect_match "a member's altviewctl read copies instead, within ReadMemory's bound" 'at most 4096' "$out"
+	expect_match "and one within it works" '00001230 .* 41 42 43 44' "$(setpriv --reuid=65534 \
+		--regid=65534 --groups="$(getent group nogroup | cut -d: -f3)" "$ALTVIEWCTL" -A "$ADDR" read 1 0x1230 8)"
+else
+	ok "a member's altviewctl read copies # SKIP needs root and setpriv"
+	ok "and one within it works # SKIP needs root and setpriv"
+fi
 
 # A process holds all of domain 1; the domain is destroyed under it.
 "$MAPC" "$URI" 1 hold >"$T/hold.out" 2>&1 &

@@ -7,11 +7,14 @@
  *     Opens a handle on its own connection, binds an unbound port for
  *     DOMID, prints the handle's path and the port, and waits to be killed.
  *
+ *   evtchn-client ADDRESS DOMID fill
+ *     Opens handles until the daemon refuses one, and prints how many it got.
+ *
  *   evtchn-client ADDRESS DOMID check
  *     Through libaltview: a port bound and unbound; another's port cannot
  *     be notified; a domain that does not exist is -ESRCH; a handle holds
- *     at most 64 ports and a connection 16 handles (-ENOSPC), and closing
- *     one makes room.  Prints "event channel checks passed".
+ *     at most 64 ports and a uid 16 handles (-ENOSPC), and closing one
+ *     makes room.  Prints "event channel checks passed".
  */
 #include <errno.h>
 #include <stdio.h>
@@ -111,12 +114,34 @@ static int check(const char *address, uint32_t domid)
 	return 0;
 }
 
+static int fill(const char *address)
+{
+	char uri[512];
+	av_evtchn *xce;
+	unsigned int n = 0;
+	av_hv *hv;
+	int r;
+
+	snprintf(uri, sizeof(uri), "altviewd:%s", address);
+	if ((r = av_open(uri, NULL, &hv)) < 0)
+		return fail("av_open", r);
+	while ((r = av_evtchn_open(hv, NULL, &xce)) == 0 && n < 64)
+		n++;
+	if (r != -ENOSPC)
+		return fail("the handle past the limit is -ENOSPC", r < 0 ? r : 0);
+	printf("%u handles\n", n);
+	av_close(hv);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 4) {
-		fprintf(stderr, "usage: evtchn-client ADDRESS DOMID hold|check\n");
+		fprintf(stderr, "usage: evtchn-client ADDRESS DOMID hold|fill|check\n");
 		return 2;
 	}
+	if (!strcmp(argv[3], "fill"))
+		return fill(argv[1]);
 	if (!strcmp(argv[3], "hold"))
 		return hold(argv[1], (uint32_t)strtoul(argv[2], NULL, 0));
 	return check(argv[1], (uint32_t)strtoul(argv[2], NULL, 0));

@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * relay.c — Xen's vm_event ring for a Xen tool, fed from a libaltview
+ * monitor on any backend.
+ *
+ * The ring is a page of a memfd: the tool gets a mapping of its own (Xen
+ * tools free it with a plain munmap), this side keeps another.  A thread
+ * per ring moves the monitor's events onto it as Xen's front end does (at
+ * most RING_SIZE outstanding; the rest wait in libaltview, their vCPUs
+ * paused, as Xen's vCPUs wait for ring space) and tells the tool through
+ * the port it bound; when the tool notifies, the responses on the ring go
+ * back through av_monitor_respond_xen().
+ *
+ * The page is the tool's to scribble on: this side keeps its own indices
+ * and ring size, reads the response producer once and takes it only if it
+ * is within a ring of what it consumed, and copies each response before
+ * looking at it.  A response for a vCPU with no event on the ring is
+ * dropped; one libaltview refuses is replaced by a plain answer, so that
+ * no vCPU stays paused because of what a tool wrote.
+ *
+ * Events are delivered only for the kinds a tool turned on, and none at
+ * enable: the tool initialises the ring (SHARED_RING_INIT) after
+ * xc_monitor_enable() returns, and a request produced before that would
+ * be wiped.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define xen_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define xen_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define xen_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
+
+#include "private.h"
+
+#define RING_PAGE 4096
+/* Xen's ring port lies in the guest's table; this one is the same number in each guest. */
+#define RING_PORT 0x10000u
+
+struct held {
+	bool valid;
+	struct av_event ev;
+};
+
+struct relay {
+	struct relay *next;
+	uint32_t domid, port;
+	av_domain *dom;
+	av_monitor *mon;
+	uint32_t nr_vcpus;
+	uint32_t kinds;                     /* AV_EVENT_BIT()s turned on */
+	int memfd, wake;
+	vm_event_sring_t *sring;            /* this side's mapping */
+	vm_event_front_ring_t front;        /* private indices and size */
+	struct held *held;                  /* per vCPU: the event on the ring awaiting its answer */
+	struct xencompat_evtchn *bound;
+	uint32_t local;
+	pthread_t thread;
+	bool stopping;
+	uint64_t stray;                     /* responses with no event to answer */
+};
+
+/* Rings, their bindings, and everything the threads do with them. */
+static pthread_mutex_t relays_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct relay *relays;
+
+static struct relay *find_locked(uint32_t domid)
+{
+	for (struct relay *r = relays; r; r = r->next)
+		if (r->domid == domid)
+			return r;
+	return NULL;
+}
+
+static void answer_plainly(struct relay *r, struct held *h)
+{
+	av_monitor_respond(r->mon, &h->ev, NULL);
+	h->valid = false;
+}
+
+static void take_responses(struct relay *r)
+{
+	RING_IDX prod = __atomic_load_n(&r->sring->rsp_prod, __ATOMIC_ACQUIRE);
+
+	if (prod - r->front.rsp_cons > RING_SIZE(&r->front))
+		return;         /* not a producer index any ring could have: wait for a sane one */
+	while (r->front.rsp_cons != prod) {
+		vm_event_response_t rsp;
+		struct held *h;
+
+		RING_COPY_RESPONSE(&r->front, r->front.rsp_cons, &rsp);
+		r->front.rsp_cons++;
+		/* Asynchronous events are answered too, with nothing to resume. */
+		if (!(rsp.flags & VM_EVENT_FLAG_VCPU_PAUSED))
+			continue;
+		if (rsp.vcpu_id >= r->nr_vcpus || !r->held[rsp.vcpu_id].valid) {
+			r->stray++;
+			continue;
+		}
+		h = &r->held[rsp.vcpu_id];
+		if (av_monitor_respond_xen(r->mon, &h->ev, &rsp, sizeof(rsp)) < 0)
+			answer_plainly(r, h);
+		h->valid = false;
+	}
+	r->sring->rsp_event = r->front.rsp_cons + 1;
+}
+
+/* Events onto the ring while it has room: how many went on. */
+static unsigned int push_requests(struct relay *r)
+{
+	unsigned int pushed = 0;
+
+	while (!RING_FULL(&r->front)) {
+		struct av_event ev = { .sz = sizeof(ev) };
+		const vm_event_request_t *req;
+
+		if (av_monitor_next(r->mon, &ev) < 0)
+			break;
+		req = av_event_xen_request(&ev);
+		if (ev.flags & AV_EVENT_F_SYNC) {
+			if (!req || ev.vcpu >= r->nr_vcpus) {
+				av_monitor_respond(r->mon, &ev, NULL);
+				continue;
+			}
+			r->held[ev.vcpu] = (struct held){ .valid = true, .ev = ev };
+		}
+		if (!req)
+			continue;
+		memcpy(RING_GET_REQUEST(&r->front, r->front.req_prod_pvt), req, sizeof(*req));
+		r->front.req_prod_pvt++;
+		pushed++;
+	}
+	if (pushed)
+		RING_PUSH_REQUESTS(&r->front);
+	return pushed;
+}
+
+static void *relay_thread(void *arg)
+{
+	struct relay *r = arg;
+
+	for (;;) {
+		struct pollfd p[2] = {
+			{ .fd = av_monitor_fd(r->mon), .events = POLLIN },
+			{ .fd = r->wake, .events = POLLIN },
+		};
+		uint64_t drain;
+		bool stop;
+
+		/* A ring that was full is looked at again within 100 ms, as xen-access looks. */
+		poll(p, 2, 100);
+		(void)!read(r->wake, &drain, sizeof(drain));
+		pthread_mutex_lock(&relays_lock);
+		stop = r->stopping;
+		if (!stop) {
+			take_responses(r);
+			if (push_requests(r) && r->bound)
+				xencompat_evtchn_fire(r->bound, r->local);
+		}
+		pthread_mutex_unlock(&relays_lock);
+		if (stop)
+			return NULL;
+	}
+}
+
+static void relay_free(struct relay *r)
+{
+	if (r->mon) {
+		for (uint32_t v = 0; r->held && v < r->nr_vcpus; v++)
+			if (r->held[v].valid)
+				answer_plainly(r, &r->held[v]);
+		av_monitor_close(r->mon);
+	}
+	if (r->sring)
+		munmap(r->sring, RING_PAGE);
+	if (r->memfd >= 0)
+		close(r->memfd);
+	if (r->wake >= 0)
+		close(r->wake);
+	free(r->held);
+	free(r);
+}
+
+static int relay_new(uint32_t domid, struct relay **out)
+{
+	struct av_domain_info info = { .sz = sizeof(info) };
+	struct relay *r = calloc(1, sizeof(*r));
+	int e;
+
+	if (!r)
+		return -ENOMEM;
+	r->domid = domid;
+	r->port = RING_PORT;
+	r->memfd = memfd_create("altview-xen-ring", MFD_CLOEXEC);
+	r->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (r->memfd < 0 || r->wake < 0 || ftruncate(r->memfd, RING_PAGE) < 0) {
+		e = -errno;
+		goto fail;
+	}
+	r->sring = mmap(NULL, RING_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, r->memfd, 0);
+	if (r->sring == MAP_FAILED) {
+		r->sring = NULL;
+		e = -errno;
+		goto fail;
+	}
+	/* Xen initialises its front end only; the tool's SHARED_RING_INIT follows. */
+	SHARED_RING_INIT(r->sring);
+	FRONT_RING_INIT(&r->front, r->sring, RING_PAGE);
+	e = xencompat_domain(domid, &r->dom);
+	if (e == 0)
+		e = av_domain_get_info(r->dom, &info);
+	if (e == 0 && !info.nr_vcpus)
+		e = -EINVAL;
+	if (e == 0) {
+		r->nr_vcpus = info.nr_vcpus;
+		r->held = calloc(info.nr_vcpus, sizeof(*r->held));
+		e = r->held ? av_monitor_open(r->dom, NULL, &r->mon) : -ENOMEM;
+	}
+	if (e < 0)
+		goto fail;
+	*out = r;
+	return 0;
+fail:
+	relay_free(r);
+	return e;
+}
+
+int xencompat_relay_enable(uint32_t domid, void **ring, uint32_t *port)
+{
+	struct relay *r = NULL;
+	sigset_t all, old;
+	void *page;
+	int e;
+
+	if (!xencompat_hv())
+		return -errno;
+	pthread_mutex_lock(&relays_lock);
+	e = find_locked(domid) ? -EBUSY : relay_new(domid, &r);
+	pthread_mutex_unlock(&relays_lock);
+	if (e < 0)
+		return e;
+	page = mmap(NULL, RING_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, r->memfd, 0);
+	if (page == MAP_FAILED) {
+		e = -errno;
+		relay_free(r);
+		return e;
+	}
+	/* The relay thread must not take the tool's signals. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	e = -pthread_create(&r->thread, NULL, relay_thread, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e < 0) {
+		munmap(page, RING_PAGE);
+		relay_free(r);
+		return e;
+	}
+	pthread_mutex_lock(&relays_lock);
+	if (find_locked(domid)) {
+		/* Another thread enabled it meanwhile: Xen's answer, EBUSY. */
+		r->stopping = true;
+		pthread_mutex_unlock(&relays_lock);
+		eventfd_write(r->wake, 1);
+		pthread_join(r->thread, NULL);
+		munmap(page, RING_PAGE);
+		relay_free(r);
+		return -EBUSY;
+	}
+	r->next = relays;
+	relays = r;
+	pthread_mutex_unlock(&relays_lock);
+	*ring = page;
+	*port = r->port;
+	return 0;
+}
+
+int xencompat_relay_disable(uint32_t domid)
+{
+	struct relay **p, *r = NULL;
+
+	pthread_mutex_lock(&relays_lock);
+	for (p = &relays; *p; p = &(*p)->next) {
+		if ((*p)->domid == domid) {
+			r = *p;
+			*p = r->next;
+			r->stopping = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&relays_lock);
+	if (!r)
+		return -EINVAL;
+	eventfd_write(r->wake, 1);
+	pthread_join(r->thread, NULL);
+	relay_free(r);
+	return 0;
+}
+
+int xencompat_relay_events(uint32_t domid, enum av_event_kind kind, bool on)
+{
+	struct relay *r;
+	uint32_t kinds;
+	int e = 0;
+
+	pthread_mutex_lock(&relays_lock);
+	r = find_locked(domid);
+	if (!r)
+		e = -ENODEV;
+	else if (!!(r->kinds & AV_EVENT_BIT(kind)) == on)
+		e = -EEXIST;
+	if (e == 0) {
+		kinds = on ? r->kinds | AV_EVENT_BIT(kind) : r->kinds & ~AV_EVENT_BIT(kind);
+		e = av_monitor_set_events(r->mon, kinds);
+		if (e == 0)
+			r->kinds = kinds;
+	}
+	pthread_mutex_unlock(&relays_lock);
+	return e;
+}
+
+bool xencompat_relay_active(uint32_t domid)
+{
+	bool active;
+
+	pthread_mutex_lock(&relays_lock);
+	active = find_locked(domid) != NULL;
+	pthread_mutex_unlock(&relays_lock);
+	return active;
+}
+
+int xencompat_relay_resume(uint32_t domid)
+{
+	struct relay *r;
+
+	pthread_mutex_lock(&relays_lock);
+	r = find_locked(domid);
+	if (r)
+		eventfd_write(r->wake, 1);
+	pthread_mutex_unlock(&relays_lock);
+	return r ? 0 : -EINVAL;
+}
+
+int relay_attach(uint32_t domid, uint32_t port, struct xencompat_evtchn *h, uint32_t local)
+{
+	struct relay *r;
+	int e = 0;
+
+	pthread_mutex_lock(&relays_lock);
+	r = find_locked(domid);
+	if (!r || r->port != port)
+		e = -ENOENT;
+	else if (r->bound && r->bound != h)
+		e = -EBUSY;
+	else {
+		r->bound = h;
+		r->local = local;
+	}
+	pthread_mutex_unlock(&relays_lock);
+	return e;
+}
+
+void relay_detach(uint32_t domid, uint32_t port, struct xencompat_evtchn *h)
+{
+	struct relay *r;
+
+	pthread_mutex_lock(&relays_lock);
+	r = find_locked(domid);
+	if (r && r->port == port && r->bound == h)
+		r->bound = NULL;
+	pthread_mutex_unlock(&relays_lock);
+}
+
+void relay_kick(uint32_t domid, uint32_t port)
+{
+	struct relay *r;
+
+	pthread_mutex_lock(&relays_lock);
+	r = find_locked(domid);
+	if (r && r->port == port)
+		eventfd_write(r->wake, 1);
+	pthread_mutex_unlock(&relays_lock);
+}

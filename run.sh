@@ -13,7 +13,8 @@ cd "$(dirname "$0")"
 PACKAGES=(gcc g++ clang libclang-rt-14-dev meson ninja-build pkg-config libxen-dev libjson-c-dev
 	libsystemd-dev libevent-dev libdbus-1-dev dbus-daemon dbus-bin systemd
 	libunicorn-dev
-	abigail-tools scdoc valgrind)
+	abigail-tools scdoc valgrind
+	xen-utils-4.17)     # Xen's own tools, run on altview's Xen-compatible libraries
 BUILD_ROOT=${BUILD_ROOT:-.}
 
 log() { printf '==> %s\n' "$*" >&2; }

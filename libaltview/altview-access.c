@@ -94,6 +94,7 @@ struct inspection {
 	struct av_regs_x86 regs;
 	uint64_t gpa;
 	uint8_t bytes[16];
+	size_t len;
 };
 
 /*
@@ -104,16 +105,21 @@ struct inspection {
  */
 static void inspect(struct access *a, const struct av_event *ev, struct inspection *in)
 {
+	uint64_t offset;
+
 	if (ev->kind == AV_EVENT_MEM_ACCESS)
-		in->gpa = ev->u.mem.gfn << AV_PAGE_SHIFT | (ev->u.mem.offset & (AV_PAGE_SIZE - 16));
+		in->gpa = ev->u.mem.gfn << AV_PAGE_SHIFT | ev->u.mem.offset;
 	else if (ev->kind == AV_EVENT_BREAKPOINT)
-		in->gpa = ev->u.breakpoint.gfn << AV_PAGE_SHIFT | (ev->regs.rip & (AV_PAGE_SIZE - 16));
+		in->gpa = ev->u.breakpoint.gfn << AV_PAGE_SHIFT | (ev->regs.rip & (AV_PAGE_SIZE - 1));
 	else
 		return;
+	/* From the event's own byte, within its page. */
+	offset = in->gpa & (AV_PAGE_SIZE - 1);
+	in->len = AV_PAGE_SIZE - offset < sizeof(in->bytes) ? AV_PAGE_SIZE - offset : sizeof(in->bytes);
 	in->done = true;
 	in->err = av_vcpu_get_regs(a->dom, ev->vcpu, &in->regs);
 	if (in->err == 0)
-		in->err = av_read(a->dom, in->gpa, in->bytes, sizeof(in->bytes));
+		in->err = av_read(a->dom, in->gpa, in->bytes, in->len);
 }
 
 static void print_inspection(const struct access *a, const struct inspection *in)
@@ -123,7 +129,7 @@ static void print_inspection(const struct access *a, const struct inspection *in
 	} else if (a->json) {
 		printf(",\"inspect\":{\"rip\":%" PRIu64 ",\"rsp\":%" PRIu64 ",\"cr3\":%" PRIu64
 		       ",\"gpa\":%" PRIu64 ",\"hex\":\"", in->regs.rip, in->regs.rsp, in->regs.cr3, in->gpa);
-		for (size_t i = 0; i < sizeof(in->bytes); i++)
+		for (size_t i = 0; i < in->len; i++)
 			printf("%02x", in->bytes[i]);
 		printf("\"}");
 	} else if (in->err) {
@@ -131,7 +137,7 @@ static void print_inspection(const struct access *a, const struct inspection *in
 	} else {
 		printf("\n  inspect: rip %#" PRIx64 " rsp %#" PRIx64 " cr3 %#" PRIx64 " (read now); gpa %#"
 		       PRIx64 ":", in->regs.rip, in->regs.rsp, in->regs.cr3, in->gpa);
-		for (size_t i = 0; i < sizeof(in->bytes); i++)
+		for (size_t i = 0; i < in->len; i++)
 			printf(" %02x", in->bytes[i]);
 	}
 }

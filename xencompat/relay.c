@@ -33,9 +33,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define xen_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define xen_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
-#define xen_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
+/* Xen's own on x86-64 (TSO): loads and stores keep their order, the compiler must too. */
+#define xen_mb() __asm__ volatile("mfence" ::: "memory")
+#define xen_rmb() __asm__ volatile("" ::: "memory")
+#define xen_wmb() __asm__ volatile("" ::: "memory")
 
 #include "private.h"
 

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Debian's unmodified xen-access on altview (altview-xen, an in-process x86
+# guest running the demo program: writes, code on two pages, an int3 and a
+# CPUID every few rounds, on 4 vCPUs).  Each mode runs for a while, is
+# stopped with SIGINT, and must have printed what it prints on Xen, cleaned
+# up, and exited as on Xen: 0, or 255 in the altp2m modes (its last
+# xc_domain_debug_control is for vCPU 31, which a 4-vCPU guest lacks).
+#
+#   check-xen-access.sh ALTVIEW_XEN DEMO_SPEC
+# (SANITIZER_PRELOAD: the sanitizer runtimes a sanitizer build's libraries need first)
+set -u
+ALTVIEW_XEN=$1 SPEC=$2
+XA=/usr/lib/xen-4.17/bin/xen-access
+PRELOAD=()
+[ -z "${SANITIZER_PRELOAD:-}" ] || PRELOAD=(env LD_PRELOAD="$SANITIZER_PRELOAD")
+if [ ! -x "$XA" ]; then
+	echo "1..0 # SKIP Debian's xen-utils-4.17 is not installed"
+	exit 0
+fi
+T=$(mktemp -d /tmp/xen-access-test.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
+
+# run MODE SECONDS: xen-access's stdout in $T/MODE.out, stderr in .err, exit status in .rc
+run() {
+	# stdout is block-buffered off a tty: line-buffer it, as the tests of Xen's own do.
+	timeout --preserve-status -s INT "$2" "$ALTVIEW_XEN" --spec "$SPEC" -- \
+		"${PRELOAD[@]}" stdbuf -oL "$XA" 1 "$1" >"$T/$1.out" 2>"$T/$1.err"
+	echo $? >"$T/$1.rc"
+}
+
+# expect MODE RC MIN PATTERN WHAT: exit status RC, at least MIN stdout lines matching PATTERN
+expect() {
+	local mode=$1 rc=$2 min=$3 re=$4 what=$5 got lines
+	got=$(cat "$T/$mode.rc")
+	lines=$(grep -cE -- "$re" "$T/$mode.out")
+	if [ "$got" = "$rc" ] && [ "$lines" -ge "$min" ] &&
+	   grep -q "xenaccess shut down on signal 2" "$T/$mode.err" &&
+	   ! grep -q "Error" "$T/$mode.err"; then
+		ok "$mode: $what ($lines lines), shut down on SIGINT, exit $rc"
+	else
+		not_ok "$mode: $what"
+		echo "# exit $got (want $rc), $lines lines like /$re/"
+		head -n 5 "$T/$mode.out" | sed 's/^/#   /'
+		grep -v 'Got event' "$T/$mode.err" | head -n 12 | sed 's/^/#   /'
+	fi
+}
+
+# Long enough to set up 511 pages in a view and see events (sanitizer builds ask for more).
+for mode in breakpoint write exec cpuid altp2m_write altp2m_exec altp2m_write_no_gpt; do
+	run "$mode" "${XEN_ACCESS_SECONDS:-3}"
+done
+expect breakpoint 0 3 '^Breakpoint: rip=0000000000100[0-9a-f]{3}, gfn=100 \(vcpu [0-3]\)$' "the guest's int3s"
+expect write 0 3 '^PAGE ACCESS: -w- for GFN [0-9a-f]+ .*\(vcpu [0-3] \[p\], altp2m view 0\)$' "writes, each page once"
+# The demo's code is two pages (its loop, and the function alone on the target page).
+expect exec 0 2 '^PAGE ACCESS: --x for GFN 1[01][0-9a-f] .*\[p\]' "code run, each page once"
+expect cpuid 0 3 '^CPUID executed: rip=0000000000100[0-9a-f]{3}, vcpu [0-3]\. Insn length: 2 ' "CPUIDs"
+expect altp2m_write 255 1 '^PAGE ACCESS: -w- for GFN [0-9a-f]+ .*altp2m view 1\)$' "writes in view 1"
+expect altp2m_exec 255 1 '^PAGE ACCESS: --x for GFN [0-9a-f]+ .*altp2m view 1\)$' "code run in view 1"
+expect altp2m_write_no_gpt 255 1 '^PAGE ACCESS: --x for GFN [0-9a-f]+ .*altp2m view 1\)$' "view 1 (rw: code traps)"
+for mode in altp2m_write altp2m_exec; do
+	if grep -q '^Singlestep: rip=0000000000100[0-9a-f]\{3\}, vcpu [0-3], altp2m 0$' "$T/$mode.out" &&
+	   grep -q 'Permissions set on 511 pages' "$T/$mode.err"; then
+		ok "$mode: each access stepped in view 0, 511 pages set (max_gpfn 0x1ff)"
+	else
+		not_ok "$mode: each access stepped in view 0, 511 pages set"
+	fi
+done
+# A mode altview has no events for fails at setup, as on Xen without the hardware.
+timeout -s INT 5 "$ALTVIEW_XEN" --spec "$SPEC" -- "${PRELOAD[@]}" "$XA" 1 desc_access >"$T/desc.out" 2>"$T/desc.err"
+rc=$?
+if [ $rc -ne 0 ] && grep -q 'Error -1 setting descriptor access listener' "$T/desc.err" &&
+   grep -q 'xenaccess exit code' "$T/desc.err"; then
+	ok "desc_access: refused at setup (EOPNOTSUPP), exit $rc"
+else
+	not_ok "desc_access: refused at setup"
+	sed 's/^/#   /' "$T/desc.err" | head
+fi
+echo "1..$n"
+exit $((failed > 0))

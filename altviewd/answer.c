@@ -41,7 +41,7 @@ const char *answer_check(const vm_event_response_t *rsp, const vm_event_request_
 		return "wrong interface version";
 	if (rsp->vcpu_id != req->vcpu_id)
 		return "wrong vcpu_id";
-	if (rsp->flags & ~CLIENT_FLAGS)
+	if (rsp->flags & ~(CLIENT_FLAGS | XEN_RESPONSE_FLAGS_IGNORED))
 		return "unknown flags";
 	if ((rsp->flags & VM_EVENT_FLAG_ALTERNATE_P2M) && rsp->altp2m_idx >= nr_views)
 		return "view out of range";

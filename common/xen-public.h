@@ -24,3 +24,15 @@
 #include <xen/vm_event.h>
 #include <xen/sched.h>
 #include <xen/hvm/hvm_op.h>
+
+/*
+ * Response flags a monitor may legally send that altview has nothing to do
+ * for (no instruction emulator with read or instruction data, no event
+ * injection, no vmtrace, no forks): ignored as if absent, never a reason to
+ * refuse an answer, or a tool written for Xen would leave its vCPU paused.
+ */
+#define XEN_RESPONSE_FLAGS_IGNORED                                            \
+	(VM_EVENT_FLAG_EMULATE_NOWRITE | VM_EVENT_FLAG_SET_EMUL_READ_DATA |   \
+	 VM_EVENT_FLAG_SET_EMUL_INSN_DATA | VM_EVENT_FLAG_GET_NEXT_INTERRUPT | \
+	 VM_EVENT_FLAG_RESET_VMTRACE | VM_EVENT_FLAG_RESET_FORK_STATE |       \
+	 VM_EVENT_FLAG_RESET_FORK_MEMORY)

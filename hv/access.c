@@ -152,7 +152,8 @@ int hv_vcpu_access_resolve(struct hv_vcpu *v, uint64_t gfn, uint32_t offset, uns
 				.gfn = gfn,
 				.offset = offset,
 				.gla = (gfn << HV_PAGE_SHIFT) | offset,
-				.flags = kind | MEM_ACCESS_GLA_VALID,
+				/* Flat guests: the access is at its linear address, as Xen says of a fault with one. */
+				.flags = kind | MEM_ACCESS_GLA_VALID | MEM_ACCESS_FAULT_WITH_GLA,
 			},
 		};
 		if (a == XENMEM_access_n2rwx) {

@@ -326,6 +326,7 @@ struct hv_event {
 	uint32_t reason;
 	uint32_t vcpu_id;
 	uint16_t view;
+	bool views_on;                      /* alternate views are enabled */
 	bool sync;
 	union {
 		struct {

@@ -517,6 +517,7 @@ int hv_vcpu_raise(struct hv_vcpu *v, struct hv_event *ev, struct hv_response *re
 
 	ev->vcpu_id = v->id;
 	ev->view = (uint16_t)atomic_load(&v->active_view);
+	ev->views_on = __atomic_load_n(&d->altp2m.enabled, __ATOMIC_RELAXED);
 	ev->regs = v->regs;
 
 	hv_read_lock(&d->listener_lock);

@@ -694,7 +694,7 @@ int hv_views_enable(struct hv_domain *d, unsigned int max_views)
 	if (d->altp2m.enabled) {
 		r = -EEXIST;
 	} else {
-		d->altp2m.enabled = true;
+		__atomic_store_n(&d->altp2m.enabled, true, __ATOMIC_RELAXED);
 		d->altp2m.max_views = max_views ? max_views : HV_DEFAULT_MAX_VIEWS;
 	}
 	hv_write_unlock(&d->altp2m.list_lock);
@@ -719,7 +719,7 @@ int hv_views_disable(struct hv_domain *d)
 				view_free(d, d->altp2m.views[i]);
 			d->altp2m.views[i] = NULL;
 		}
-		d->altp2m.enabled = false;
+		__atomic_store_n(&d->altp2m.enabled, false, __ATOMIC_RELAXED);
 		p2m_changed(d);
 	}
 	hv_write_unlock(&d->altp2m.list_lock);

@@ -78,7 +78,8 @@ static void fill_request(const struct hv_event *ev, vm_event_request_t *req)
 	req->reason = ev->reason;
 	req->vcpu_id = ev->vcpu_id;
 	req->altp2m_idx = ev->view;
-	if (ev->view)
+	/* As Xen: set on every event while views are on, view 0 included. */
+	if (ev->view || ev->views_on)
 		req->flags |= VM_EVENT_FLAG_ALTERNATE_P2M;
 	switch (ev->reason) {
 	case VM_EVENT_REASON_MEM_ACCESS:
@@ -113,19 +114,20 @@ static int check_response(struct hv_monitor *mon, const vm_event_response_t *rsp
 			  unsigned int vcpu, struct hv_response *out)
 {
 	struct hv_domain *d = mon->d;
+	uint32_t flags = rsp->flags & ~XEN_RESPONSE_FLAGS_IGNORED;
 	const char *why = NULL;
 
 	if (rsp->version != VM_EVENT_INTERFACE_VERSION)
 		why = "wrong interface version";
 	else if (rsp->vcpu_id != vcpu)
 		why = "wrong vcpu_id";
-	else if (rsp->flags & ~HV_RESPONSE_FLAGS)
+	else if (flags & ~HV_RESPONSE_FLAGS)
 		why = "unknown flags";
-	else if (!(rsp->flags & VM_EVENT_FLAG_VCPU_PAUSED))
+	else if (!(flags & VM_EVENT_FLAG_VCPU_PAUSED))
 		why = "no VCPU_PAUSED on a synchronous answer";
-	else if ((rsp->flags & VM_EVENT_FLAG_ALTERNATE_P2M) && !view_exists(d, rsp->altp2m_idx))
+	else if ((flags & VM_EVENT_FLAG_ALTERNATE_P2M) && !view_exists(d, rsp->altp2m_idx))
 		why = "no such view";
-	else if ((rsp->flags & VM_EVENT_FLAG_FAST_SINGLESTEP) &&
+	else if ((flags & VM_EVENT_FLAG_FAST_SINGLESTEP) &&
 		 !view_exists(d, rsp->u.fast_singlestep.p2midx))
 		why = "no such fast single-step view";
 	if (why) {
@@ -135,7 +137,7 @@ static int check_response(struct hv_monitor *mon, const vm_event_response_t *rsp
 		return -EINVAL;
 	}
 	*out = (struct hv_response){
-		.flags = rsp->flags,
+		.flags = flags,
 		.view = rsp->altp2m_idx,
 		.fast_singlestep_view = rsp->u.fast_singlestep.p2midx,
 		.regs = rsp->data.regs.x86,

@@ -262,6 +262,44 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ctx)
 }
 
 /*
+ * What CPUID @leaf/@subleaf gives in this engine.  Unicorn says only by
+ * running the instruction, so once per leaf it runs in an engine of its
+ * own, and the answer is kept (a vCPU asks few leaves).  0 on success.
+ */
+static int cpuid_result(struct x86_vcpu *xv, uint32_t leaf, uint32_t subleaf, uint64_t abcd[4])
+{
+	static const uint8_t insn[] = { 0x0f, 0xa2 };
+	static const int ids[] = { UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX };
+	uint64_t rax = leaf, rcx = subleaf;
+	struct cpuid_result *c;
+	uc_engine *uc;
+	bool ok;
+
+	for (unsigned int i = 0; i < xv->nr_cpuid; i++) {
+		if (xv->cpuid[i].leaf == leaf && xv->cpuid[i].subleaf == subleaf) {
+			memcpy(abcd, xv->cpuid[i].abcd, sizeof(xv->cpuid[i].abcd));
+			return 0;
+		}
+	}
+	if (uc_open(UC_ARCH_X86, UC_MODE_64, &uc) != UC_ERR_OK)
+		return -ENOMEM;
+	ok = uc_mem_map(uc, 0x1000, 0x1000, UC_PROT_ALL) == UC_ERR_OK &&
+	     uc_mem_write(uc, 0x1000, insn, sizeof(insn)) == UC_ERR_OK &&
+	     uc_reg_write(uc, UC_X86_REG_RAX, &rax) == UC_ERR_OK &&
+	     uc_reg_write(uc, UC_X86_REG_RCX, &rcx) == UC_ERR_OK &&
+	     uc_emu_start(uc, 0x1000, 0x1000 + sizeof(insn), 0, 1) == UC_ERR_OK;
+	for (unsigned int i = 0; ok && i < 4; i++)
+		ok = uc_reg_read(uc, ids[i], &abcd[i]) == UC_ERR_OK;
+	uc_close(uc);
+	if (!ok)
+		return -EIO;
+	c = &xv->cpuid[xv->nr_cpuid < 16 ? xv->nr_cpuid++ : leaf % 16];
+	*c = (struct cpuid_result){ .leaf = leaf, .subleaf = subleaf };
+	memcpy(c->abcd, abcd, sizeof(c->abcd));
+	return 0;
+}
+
+/*
  * CPUID is answered inside its hook: a stop from an instruction hook only
  * takes effect at the end of the block (the instructions behind it would
  * run first), and rewriting rip from there derails the engine.  So the
@@ -275,12 +313,24 @@ static int hook_cpuid(uc_engine *uc, void *ctx)
 	struct vm_event_regs_x86 *regs = hv_vcpu_regs(xv->v);
 	struct hv_event ev = { .reason = VM_EVENT_REASON_CPUID, .sync = true };
 	struct hv_response resp = { 0 };
+	uint64_t abcd[4];
 	int r;
 
 	regs_from_engine(xv);
 	ev.u.cpuid.leaf = (uint32_t)regs->rax;
 	ev.u.cpuid.subleaf = (uint32_t)regs->rcx;
 	ev.u.cpuid.insn_length = 2;
+	/*
+	 * As Xen: the event shows the result the guest would get, so that a
+	 * monitor answering SET_REGISTERS from it (rip past CPUID) hands the
+	 * guest the right values.  Without that flag CPUID runs as usual.
+	 */
+	if (cpuid_result(xv, ev.u.cpuid.leaf, ev.u.cpuid.subleaf, abcd) == 0) {
+		regs->rax = abcd[0];
+		regs->rbx = abcd[1];
+		regs->rcx = abcd[2];
+		regs->rdx = abcd[3];
+	}
 	leave(xv);
 	r = hv_vcpu_raise(xv->v, &ev, &resp);
 	enter(xv);

@@ -91,6 +91,12 @@ struct x86_vcpu {
 	unsigned int trap_kind;     /* HV_ACCESS_* */
 	uint32_t intno;
 	bool set_tf;                /* TF is ours, not the guest's */
+	/* CPUID results this vCPU has asked the engine for (x86.c, cpuid_result). */
+	struct cpuid_result {
+		uint32_t leaf, subleaf;
+		uint64_t abcd[4];
+	} cpuid[16];
+	unsigned int nr_cpuid;
 	uint8_t scratch[HV_PAGE_SIZE] __attribute__((aligned(HV_PAGE_SIZE)));
 };
 

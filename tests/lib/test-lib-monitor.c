@@ -284,6 +284,46 @@ static void test_next_async(void)
 	av_domain_close(dom);
 }
 
+/*
+ * What a tool written for Xen relies on: while views are on, every event
+ * says ALTERNATE_P2M, view 0 included; and response flags Xen defines that
+ * altview has nothing to do for (EMULATE_NOWRITE, GET_NEXT_INTERRUPT, ...)
+ * are ignored, never a reason to leave the vCPU paused.
+ */
+static void test_xen_flags(void)
+{
+	av_domain *dom = t_domain(t_hv, SPEC_HEAD "\"vcpus\": 1, \"program\": ["
+				  "{\"op\": \"guest_request\"}, {\"op\": \"guest_request\"}]}");
+	AV_OPTS(av_event, ev);
+	vm_event_response_t rsp = { .version = VM_EVENT_INTERFACE_VERSION };
+	struct av_monitor_stats st = { .sz = sizeof(st) };
+	av_monitor *mon;
+
+	CHECK(dom);
+	CHECK_EQ(av_monitor_open(dom, NULL, &mon), 0);
+	CHECK_EQ(av_monitor_set_events(mon, AV_EVENT_BIT(AV_EVENT_GUEST_REQUEST)), 0);
+	CHECK_EQ(av_views_enable(dom, 2), 0);
+	CHECK_EQ(av_domain_unpause(dom), 0);
+	CHECK_EQ(av_monitor_wait(mon, 0, 5000, &ev), 0);
+	CHECK(av_event_xen_request(&ev));
+	CHECK_EQ(ev.view, 0);
+	CHECK(av_event_xen_request(&ev)->flags & VM_EVENT_FLAG_ALTERNATE_P2M);
+	rsp.vcpu_id = 0;
+	rsp.flags = VM_EVENT_FLAG_VCPU_PAUSED | VM_EVENT_FLAG_EMULATE_NOWRITE |
+		    VM_EVENT_FLAG_GET_NEXT_INTERRUPT | VM_EVENT_FLAG_SET_EMUL_INSN_DATA;
+	CHECK_EQ(av_monitor_respond_xen(mon, &ev, &rsp, sizeof(rsp)), 0);
+	CHECK_EQ(av_monitor_wait(mon, 0, 5000, &ev), 0);      /* it went on to the next */
+	rsp.flags = VM_EVENT_FLAG_VCPU_PAUSED;
+	CHECK_EQ(av_monitor_respond_xen(mon, &ev, &rsp, sizeof(rsp)), 0);
+	CHECK_EQ(av_domain_wait_idle(dom, 10000), 0);
+	CHECK_EQ(av_monitor_get_stats(mon, &st), 0);
+	CHECK_EQ(st.bad_responses, 0);
+	av_monitor_close(mon);
+	/* Its memory back: the cases share one 64 MiB machine. */
+	av_domain_destroy(dom);
+	av_domain_close(dom);
+}
+
 /* Answers that steer the vCPU: a view switch and new registers. */
 static void test_steering_responses(void)
 {
@@ -523,5 +563,5 @@ static void test_handler(void)
 
 T_MAIN(T_CASE(t_setup), T_CASE(test_writes_channels), T_CASE(test_writes_ring), T_CASE(test_kinds),
        T_CASE(test_old_event_struct), T_CASE(test_bad_responses), T_CASE(test_async),
-       T_CASE(test_next_async),       T_CASE(test_steering_responses), T_CASE(test_singlestep), T_CASE(test_close_resumes),
+       T_CASE(test_next_async),       T_CASE(test_xen_flags), T_CASE(test_steering_responses), T_CASE(test_singlestep), T_CASE(test_close_resumes),
        T_CASE(test_thread_per_vcpu), T_CASE(test_ring_has_no_wait), T_CASE(test_handler), T_CASE(t_teardown))

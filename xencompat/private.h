@@ -45,6 +45,17 @@ XENCOMPAT_PRIVATE void xencompat_log(const char *fmt, ...) __attribute__((format
 /* What a stub says when called: once per function, errno EOPNOTSUPP. */
 XENCOMPAT_PRIVATE void xencompat_unsupported(const char *lib, const char *name);
 
+/* ---- foreign.c: guest frames in this process ----------------------------------------- */
+
+/*
+ * Maps the @n gfns of @gfns (PROT_READ, and PROT_WRITE if @prot has it)
+ * into one range the caller frees with munmap().  With @err, each page's
+ * result (0 or -errno) and the range even if some failed (those pages
+ * inaccessible); without, all or nothing (EFAULT).  NULL with errno.
+ */
+XENCOMPAT_PRIVATE void *xencompat_map(uint32_t domid, int prot, const uint64_t *gfns, size_t n,
+				      int *err);
+
 /* ---- evtchn.c: event channel handles as libxenevtchn has them --------------------- */
 
 struct xencompat_evtchn;

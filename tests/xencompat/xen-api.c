@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xen-api — a tool written against Xen 4.17's headers (libxen-dev) and
+ * linked -lxenctrl -lxenevtchn -lxenforeignmemory, as a Xen tool is, that
+ * calls what altview serves with Xen's arguments, good and bad, and checks
+ * Xen's answers.  Run under altview-xen with a 4-vCPU x86 guest as domain 1.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define XC_WANT_COMPAT_MAP_FOREIGN_API 1
+#define XC_WANT_COMPAT_DEVICEMODEL_API 1
+#include <xenctrl.h>
+#include <xenevtchn.h>
+#include <xenforeignmemory.h>
+#include <xen/hvm/save.h>
+#include <xen/vm_event.h>
+
+#include "harness.h"
+
+#define DOM 1
+#define NO_DOM 999
+
+static xc_interface *xch;
+
+/* -1 with @err, as Xen's libraries fail. */
+#define CHECK_FAILS(call, err)                                                  \
+	do {                                                                    \
+		errno = 0;                                                      \
+		CHECK_EQ((long)(call), -1);                                     \
+		CHECK_EQ(errno, err);                                           \
+	} while (0)
+
+static void open_interface(void)
+{
+	xch = xc_interface_open(NULL, NULL, 0);
+	CHECK(xch);
+	CHECK_EQ(xc_version(xch, XENVER_version, NULL), (4 << 16) | 17);
+	xen_capabilities_info_t caps;
+	CHECK_EQ(xc_version(xch, XENVER_capabilities, &caps), 0);
+	CHECK(strstr(caps, "xen-3.0-x86_64"));
+	CHECK_EQ(xc_vm_event_get_version(xch), VM_EVENT_INTERFACE_VERSION);
+}
+
+static void domains(void)
+{
+	xc_dominfo_t info[4];
+	xen_pfn_t max;
+	unsigned int width;
+
+	CHECK_EQ(xc_domain_getinfo(xch, DOM, 4, info), 1);
+	CHECK_EQ(info[0].domid, DOM);
+	CHECK(info[0].hvm && info[0].hap && info[0].running);
+	CHECK_EQ(info[0].max_vcpu_id, 3);
+	CHECK_EQ(info[0].nr_pages, 512);
+	CHECK_FAILS(xc_domain_getinfo(xch, NO_DOM, 1, info), ESRCH);
+	CHECK_EQ(xc_domain_maximum_gpfn(xch, DOM, &max), 0);
+	CHECK_EQ(max, 0x1ff);                           /* the last gfn of 2 MiB */
+	CHECK_FAILS(xc_domain_maximum_gpfn(xch, NO_DOM, &max), ESRCH);
+	CHECK_EQ(xc_domain_get_guest_width(xch, DOM, &width), 1);     /* as Xen for HVM */
+	CHECK_EQ(xc_domain_pause(xch, DOM), 0);
+	CHECK_EQ(xc_domain_getinfo(xch, DOM, 1, info), 1);
+	CHECK(info[0].paused);
+	CHECK_EQ(xc_domain_unpause(xch, DOM), 0);
+	CHECK_FAILS(xc_domain_pause(xch, NO_DOM), ESRCH);
+	CHECK_EQ(xc_domain_set_access_required(xch, DOM, 0), 0);
+}
+
+static void vcpus(void)
+{
+	vcpu_guest_context_any_t ctx;
+	struct hvm_hw_cpu cpu;
+	xc_vcpuinfo_t vi;
+	uint8_t *buf;
+	int size;
+
+	CHECK_EQ(xc_vcpu_getinfo(xch, DOM, 3, &vi), 0);
+	CHECK(vi.online);
+	CHECK_FAILS(xc_vcpu_getinfo(xch, DOM, 4, &vi), EINVAL);
+	CHECK_EQ(xc_vcpu_getcontext(xch, DOM, 0, &ctx), 0);
+	CHECK(ctx.x64.user_regs.rip >= 0x100000 && ctx.x64.user_regs.rip < 0x200000);
+	CHECK(ctx.x64.flags & VGCF_online);
+	CHECK_FAILS(xc_vcpu_getcontext(xch, DOM, 7, &ctx), EINVAL);
+	CHECK_EQ(xc_domain_hvm_getcontext_partial(xch, DOM, HVM_SAVE_CODE(CPU), 1, &cpu,
+						  sizeof(cpu)), 0);
+	CHECK(cpu.rip >= 0x100000 && cpu.rsp > 0x100000);
+	CHECK_FAILS(xc_domain_hvm_getcontext_partial(xch, DOM, HVM_SAVE_CODE(CPU), 9, &cpu,
+						     sizeof(cpu)), ENOENT);
+	CHECK_FAILS(xc_domain_hvm_getcontext_partial(xch, DOM, HVM_SAVE_CODE(CPU), 0, &cpu, 8),
+		    ENOBUFS);
+	size = xc_domain_hvm_getcontext(xch, DOM, NULL, 0);
+	CHECK(size > 0);
+	buf = malloc((size_t)size);
+	CHECK_EQ(xc_domain_hvm_getcontext(xch, DOM, buf, (uint32_t)size), size);
+	/* HEADER, 4 CPUs, END: the descriptors say so. */
+	struct hvm_save_descriptor *d = (void *)buf;
+	CHECK_EQ(d->typecode, HVM_SAVE_CODE(HEADER));
+	d = (void *)(buf + sizeof(*d) + d->length);
+	CHECK_EQ(d->typecode, HVM_SAVE_CODE(CPU));
+	CHECK_FAILS(xc_domain_hvm_getcontext(xch, DOM, buf, 16), ENOSPC);
+	free(buf);
+	CHECK_EQ(xc_translate_foreign_address(xch, DOM, 0, 0x112345), 0x112);
+}
+
+static void memory(void)
+{
+	xen_pfn_t gfns[3] = { 0x112, 0x100, 0x7fffff };
+	int err[3];
+	uint8_t *p;
+	xenforeignmemory_handle *fmem = xenforeignmemory_open(NULL, 0);
+
+	/* The guest's code page, mapped and freed as tools free it: munmap. */
+	p = xc_map_foreign_range(xch, DOM, XC_PAGE_SIZE, PROT_READ, 0x100);
+	CHECK(p);
+	if (p) {
+		CHECK(p[0] != 0 || p[1] != 0);
+		munmap(p, XC_PAGE_SIZE);
+	}
+	CHECK(!xc_map_foreign_range(xch, NO_DOM, XC_PAGE_SIZE, PROT_READ, 0x100));
+	p = xc_map_foreign_pages(xch, DOM, PROT_READ, gfns, 2);
+	CHECK(p);
+	if (p)
+		munmap(p, 2 * XC_PAGE_SIZE);
+	/* A gfn past RAM: all or nothing without err, per page with it. */
+	CHECK(!xenforeignmemory_map(fmem, DOM, PROT_READ, 3, gfns, NULL));
+	p = xenforeignmemory_map(fmem, DOM, PROT_READ, 3, gfns, err);
+	CHECK(p);
+	CHECK_EQ(err[0], 0);
+	CHECK_EQ(err[1], 0);
+	CHECK(err[2] < 0);
+	if (p)
+		CHECK_EQ(xenforeignmemory_unmap(fmem, p, 3), 0);
+	p = xc_map_foreign_bulk(xch, DOM, PROT_READ | PROT_WRITE, gfns, err, 1);
+	CHECK(p && err[0] == 0);
+	if (p)
+		munmap(p, XC_PAGE_SIZE);
+	CHECK_EQ(xenforeignmemory_close(fmem), 0);
+}
+
+/* The ring: enable, the port bound through libxenevtchn, one event, answered. */
+static void monitor(void)
+{
+	vm_event_back_ring_t back;
+	vm_event_sring_t *ring;
+	xenevtchn_handle *xce = xenevtchn_open(NULL, 0);
+	xenmem_access_t a;
+	uint32_t port;
+	uint16_t view;
+	int local, got = 0;
+
+	CHECK(xce);
+	CHECK_FAILS(xc_set_mem_access(xch, DOM, XENMEM_access_rx, 0x112, 1), ENODEV);
+	ring = xc_monitor_enable(xch, DOM, &port);
+	CHECK(ring);
+	if (!ring)
+		return;
+	errno = 0;
+	CHECK(!xc_monitor_enable(xch, DOM, &port));
+	CHECK_EQ(errno, EBUSY);                         /* one ring per domain, as Xen */
+	SHARED_RING_INIT(ring);
+	BACK_RING_INIT(&back, ring, XC_PAGE_SIZE);
+	local = xenevtchn_bind_interdomain(xce, DOM, port);
+	CHECK(local > 0);
+	CHECK_FAILS(xenevtchn_bind_interdomain(xce, NO_DOM, port), ESRCH);
+	CHECK_EQ(xc_monitor_software_breakpoint(xch, DOM, true), 0);
+	CHECK_FAILS(xc_monitor_software_breakpoint(xch, DOM, true), EEXIST);
+	CHECK_FAILS(xc_monitor_debug_exceptions(xch, DOM, true, true), EOPNOTSUPP);
+	CHECK_FAILS(xc_monitor_write_ctrlreg(xch, DOM, 7, true, true, 0, false), EINVAL);
+	CHECK_EQ(xc_get_mem_access(xch, DOM, 0x112, &a), 0);
+	CHECK_EQ(a, XENMEM_access_rwx);
+	CHECK_FAILS(xc_get_mem_access(xch, DOM, 0x7fffff, &a), EINVAL);
+
+	/* Breakpoints answered until one vCPU's has come round twice. */
+	for (int tries = 0; got < 8 && tries < 100; tries++) {
+		struct pollfd pfd = { .fd = xenevtchn_fd(xce), .events = POLLIN };
+
+		if (poll(&pfd, 1, 100) == 1) {
+			int p = xenevtchn_pending(xce);
+
+			CHECK_EQ(p, local);
+			xenevtchn_unmask(xce, (evtchn_port_t)p);
+		}
+		while (RING_HAS_UNCONSUMED_REQUESTS(&back)) {
+			vm_event_request_t req;
+			vm_event_response_t rsp = { .version = VM_EVENT_INTERFACE_VERSION };
+
+			RING_COPY_REQUEST(&back, back.req_cons, &req);
+			back.req_cons++;
+			CHECK_EQ(req.reason, VM_EVENT_REASON_SOFTWARE_BREAKPOINT);
+			rsp.vcpu_id = req.vcpu_id;
+			rsp.flags = req.flags & VM_EVENT_FLAG_VCPU_PAUSED;
+			rsp.reason = req.reason;
+			*RING_GET_RESPONSE(&back, back.rsp_prod_pvt) = rsp;
+			back.rsp_prod_pvt++;
+			got++;
+		}
+		RING_PUSH_RESPONSES(&back);
+		xenevtchn_notify(xce, (evtchn_port_t)local);
+	}
+	CHECK(got >= 8);
+	/* Responses for events never sent are dropped: nothing stalls. */
+	vm_event_response_t stray = { .version = VM_EVENT_INTERFACE_VERSION, .vcpu_id = 2,
+				      .flags = VM_EVENT_FLAG_VCPU_PAUSED };
+	*RING_GET_RESPONSE(&back, back.rsp_prod_pvt) = stray;
+	back.rsp_prod_pvt++;
+	RING_PUSH_RESPONSES(&back);
+	xenevtchn_notify(xce, (evtchn_port_t)local);
+	CHECK_EQ(xc_monitor_software_breakpoint(xch, DOM, false), 0);
+
+	/* Views, with Xen's errnos. */
+	CHECK_EQ(xc_altp2m_set_domain_state(xch, DOM, true), 0);
+	CHECK_EQ(xc_altp2m_create_view(xch, DOM, XENMEM_access_rwx, &view), 0);
+	CHECK(view > 0);
+	CHECK_EQ(xc_altp2m_set_mem_access(xch, DOM, view, 0x112, XENMEM_access_rx), 0);
+	CHECK_EQ(xc_altp2m_set_mem_access(xch, DOM, view, 0x7fffff, XENMEM_access_rx), 0);
+	CHECK_EQ(xc_altp2m_get_mem_access(xch, DOM, view, 0x112, &a), 0);
+	CHECK_EQ(a, XENMEM_access_rx);
+	CHECK_FAILS(xc_altp2m_destroy_view(xch, DOM, 0), EBUSY);
+	CHECK_FAILS(xc_altp2m_switch_to_view(xch, DOM, 9), EINVAL);
+	for (int i = 0; i < 8; i++) {
+		uint16_t more;
+
+		if (xc_altp2m_create_view(xch, DOM, XENMEM_access_rwx, &more) < 0) {
+			CHECK_EQ(errno, EINVAL);                /* the table of 10 is full */
+			break;
+		}
+	}
+	CHECK_EQ(xc_altp2m_set_domain_state(xch, DOM, false), 0);
+	CHECK_EQ(xc_domain_debug_control(xch, DOM, XEN_DOMCTL_DEBUG_OP_SINGLE_STEP_OFF, 0), 0);
+	CHECK_FAILS(xc_domain_debug_control(xch, DOM, XEN_DOMCTL_DEBUG_OP_SINGLE_STEP_OFF, 31),
+		    EINVAL);
+	CHECK_EQ(xc_hvm_inject_trap(xch, DOM, 0, 3, 6, ~0u, 1, 0), 0);
+	CHECK_FAILS(xc_hvm_inject_trap(xch, DOM, 0, 14, 3, 0, 0, 0), EOPNOTSUPP);
+
+	munmap(ring, XC_PAGE_SIZE);                     /* before disable, as xen-access does */
+	CHECK_EQ(xc_monitor_disable(xch, DOM), 0);
+	CHECK_FAILS(xc_monitor_disable(xch, DOM), EINVAL);
+	CHECK_EQ(xenevtchn_unbind(xce, (evtchn_port_t)local), 0);
+	CHECK_EQ(xenevtchn_close(xce), 0);
+	/* A later tool can enable a monitor again. */
+	ring = xc_monitor_enable(xch, DOM, &port);
+	CHECK(ring);
+	if (ring) {
+		munmap(ring, XC_PAGE_SIZE);
+		CHECK_EQ(xc_monitor_disable(xch, DOM), 0);
+	}
+}
+
+static void unsupported(void)
+{
+	/* A call altview does not serve: Xen's failure, errno EOPNOTSUPP. */
+	CHECK_FAILS(xc_domain_setmaxmem(xch, DOM, 1024), EOPNOTSUPP);
+	CHECK_EQ(xc_interface_close(xch), 0);
+}
+
+T_MAIN(T_CASE(open_interface), T_CASE(domains), T_CASE(vcpus), T_CASE(memory), T_CASE(monitor),
+       T_CASE(unsupported))

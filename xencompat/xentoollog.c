@@ -34,6 +34,10 @@ XENCOMPAT_API const char *xtl_level_to_string(xentoollog_level level)
 
 static void stdiostream_vmessage(xentoollog_logger *logger, xentoollog_level level, int errnoval,
 				 const char *context, const char *format, va_list al)
+	__attribute__((format(printf, 5, 0)));
+
+static void stdiostream_vmessage(xentoollog_logger *logger, xentoollog_level level, int errnoval,
+				 const char *context, const char *format, va_list al)
 {
 	struct stdiostream *s = (struct stdiostream *)logger;
 

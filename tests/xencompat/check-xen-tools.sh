@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Debian's xenctx and xen-hvmctx on altview: a vCPU's registers and the
+# code at rip (a foreign mapping), and the guest's save records.
+#
+#   check-xen-tools.sh ALTVIEW_XEN DEMO_SPEC
+# (SANITIZER_PRELOAD: the sanitizer runtimes a sanitizer build's libraries need first)
+set -u
+ALTVIEW_XEN=$1 SPEC=$2 BIN=/usr/lib/xen-4.17/bin
+if [ ! -x "$BIN/xenctx" ]; then
+	echo "1..0 # SKIP Debian's xen-utils-4.17 is not installed"
+	exit 0
+fi
+PRELOAD=()
+[ -z "${SANITIZER_PRELOAD:-}" ] || PRELOAD=(env LD_PRELOAD="$SANITIZER_PRELOAD")
+n=0 failed=0
+# expect WHAT REGEX OUTPUT
+expect() {
+	n=$((n + 1))
+	if printf '%s\n' "$3" | grep -Eq -- "$2"; then
+		echo "ok $n - $1"
+	else
+		echo "not ok $n - $1"; printf '%s\n' "$3" | head -n 12 | sed 's/^/#   /'
+		failed=$((failed + 1))
+	fi
+}
+run() { "$ALTVIEW_XEN" --spec "$SPEC" -- "${PRELOAD[@]}" "$BIN/$@" 2>&1; }
+
+out=$(run xenctx 1 3)
+expect "xenctx: vCPU 3's rip, in the guest's code" '^rip: 00000000001[0-9a-f]{5}' "$out"
+expect "xenctx: the code at rip, mapped from the guest" '^Code \(instr addr 001[0-9a-f]{5}\)' "$out"
+expect "xenctx: the code's bytes, the instruction at rip marked" '<[0-9a-f]{2}>' "$out"
+n=$((n + 1))
+if printf '%s\n' "$out" | grep -Eq 'not supported|failed'; then
+	echo "not ok $n - xenctx: no call failed"; failed=$((failed + 1))
+else
+	echo "ok $n - xenctx: no call failed"
+fi
+out=$(run xenctx 1 4)
+expect "xenctx: a vCPU the guest lacks is an error" 'xc_vcpu_getcontext|Invalid argument|failed' "$out"
+out=$(run xen-hvmctx 1)
+expect "xen-hvmctx: the save header" 'Header: magic 0x54381286, version 1' "$out"
+expect "xen-hvmctx: a CPU record per vCPU" 'Entry 4: type 2 instance 3, length 1032' "$out"
+expect "xen-hvmctx: and the end" 'type 0 instance 0, length 0|END' "$out"
+echo "1..$n"
+exit $((failed > 0))

@@ -981,7 +981,7 @@ static int read_mapped(const char *path, uint64_t address, uint32_t size, uint8_
 		return 1;
 	if (r < 0)
 		return failed("map memory", &error, r);
-	r = av_bus_map_reply(reply, gfn, pages, false, &map, &id);
+	r = av_bus_map_reply(reply, gfn, pages, false, &map, &id, NULL);
 	if (r >= 0) {
 		memcpy(out, (uint8_t *)map + (address & 0xfff), size);
 		munmap(map, pages << 12);

@@ -4,6 +4,8 @@
  * system one (Hello, a unique name), not a peer-to-peer connection.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -195,7 +197,7 @@ int av_bus_append_regs(sd_bus_message *m, const struct av_regs_x86 *regs)
 }
 
 int av_bus_map_reply(sd_bus_message *reply, uint64_t gfn, uint64_t pages, bool write,
-		     void **addr, uint64_t *id)
+		     void **addr, uint64_t *id, struct av_bus_mapped *keep)
 {
 	struct frame_run *runs = NULL;
 	size_t n = 0, cap = 0;
@@ -229,6 +231,17 @@ int av_bus_map_reply(sd_bus_message *reply, uint64_t gfn, uint64_t pages, bool w
 		r = sd_bus_message_read(reply, "t", id);
 	if (r >= 0)
 		r = frame_map(fd, runs, n, gfn, pages, write, addr);
+	if (r >= 0 && keep) {
+		keep->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		if (keep->fd < 0) {
+			r = -errno;
+			munmap(*addr, pages << 12);
+		} else {
+			keep->runs = runs;
+			keep->nr_runs = n;
+			runs = NULL;
+		}
+	}
 	free(runs);
 	return r;
 }

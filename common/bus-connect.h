@@ -5,6 +5,8 @@
  */
 #pragma once
 
+#include "frame-map.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -66,12 +68,20 @@ struct av_regs_x86;
 int av_bus_append_regs(sd_bus_message *m, const struct av_regs_x86 *regs);
 
 /* Frees what @map allocated in @obj. */
+/* What a MapMemory reply handed out, kept to hand on (may be NULL where nobody will). */
+struct av_bus_mapped {
+	int fd;                     /* a duplicate of the memory file's descriptor */
+	struct frame_run *runs;     /* malloc'd */
+	size_t nr_runs;
+};
+
 /*
  * Maps what a MapMemory reply hands out (the memory file, its runs, the
  * mapping's id): the runs are the daemon's word, so there may be no more
- * of them than @pages and they must add up to @pages (-EPROTO).
+ * of them than @pages and they must add up to @pages (-EPROTO).  @keep,
+ * if not NULL, gets the file and the runs.
  */
 int av_bus_map_reply(sd_bus_message *reply, uint64_t gfn, uint64_t pages, bool write,
-		     void **addr, uint64_t *id);
+		     void **addr, uint64_t *id, struct av_bus_mapped *keep);
 
 void av_bus_props_free(const struct av_bus_prop *map, void *obj);

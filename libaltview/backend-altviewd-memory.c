@@ -5,11 +5,13 @@
  * frames until UnmapMemory or this process's exit), and copied over D-Bus
  * (ReadMemory, WriteMemory) for everyone.
  */
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "backend-altviewd.h"
 #include "bus-connect.h"
@@ -21,6 +23,7 @@ struct remote_mapping {
 	void *addr;
 	uint64_t pages;
 	uint64_t id;
+	struct av_bus_mapped file;          /* what the daemon handed out, to hand on (av_map_export) */
 	bool grant;
 	uint32_t grant_handle;      /* av_grant_map()'s, this process's own numbering */
 };
@@ -32,7 +35,8 @@ static int remote_map(struct av_hv *hv, struct remote_mapping *rm, sd_bus_messag
 	struct altviewd *be = altviewd_of(hv);
 	int r;
 
-	r = av_bus_map_reply(reply, gfn, rm->pages, write, &rm->addr, &rm->id);
+	r = av_bus_map_reply(reply, gfn, rm->pages, write, &rm->addr, &rm->id,
+			     rm->grant ? NULL : &rm->file);
 	if (r < 0) {
 		if (r == -EPROTO)
 			av_err(hv, "%s: the daemon's runs do not cover %" PRIu64 " pages",
@@ -79,10 +83,41 @@ static int remote_unmap(struct av_hv *hv, struct remote_mapping *rm)
 {
 	int r;
 
+	if (rm->file.runs) {
+		close(rm->file.fd);
+		free(rm->file.runs);
+	}
 	munmap(rm->addr, rm->pages * AV_PAGE_SIZE);
 	r = altviewd_call(hv, MANAGER_PATH, MANAGER_IFACE, "UnmapMemory", -EIO, NULL, "t", rm->id);
 	free(rm);
 	return r < 0 ? r : 0;
+}
+
+/* The daemon's file and runs, handed on as on hv: (a mapping of this process's own, e.g. Xen tools'). */
+int altviewd_map_export(struct av_domain *dom, void *addr, int *fd, struct av_frame_run *runs,
+			size_t *nr_runs)
+{
+	struct altviewd *be = altviewd_of(dom->hv);
+	int r = -ENOENT;
+
+	pthread_mutex_lock(&be->maps_lock);
+	for (struct remote_mapping *rm = be->mappings; rm; rm = rm->next) {
+		if (rm->grant || rm->addr != addr)
+			continue;
+		r = rm->file.nr_runs > *nr_runs ? -ENOSPC : 0;
+		if (r == 0) {
+			for (size_t i = 0; i < rm->file.nr_runs; i++)
+				runs[i] = (struct av_frame_run){ .offset = rm->file.runs[i].offset,
+								 .pages = rm->file.runs[i].pages };
+			*fd = fcntl(rm->file.fd, F_DUPFD_CLOEXEC, 3);
+			if (*fd < 0)
+				r = -errno;
+		}
+		*nr_runs = rm->file.nr_runs;
+		break;
+	}
+	pthread_mutex_unlock(&be->maps_lock);
+	return r;
 }
 
 /* Takes the mapping at @addr, or the grant mapping @grant_handle, off the list. */

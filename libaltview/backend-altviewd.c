@@ -762,6 +762,7 @@ const struct av_backend_ops av_backend_altviewd = {
 
 	.map = altviewd_map,
 	.unmap = altviewd_unmap,
+	.map_export = altviewd_map_export,
 	.copy = altviewd_copy,
 
 	.vcpu_pause = be_vcpu_pause,

@@ -50,6 +50,8 @@ int altviewd_domain_get_info(struct av_domain *dom, struct av_domain_info *info)
 /* backend-altviewd-memory.c */
 int altviewd_map(struct av_domain *dom, uint64_t gfn, size_t nr, unsigned int flags, void **addr);
 int altviewd_unmap(struct av_domain *dom, void *addr);
+int altviewd_map_export(struct av_domain *dom, void *addr, int *fd, struct av_frame_run *runs,
+			size_t *nr_runs);
 /* What this process still maps goes (av_close). */
 void altviewd_unmap_all(struct av_hv *hv);
 int altviewd_copy(struct av_domain *dom, uint64_t gpa, void *buf, size_t len, bool write);

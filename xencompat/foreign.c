@@ -11,8 +11,8 @@
  * to leak when the tool munmaps.  The frames keep no reference: a frame the
  * guest gives back could reach another guest while still mapped here, a
  * trade Xen's privileged tools make too (dom0 may map any frame).  A
- * backend that cannot hand its frames over (altviewd:, for now) maps
- * nothing: EOPNOTSUPP.
+ * backend that cannot hand its frames over maps nothing (through altviewd
+ * only root may: EACCES otherwise).
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "lib-util.h"
 
@@ -176,7 +178,28 @@ static void test_memory(void)
 	/* The same bytes through a mapping of the whole 2 MiB. */
 	CHECK_EQ(av_map(dom, 0, 512, 0, (void **)&p), 0);
 	CHECK(!memcmp(p + 4096 * 5 - 100, buf, sizeof(buf)));
+	/* And through the file and runs handed on, as another process would map them. */
+	struct av_frame_run runs[8];
+	size_t nr_runs = 8;
+	int fd = -1;
+	CHECK_EQ(av_map_export(dom, p, &fd, runs, &nr_runs), 0);
+	if (fd >= 0 && nr_runs >= 1) {
+		uint8_t *q = mmap(NULL, runs[0].pages * 4096, PROT_READ, MAP_SHARED, fd,
+				  (off_t)runs[0].offset);
+
+		CHECK(q != MAP_FAILED);
+		if (q != MAP_FAILED) {
+			CHECK_EQ(q[0], p[0]);
+			munmap(q, runs[0].pages * 4096);
+		}
+		CHECK(mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) == MAP_FAILED);
+		close(fd);
+	}
+	nr_runs = 0;
+	CHECK_EQ(av_map_export(dom, p, &fd, NULL, &nr_runs), -ENOSPC);
+	CHECK(nr_runs >= 1);
 	CHECK_EQ(av_unmap(dom, p), 0);
+	CHECK_EQ(av_map_export(dom, p, &fd, runs, &nr_runs), -ENOENT);
 	CHECK_EQ(av_unmap(dom, p), -ENOENT);
 	CHECK(av_read(dom, 4u << 20, back, 1) < 0);           /* past the end */
 	CHECK(av_read(dom, (4u << 20) - 1, back, 2) < 0);     /* straddles it */

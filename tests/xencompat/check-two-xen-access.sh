@@ -53,6 +53,10 @@ expect_progress "and the guest runs" 1 4
 kill -INT $KEEP
 wait $KEEP
 expect_eq "the survivor exits 0" 0 "$?"
+# Guest memory through the daemon too (root's mapping, handed on): xenctx shows the code at rip.
+expect_match "xenctx through altviewd: registers and the code at rip" '^Code \(instr addr 001' \
+	"$("$ALTVIEW_XEN" --uri "altviewd:$ADDR" -- "${PRELOAD[@]}" /usr/lib/xen-4.17/bin/xenctx 1 2 2>&1)"
+expect_eq "and it held nothing afterwards" "t 0" "$(prop /org/altview1 org.altview1.Manager MappedPages)"
 daemon_stop TERM
 expect_eq "altviewd exits 0" 0 "$DAEMON_STATUS"
 finish

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #define XC_WANT_COMPAT_MAP_FOREIGN_API 1
 #define XC_WANT_COMPAT_DEVICEMODEL_API 1
@@ -250,6 +251,41 @@ static void monitor(void)
 	}
 }
 
+/*
+ * A tool that scribbles over its ring breaks its own monitoring, never the
+ * guest: the indices it wrote are not taken, and disabling the monitor
+ * lets every vCPU that waited go on.
+ */
+static void scribbled_ring(void)
+{
+	vm_event_sring_t *ring;
+	xc_dominfo_t info;
+	uint32_t port;
+	uint64_t before, after;
+	vcpu_guest_context_any_t ctx;
+
+	ring = xc_monitor_enable(xch, DOM, &port);
+	CHECK(ring);
+	if (!ring)
+		return;
+	SHARED_RING_INIT(ring);
+	CHECK_EQ(xc_monitor_software_breakpoint(xch, DOM, true), 0);
+	usleep(200000);                                 /* vCPUs now wait in their int3s */
+	memset(ring, 0xa5, XC_PAGE_SIZE);               /* indices, requests, all of it */
+	CHECK_EQ(xc_monitor_resume(xch, DOM), 0);
+	usleep(100000);
+	munmap(ring, XC_PAGE_SIZE);
+	CHECK_EQ(xc_monitor_disable(xch, DOM), 0);
+	CHECK_EQ(xc_domain_getinfo(xch, DOM, 1, &info), 1);
+	CHECK(info.running && !info.crashed);
+	CHECK_EQ(xc_vcpu_getcontext(xch, DOM, 1, &ctx), 0);
+	before = ctx.x64.user_regs.rax ^ ctx.x64.user_regs.rip ^ ctx.x64.user_regs.rsi;
+	usleep(100000);
+	CHECK_EQ(xc_vcpu_getcontext(xch, DOM, 1, &ctx), 0);
+	after = ctx.x64.user_regs.rax ^ ctx.x64.user_regs.rip ^ ctx.x64.user_regs.rsi;
+	CHECK(before != after);                         /* vCPU 1 runs again */
+}
+
 static void unsupported(void)
 {
 	/* A call altview does not serve: Xen's failure, errno EOPNOTSUPP. */
@@ -258,4 +294,4 @@ static void unsupported(void)
 }
 
 T_MAIN(T_CASE(open_interface), T_CASE(domains), T_CASE(vcpus), T_CASE(memory), T_CASE(monitor),
-       T_CASE(unsupported))
+       T_CASE(scribbled_ring), T_CASE(unsupported))

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <altview/xen.h>
+
 #include "bus-error.h"
 #include "bus-connect.h"
 #include "daemon.h"
@@ -306,6 +308,33 @@ static int method_write_grant(sd_bus_message *m, void *userdata, sd_bus_error *e
 	return sd_bus_reply_method_return(m, NULL);
 }
 
+/* EVTCHNOP_status of one of the guest's ports: who it is bound to, if anyone. */
+static int method_event_channel_status(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct dom *dom = userdata;
+	struct evtchn_status st;
+	uint32_t port, other;
+	int r;
+
+	r = sd_bus_message_read(m, "u", &port);
+	if (r >= 0)
+		r = caller_check(dom->daemon, m, NULL, error);
+	if (r < 0)
+		return r;
+	daemon_clear_error();
+	r = av_evtchn_status_xen(dom->handle, port, &st);
+	if (r < 0)
+		return r == -EINVAL ? av_bus_error_set(error, r, "domain %" PRIu32 " has no port %"
+						       PRIu32, dom->id, port)
+				    : daemon_reply_error(error, r, "");
+	other = st.status == EVTCHNSTAT_interdomain ? st.u.interdomain.port
+		: st.status == EVTCHNSTAT_virq ? st.u.virq : 0;
+	return sd_bus_reply_method_return(m, "uuuu", st.status, st.vcpu,
+					  st.status == EVTCHNSTAT_unbound ? st.u.unbound.dom
+					  : st.status == EVTCHNSTAT_interdomain ? st.u.interdomain.dom : 0,
+					  other);
+}
+
 /*
  * A vCPU's registers are its thread's while it runs, and a client's only
  * while it waits for that client: they may be read or set while the
@@ -540,6 +569,9 @@ const sd_bus_vtable domain_vtable[] = {
 				SD_BUS_RESULT("ay", data), method_read_grant, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("WriteGrant", SD_BUS_ARGS("u", ref, "u", offset, "ay", data),
 				SD_BUS_NO_RESULT, method_write_grant, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("GetEventChannelStatus", SD_BUS_ARGS("u", port),
+				SD_BUS_RESULT("u", status, "u", vcpu, "u", domain, "u", port_or_virq),
+				method_event_channel_status, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("GetRegisters", SD_BUS_ARGS("u", vcpu),
 				SD_BUS_RESULT("a{st}", registers), method_get_registers,
 				SD_BUS_VTABLE_UNPRIVILEGED),

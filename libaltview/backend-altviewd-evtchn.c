@@ -155,3 +155,31 @@ int altviewd_evtchn_unmask(struct av_evtchn *xce, uint32_t port)
 {
 	return hv_evtchn_unmask_port(rx_of(xce)->h, port);
 }
+
+int altviewd_evtchn_status(struct av_domain *dom, uint32_t port, struct evtchn_status *st)
+{
+	sd_bus_message *reply = NULL;
+	uint32_t status, vcpu, domain, other;
+	int r;
+
+	r = altviewd_call(dom->hv, altviewd_domain_path(dom), DOMAIN_IFACE, "GetEventChannelStatus",
+			  -ESRCH, &reply, "u", port);
+	if (r >= 0)
+		r = sd_bus_message_read(reply, "uuuu", &status, &vcpu, &domain, &other);
+	sd_bus_message_unref(reply);
+	if (r < 0)
+		return r;
+	memset(st, 0, sizeof(*st));
+	st->dom = (domid_t)dom->id;
+	st->port = port;
+	st->status = status;
+	st->vcpu = vcpu;
+	if (status == EVTCHNSTAT_unbound)
+		st->u.unbound.dom = (domid_t)domain;
+	else if (status == EVTCHNSTAT_interdomain) {
+		st->u.interdomain.dom = (domid_t)domain;
+		st->u.interdomain.port = other;
+	} else if (status == EVTCHNSTAT_virq)
+		st->u.virq = other;
+	return 0;
+}

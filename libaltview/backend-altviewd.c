@@ -779,6 +779,7 @@ const struct av_backend_ops av_backend_altviewd = {
 	.evtchn_notify = altviewd_evtchn_notify,
 	.evtchn_pending = altviewd_evtchn_pending,
 	.evtchn_unmask = altviewd_evtchn_unmask,
+	.evtchn_status = altviewd_evtchn_status,
 
 	.grant_map = altviewd_grant_map,
 	.grant_unmap = altviewd_grant_unmap,

@@ -71,6 +71,7 @@ int altviewd_evtchn_unbind(struct av_evtchn *xce, uint32_t port);
 int altviewd_evtchn_notify(struct av_evtchn *xce, uint32_t port);
 int altviewd_evtchn_pending(struct av_evtchn *xce);
 int altviewd_evtchn_unmask(struct av_evtchn *xce, uint32_t port);
+int altviewd_evtchn_status(struct av_domain *dom, uint32_t port, struct evtchn_status *st);
 
 int altviewd_monitor_open(struct av_monitor *mon, const struct av_monitor_opts *opts);
 void altviewd_monitor_close(struct av_monitor *mon);

@@ -559,6 +559,11 @@ static int be_evtchn_unmask(struct av_evtchn *xce, uint32_t port)
 	return hv_evtchn_unmask_port(xce_of(xce), port);
 }
 
+static int be_evtchn_status(struct av_domain *dom, uint32_t port, struct evtchn_status *st)
+{
+	return hv_evtchn_status(dom_of(dom), port, st);
+}
+
 static int be_evtchn_export(struct av_evtchn *xce, int *shared_fd, int *up_fd, int *down_fd)
 {
 	struct hv_evtchn_export ex;
@@ -737,6 +742,7 @@ const struct av_backend_ops av_backend_hv = {
 	.evtchn_pending = be_evtchn_pending,
 	.evtchn_unmask = be_evtchn_unmask,
 	.evtchn_export = be_evtchn_export,
+	.evtchn_status = be_evtchn_status,
 	.grant_map = be_grant_map,
 	.grant_unmap = be_grant_unmap,
 	.grant_export = be_grant_export,

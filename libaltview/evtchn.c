@@ -2,6 +2,8 @@
 /* evtchn.c — event channel handles (libxenevtchn's shape). */
 #include <stdlib.h>
 
+#include <altview/xen.h>
+
 #include "private.h"
 
 AV_API int av_evtchn_open(av_hv *hv, const struct av_evtchn_opts *opts, av_evtchn **out)
@@ -78,4 +80,15 @@ AV_API int av_evtchn_export(av_evtchn *xce, int *shared_fd, int *up_fd, int *dow
 	if (!xce || !shared_fd || !up_fd || !down_fd)
 		return -EINVAL;
 	return BACKEND_OPTIONAL(xce->hv, evtchn_export, xce, shared_fd, up_fd, down_fd);
+}
+
+AV_API int av_evtchn_status_xen(av_domain *dom, uint32_t port, struct evtchn_status *st)
+{
+	int r = domain_check(dom);
+
+	if (r < 0)
+		return r;
+	if (!st)
+		return -EINVAL;
+	return BACKEND_OPTIONAL(dom->hv, evtchn_status, dom, port, st);
 }

@@ -188,6 +188,7 @@ struct av_backend_ops {
 	int (*evtchn_pending)(struct av_evtchn *xce);
 	int (*evtchn_unmask)(struct av_evtchn *xce, uint32_t port);
 	int (*evtchn_export)(struct av_evtchn *xce, int *shared_fd, int *up_fd, int *down_fd);
+	int (*evtchn_status)(struct av_domain *dom, uint32_t port, struct evtchn_status *st);
 
 	/* Grant operations return GNTST_* codes, as Xen's hypercalls do. */
 	int (*grant_map)(struct av_hv *hv, uint32_t domid, uint32_t ref, uint32_t gntmap_flags,

@@ -351,3 +351,15 @@ XENCOMPAT_API void *xc_map_foreign_bulk(xc_interface *xch, uint32_t dom, int pro
 	}
 	return xencompat_map(dom, prot, arr, num, err);
 }
+
+/* ---- event channels ---------------------------------------------------------------------- */
+
+XENCOMPAT_API int xc_evtchn_status(xc_interface *xch, xc_evtchn_status_t *status)
+{
+	av_domain *dom;
+	int r;
+
+	DOMAIN_OR_FAIL(status->dom, dom);
+	r = av_evtchn_status_xen(dom, status->port, status);
+	return r < 0 ? xencompat_fail(r) : 0;
+}

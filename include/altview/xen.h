@@ -12,6 +12,7 @@
 #define __XEN_TOOLS__ 1
 #endif
 #include <xen/xen.h>
+#include <xen/event_channel.h>
 #include <xen/vm_event.h>
 
 #include <altview/monitor.h>
@@ -36,6 +37,14 @@ static inline const vm_event_request_t *av_event_xen_request(const struct av_eve
  */
 AV_API int av_monitor_respond_xen(av_monitor *mon, const struct av_event *ev,
 				  const vm_event_response_t *rsp, size_t size);
+
+/*
+ * What port @port of the guest is, as EVTCHNOP_status says (@st's dom and
+ * port are filled in): closed, unbound (for which domain), interdomain (to
+ * which domain's port), virq, ipi.  -EINVAL past the guest's last port.
+ * Thread-safe.
+ */
+AV_API int av_evtchn_status_xen(av_domain *dom, uint32_t port, struct evtchn_status *st);
 
 #ifdef __cplusplus
 }

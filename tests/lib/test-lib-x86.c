@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "layout.h"
+#include <altview/xen.h>
+
 #include "lib-util.h"
 
 #define TARGET_GFN GUEST_PAGE(GUEST_TARGET)
@@ -464,8 +466,16 @@ static void test_grant_guest(void)
 	CHECK_EQ(av_evtchn_open(t_hv, NULL, &xce), 0);
 	CHECK_EQ(av_domain_unpause(dom), 0);
 	CHECK_EQ(av_monitor_wait(mon, 0, 5000, &ev), 0);
+	struct evtchn_status st;
+	CHECK_EQ(av_evtchn_status_xen(dom, (uint32_t)result(dom, 2), &st), 0);
+	CHECK_EQ(st.status, EVTCHNSTAT_unbound);         /* offered to dom0 */
+	CHECK_EQ(st.u.unbound.dom, 0);
 	local = av_evtchn_bind_interdomain(xce, av_domain_id(dom), (uint32_t)result(dom, 2));
 	CHECK(local > 0);
+	CHECK_EQ(av_evtchn_status_xen(dom, (uint32_t)result(dom, 2), &st), 0);
+	CHECK_EQ(st.status, EVTCHNSTAT_interdomain);
+	CHECK_EQ(st.u.interdomain.port, (uint32_t)local);
+	CHECK_EQ(av_evtchn_status_xen(dom, 100000, &st), -EINVAL);
 	CHECK_EQ(av_monitor_respond(mon, &ev, NULL), 0);
 	pfd.fd = av_evtchn_fd(xce);
 	CHECK_EQ(poll(&pfd, 1, 5000), 1);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Debian's xenctx and xen-hvmctx on altview: a vCPU's registers and the
-# code at rip (a foreign mapping), and the guest's save records.
+# Debian's xenctx, xen-hvmctx and lsevtchn on altview: a vCPU's registers
+# and the code at rip (a foreign mapping), the guest's save records, and
+# the status of its event channels.
 #
 #   check-xen-tools.sh ALTVIEW_XEN DEMO_SPEC
 # (SANITIZER_PRELOAD: the sanitizer runtimes a sanitizer build's libraries need first)
@@ -41,5 +42,13 @@ out=$(run xen-hvmctx 1)
 expect "xen-hvmctx: the save header" 'Header: magic 0x54381286, version 1' "$out"
 expect "xen-hvmctx: a CPU record per vCPU" 'Entry 4: type 2 instance 3, length 1032' "$out"
 expect "xen-hvmctx: and the end" 'type 0 instance 0, length 0|END' "$out"
+out=$(run lsevtchn 1; echo "exit $?")
+expect "lsevtchn: every port's status, to the end of the table, exit 0" '^exit 0$' "$out"
+n=$((n + 1))
+if printf '%s\n' "$out" | grep -Eq 'not supported|failed'; then
+	echo "not ok $n - lsevtchn: no call failed"; failed=$((failed + 1))
+else
+	echo "ok $n - lsevtchn: no call failed"
+fi
 echo "1..$n"
 exit $((failed > 0))

@@ -69,6 +69,14 @@ static void domains(void)
 	CHECK_EQ(xc_domain_unpause(xch, DOM), 0);
 	CHECK_FAILS(xc_domain_pause(xch, NO_DOM), ESRCH);
 	CHECK_EQ(xc_domain_set_access_required(xch, DOM, 0), 0);
+
+	xc_evtchn_status_t st = { .dom = DOM, .port = 1 };
+	CHECK_EQ(xc_evtchn_status(xch, &st), 0);
+	CHECK_EQ(st.status, EVTCHNSTAT_closed);
+	st.port = 100000;
+	CHECK_FAILS(xc_evtchn_status(xch, &st), EINVAL);
+	st.dom = NO_DOM;
+	CHECK_FAILS(xc_evtchn_status(xch, &st), ESRCH);
 }
 
 static void vcpus(void)

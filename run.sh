@@ -107,6 +107,9 @@ cmd_demo() {
 	tests/bench/bench-daemon.sh "$BUILD_ROOT/build-release/altviewd/altviewd" "$bench/bench-daemon" 20000 3
 	log "a monitor's reach: 256 MiB of guest memory and vCPU registers, in process vs through altviewd (JSON lines)"
 	tests/bench/bench-memory.sh "$BUILD_ROOT/build-release/altviewd/altviewd" "$bench/bench-memory" 256 5
+	log "Xen tools' vm_event ring on the Xen-compatible libraries: in process, through altviewd, vs libaltview's channels (JSON lines)"
+	tests/bench/bench-xen-ring.sh "$BUILD_ROOT/build-release/altviewd/altviewd" \
+		"$BUILD_ROOT/build-release/xencompat/altview-xen" "$bench/bench-xen-ring" 20000
 }
 
 cmd_test() {

@@ -105,6 +105,35 @@ XENCOMPAT_API int xc_domain_getinfo(xc_interface *xch, uint32_t first_domid, uns
 	return (int)n;
 }
 
+/* LibVMI's form of the same: struct xen_domctl_getdomaininfo, XEN_DOMINF_* flags. */
+XENCOMPAT_API int xc_domain_getinfolist(xc_interface *xch, uint32_t first_domain,
+					unsigned int max_domains, xc_domaininfo_t *info)
+{
+	xc_dominfo_t *di = max_domains ? calloc(max_domains, sizeof(*di)) : NULL;
+	int n;
+
+	if (max_domains && !di)
+		return xencompat_fail(-ENOMEM);
+	n = max_domains ? xc_domain_getinfo(xch, first_domain, max_domains, di) : 0;
+	for (int i = 0; i < n; i++) {
+		memset(&info[i], 0, sizeof(info[i]));
+		info[i].domain = (domid_t)di[i].domid;
+		info[i].flags = XEN_DOMINF_hvm_guest | XEN_DOMINF_hap |
+				(di[i].dying ? XEN_DOMINF_dying : 0) |
+				(di[i].paused ? XEN_DOMINF_paused : 0) |
+				(di[i].running ? XEN_DOMINF_running : 0) |
+				(di[i].crashed ? XEN_DOMINF_shutdown |
+					(SHUTDOWN_crash << XEN_DOMINF_shutdownshift) : 0);
+		info[i].tot_pages = di[i].nr_pages;
+		info[i].max_pages = di[i].nr_pages;
+		info[i].nr_online_vcpus = di[i].nr_online_vcpus;
+		info[i].max_vcpu_id = di[i].max_vcpu_id;
+	}
+	free(di);
+	/* None at or past @first_domain is an empty list here, not an error. */
+	return n < 0 && errno == ESRCH ? 0 : n;
+}
+
 /* A vCPU's registers, read as Xen reads them: the vCPU paused meanwhile. */
 static int vcpu_regs(uint32_t domid, uint32_t vcpu, struct av_regs_x86 *regs)
 {

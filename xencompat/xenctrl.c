@@ -382,3 +382,50 @@ XENCOMPAT_API int xc_altp2m_get_mem_access(xc_interface *handle, uint32_t domid,
 	*access = (xenmem_access_t)a;
 	return 0;
 }
+
+XENCOMPAT_API int xc_altp2m_change_gfn(xc_interface *handle, uint32_t domid, uint16_t view_id,
+				       xen_pfn_t old_gfn, xen_pfn_t new_gfn)
+{
+	av_domain *dom;
+
+	DOMAIN_OR_FAIL(domid, dom);
+	return result(av_view_change_gfn(dom, view_id, old_gfn, new_gfn));
+}
+
+/* All or nothing here where Xen stops at the first failure: neither changes a page past it. */
+XENCOMPAT_API int xc_altp2m_set_mem_access_multi(xc_interface *handle, uint32_t domid,
+						 uint16_t view_id, uint8_t *access, uint64_t *gfns,
+						 uint32_t nr)
+{
+	enum av_access *a = nr ? calloc(nr, sizeof(*a)) : NULL;
+	size_t failed;
+	av_domain *dom;
+	int r;
+
+	if (nr && !a)
+		return xencompat_fail(-ENOMEM);
+	r = xencompat_domain(domid, &dom);
+	if (r == 0) {
+		for (uint32_t i = 0; i < nr; i++)
+			a[i] = (enum av_access)access[i];
+		want_access_events(domid);
+		r = nr ? av_view_set_access_multi(dom, view_id, gfns, a, nr, &failed) : 0;
+	}
+	free(a);
+	return result(r == -ENOENT && !view_id ? -EINVAL : r == -ENOENT ? -ESRCH : r);
+}
+
+XENCOMPAT_API int xc_altp2m_get_vcpu_p2m_idx(xc_interface *handle, uint32_t domid,
+					     uint32_t vcpuid, uint16_t *p2midx)
+{
+	av_domain *dom;
+	uint32_t view;
+	int r;
+
+	DOMAIN_OR_FAIL(domid, dom);
+	r = av_vcpu_get_view(dom, vcpuid, &view);
+	if (r < 0)
+		return xencompat_fail(r);
+	*p2midx = (uint16_t)view;
+	return 0;
+}

@@ -59,6 +59,12 @@ static void domains(void)
 	CHECK_EQ(info[0].max_vcpu_id, 3);
 	CHECK_EQ(info[0].nr_pages, 512);
 	CHECK_FAILS(xc_domain_getinfo(xch, NO_DOM, 1, info), ESRCH);
+	xc_domaininfo_t list[4];
+	CHECK_EQ(xc_domain_getinfolist(xch, 0, 4, list), 1);
+	CHECK_EQ(list[0].domain, DOM);
+	CHECK(list[0].flags & XEN_DOMINF_hvm_guest);
+	CHECK_EQ(list[0].max_vcpu_id, 3);
+	CHECK_EQ(xc_domain_getinfolist(xch, NO_DOM, 4, list), 0);
 	CHECK_EQ(xc_domain_maximum_gpfn(xch, DOM, &max), 0);
 	CHECK_EQ(max, 0x1ff);                           /* the last gfn of 2 MiB */
 	CHECK_FAILS(xc_domain_maximum_gpfn(xch, NO_DOM, &max), ESRCH);
@@ -228,6 +234,16 @@ static void monitor(void)
 	CHECK_EQ(xc_altp2m_set_mem_access(xch, DOM, view, 0x7fffff, XENMEM_access_rx), 0);
 	CHECK_EQ(xc_altp2m_get_mem_access(xch, DOM, view, 0x112, &a), 0);
 	CHECK_EQ(a, XENMEM_access_rx);
+	uint8_t acc[2] = { XENMEM_access_r, XENMEM_access_x };
+	uint64_t pages[2] = { 0x120, 0x121 };
+	CHECK_EQ(xc_altp2m_set_mem_access_multi(xch, DOM, view, acc, pages, 2), 0);
+	CHECK_EQ(xc_altp2m_get_mem_access(xch, DOM, view, 0x121, &a), 0);
+	CHECK_EQ(a, XENMEM_access_x);
+	CHECK_EQ(xc_altp2m_change_gfn(xch, DOM, view, 0x130, 0x131), 0);
+	CHECK_EQ(xc_altp2m_change_gfn(xch, DOM, view, 0x130, ~0ull), 0);
+	uint16_t idx = 7;
+	CHECK_EQ(xc_altp2m_get_vcpu_p2m_idx(xch, DOM, 0, &idx), 0);
+	CHECK_EQ(idx, 0);
 	CHECK_FAILS(xc_altp2m_destroy_view(xch, DOM, 0), EBUSY);
 	CHECK_FAILS(xc_altp2m_switch_to_view(xch, DOM, 9), EINVAL);
 	for (int i = 0; i < 8; i++) {

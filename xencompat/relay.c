@@ -4,12 +4,15 @@
  * monitor on any backend.
  *
  * The ring is a page of a memfd: the tool gets a mapping of its own (Xen
- * tools free it with a plain munmap), this side keeps another.  A thread
- * per ring moves the monitor's events onto it as Xen's front end does (at
- * most RING_SIZE outstanding; the rest wait in libaltview, their vCPUs
- * paused, as Xen's vCPUs wait for ring space) and tells the tool through
- * the port it bound; when the tool notifies, the responses on the ring go
- * back through av_monitor_respond_xen().
+ * tools free it with a plain munmap), this side keeps another.  Each
+ * synchronous event is put on the ring by the thread that raised it (a
+ * libaltview handler: on hv: the vCPU's own), which tells the tool through
+ * the port it bound and waits; the tool's notify takes the responses off
+ * the ring in the tool's own thread and answers through
+ * av_monitor_respond_xen(), which lets the waiting thread go.  Two
+ * hand-offs per event, as on Xen (vCPU to tool, tool to vCPU).  A vCPU
+ * finding the ring full waits for room, as Xen's vCPUs do.  Asynchronous
+ * events go on the ring from a thread of the relay's own.
  *
  * The page is the tool's to scribble on: this side keeps its own indices
  * and ring size, reads the response producer once and takes it only if it
@@ -48,6 +51,8 @@ struct held {
 	bool valid;
 	struct av_event ev;
 };
+
+static pthread_cond_t answered = PTHREAD_COND_INITIALIZER;     /* a held event went, or room */
 
 struct relay {
 	struct relay *next;
@@ -110,36 +115,63 @@ static void take_responses(struct relay *r)
 		h->valid = false;
 	}
 	r->sring->rsp_event = r->front.rsp_cons + 1;
+	pthread_cond_broadcast(&answered);
 }
 
-/* Events onto the ring while it has room: how many went on. */
-static unsigned int push_requests(struct relay *r)
+/* Relays lock held, room on the ring: @req on it, and the tool told. */
+static void put_request(struct relay *r, const vm_event_request_t *req)
 {
-	unsigned int pushed = 0;
+	memcpy(RING_GET_REQUEST(&r->front, r->front.req_prod_pvt), req, sizeof(*req));
+	r->front.req_prod_pvt++;
+	RING_PUSH_REQUESTS(&r->front);
+	if (r->bound)
+		xencompat_evtchn_fire(r->bound, r->local);
+}
 
+/*
+ * A synchronous event, on the thread that raised it: on the ring once
+ * there is room, then a wait for the tool's answer (or for the ring to go,
+ * when the library answers it plainly).
+ */
+static void on_event(av_monitor *mon, struct av_event *ev, void *ctx)
+{
+	struct relay *r = ctx;
+	const vm_event_request_t *req = av_event_xen_request(ev);
+
+	if (!req || ev->vcpu >= r->nr_vcpus)
+		return;
+	bool unanswered = true;
+
+	pthread_mutex_lock(&relays_lock);
+	while (!r->stopping && RING_FULL(&r->front))
+		pthread_cond_wait(&answered, &relays_lock);
+	if (!r->stopping) {
+		r->held[ev->vcpu] = (struct held){ .valid = true, .ev = *ev };
+		put_request(r, req);
+		while (!r->stopping && r->held[ev->vcpu].valid)
+			pthread_cond_wait(&answered, &relays_lock);
+		unanswered = r->held[ev->vcpu].valid;
+		r->held[ev->vcpu].valid = false;
+	}
+	/* The ring is going: no answer will come from it. */
+	if (unanswered)
+		av_monitor_respond(mon, ev, NULL);
+	pthread_mutex_unlock(&relays_lock);
+}
+
+/* Asynchronous events onto the ring while it has room. */
+static void push_async(struct relay *r)
+{
 	while (!RING_FULL(&r->front)) {
 		struct av_event ev = { .sz = sizeof(ev) };
 		const vm_event_request_t *req;
 
-		if (av_monitor_next(r->mon, &ev) < 0)
+		if (av_monitor_next_async(r->mon, &ev) < 0)
 			break;
 		req = av_event_xen_request(&ev);
-		if (ev.flags & AV_EVENT_F_SYNC) {
-			if (!req || ev.vcpu >= r->nr_vcpus) {
-				av_monitor_respond(r->mon, &ev, NULL);
-				continue;
-			}
-			r->held[ev.vcpu] = (struct held){ .valid = true, .ev = ev };
-		}
-		if (!req)
-			continue;
-		memcpy(RING_GET_REQUEST(&r->front, r->front.req_prod_pvt), req, sizeof(*req));
-		r->front.req_prod_pvt++;
-		pushed++;
+		if (req)
+			put_request(r, req);
 	}
-	if (pushed)
-		RING_PUSH_REQUESTS(&r->front);
-	return pushed;
 }
 
 static void *relay_thread(void *arg)
@@ -154,15 +186,15 @@ static void *relay_thread(void *arg)
 		uint64_t drain;
 		bool stop;
 
-		/* A ring that was full is looked at again within 100 ms, as xen-access looks. */
+		/* Answers a tool put on the ring without notifying are taken within 100 ms. */
 		poll(p, 2, 100);
 		(void)!read(r->wake, &drain, sizeof(drain));
 		pthread_mutex_lock(&relays_lock);
 		stop = r->stopping;
 		if (!stop) {
+			/* resume() and a tool that answers without notifying: looked at here too. */
 			take_responses(r);
-			if (push_requests(r) && r->bound)
-				xencompat_evtchn_fire(r->bound, r->local);
+			push_async(r);
 		}
 		pthread_mutex_unlock(&relays_lock);
 		if (stop)
@@ -172,12 +204,9 @@ static void *relay_thread(void *arg)
 
 static void relay_free(struct relay *r)
 {
-	if (r->mon) {
-		for (uint32_t v = 0; r->held && v < r->nr_vcpus; v++)
-			if (r->held[v].valid)
-				answer_plainly(r, &r->held[v]);
+	/* Handlers answered what they held when the ring stopped; closing lets the rest go. */
+	if (r->mon)
 		av_monitor_close(r->mon);
-	}
 	if (r->sring)
 		munmap(r->sring, RING_PAGE);
 	if (r->memfd >= 0)
@@ -223,6 +252,8 @@ static int relay_new(uint32_t domid, struct relay **out)
 		r->held = calloc(info.nr_vcpus, sizeof(*r->held));
 		e = r->held ? av_monitor_open(r->dom, NULL, &r->mon) : -ENOMEM;
 	}
+	if (e == 0)
+		e = av_monitor_set_handler(r->mon, on_event, r);
 	if (e < 0)
 		goto fail;
 	*out = r;
@@ -241,9 +272,13 @@ int xencompat_relay_enable(uint32_t domid, void **ring, uint32_t *port)
 
 	if (!xencompat_hv())
 		return -errno;
-	pthread_mutex_lock(&relays_lock);
-	e = find_locked(domid) ? -EBUSY : relay_new(domid, &r);
-	pthread_mutex_unlock(&relays_lock);
+	/*
+	 * Made outside the relays lock: opening the monitor takes the domain's
+	 * listener lock, which a vCPU in on_event() holds while it takes ours.
+	 */
+	if (xencompat_relay_active(domid))
+		return -EBUSY;
+	e = relay_new(domid, &r);
 	if (e < 0)
 		return e;
 	page = mmap(NULL, RING_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, r->memfd, 0);
@@ -294,6 +329,8 @@ int xencompat_relay_disable(uint32_t domid)
 			break;
 		}
 	}
+	/* Handlers waiting for room or an answer let their events go. */
+	pthread_cond_broadcast(&answered);
 	pthread_mutex_unlock(&relays_lock);
 	if (!r)
 		return -EINVAL;
@@ -341,8 +378,10 @@ int xencompat_relay_resume(uint32_t domid)
 
 	pthread_mutex_lock(&relays_lock);
 	r = find_locked(domid);
-	if (r)
-		eventfd_write(r->wake, 1);
+	if (r) {
+		take_responses(r);
+		push_async(r);
+	}
 	pthread_mutex_unlock(&relays_lock);
 	return r ? 0 : -EINVAL;
 }
@@ -377,13 +416,16 @@ void relay_detach(uint32_t domid, uint32_t port, struct xencompat_evtchn *h)
 	pthread_mutex_unlock(&relays_lock);
 }
 
+/* In the tool's own thread: no hand-off to a thread of the relay's. */
 void relay_kick(uint32_t domid, uint32_t port)
 {
 	struct relay *r;
 
 	pthread_mutex_lock(&relays_lock);
 	r = find_locked(domid);
-	if (r && r->port == port)
-		eventfd_write(r->wake, 1);
+	if (r && r->port == port) {
+		take_responses(r);
+		push_async(r);
+	}
 	pthread_mutex_unlock(&relays_lock);
 }

@@ -211,15 +211,19 @@ static int handle(struct access *a, const struct av_event *ev)
 	uint64_t n;
 	int r = 0;
 
-	if (a->max_events && atomic_load(&a->total) >= a->max_events) {
-		/* Past the count: let it go without logging. */
-		return ev->flags & AV_EVENT_F_SYNC ? av_monitor_respond(a->mon, ev, NULL) : 0;
+	/*
+	 * Past the count an event is neither counted nor logged, but answered
+	 * as the mode answers: a plain answer to the single step that follows
+	 * an altp2m access would leave the vCPU stepping, and the guest
+	 * crawling, after this tool is gone.
+	 */
+	if (!a->max_events || atomic_load(&a->total) < a->max_events) {
+		atomic_fetch_add(&a->counts[ev->kind], 1);
+		n = atomic_fetch_add(&a->total, 1);
+		if ((ev->flags & AV_EVENT_F_SYNC) && n < a->inspect)
+			inspect(a, ev, &in);
+		print_event(a, ev, &in);
 	}
-	atomic_fetch_add(&a->counts[ev->kind], 1);
-	n = atomic_fetch_add(&a->total, 1);
-	if ((ev->flags & AV_EVENT_F_SYNC) && n < a->inspect)
-		inspect(a, ev, &in);
-	print_event(a, ev, &in);
 
 	switch (a->mode) {
 	case MODE_WRITE:

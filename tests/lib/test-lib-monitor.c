@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <altview/xen.h>
 
@@ -264,7 +265,16 @@ static void test_next_async(void)
 	CHECK_EQ(av_domain_unpause(dom), 0);
 	CHECK_EQ(av_monitor_wait(mon, 0, 5000, &sync), 0);     /* the async one came first */
 	CHECK_EQ(sync.kind, AV_EVENT_GUEST_REQUEST);
-	CHECK_EQ(av_monitor_next_async(mon, &async), 0);
+	int r = av_monitor_next_async(mon, &async);
+	if (t_daemon()) {
+		/* The daemon forwards asynchronous events from a thread of their own: they may lag. */
+		t_note("through altviewd: an async event may arrive after a later sync one");
+		for (int i = 0; r == -EAGAIN && i < 200; i++) {
+			usleep(10000);
+			r = av_monitor_next_async(mon, &async);
+		}
+	}
+	CHECK_EQ(r, 0);
 	CHECK_EQ(async.kind, AV_EVENT_MEM_ACCESS);
 	CHECK(!(async.flags & AV_EVENT_F_SYNC));
 	CHECK_EQ(av_monitor_next_async(mon, &async), -EAGAIN); /* the waiting one is not its */

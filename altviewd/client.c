@@ -543,11 +543,10 @@ static int method_hold_vcpu(sd_bus_message *m, void *userdata, sd_bus_error *err
 	r = sd_bus_message_read(m, "u", &vcpu);
 	if (r >= 0)
 		r = caller_check(dom->daemon, m, &uid, error);
+	if (r >= 0)
+		r = vcpu_check(dom, vcpu, error);
 	if (r < 0)
 		return r;
-	if (vcpu >= dom->nr_vcpus)
-		return av_bus_error_set(error, -EINVAL, "domain %" PRIu32 " has no vCPU %" PRIu32,
-					dom->id, vcpu);
 	bit = UINT64_C(1) << (vcpu % 64);
 	p = conn_find(dom, sd_bus_message_get_sender(m));
 	if (hold && !p) {
@@ -590,11 +589,10 @@ static int method_set_singlestep(sd_bus_message *m, void *userdata, sd_bus_error
 	if (r < 0)
 		return r;
 	r = caller_check(dom->daemon, m, NULL, error);
+	if (r >= 0)
+		r = vcpu_check(dom, vcpu, error);
 	if (r < 0)
 		return r;
-	if (vcpu >= dom->nr_vcpus)
-		return av_bus_error_set(error, -EINVAL, "domain %" PRIu32 " has no vCPU %" PRIu32,
-					dom->id, vcpu);
 	daemon_clear_error();
 	r = av_vcpu_set_singlestep(dom->handle, vcpu, enable);
 	if (r < 0)

@@ -151,6 +151,8 @@ int domain_objects_register(struct daemon *daemon);
 
 /* domain.c */
 extern const sd_bus_vtable domain_vtable[];
+/* -EINVAL with the reason when @dom has no vCPU @vcpu. */
+int vcpu_check(struct dom *dom, uint32_t vcpu, sd_bus_error *error);
 
 /* domain-table.c */
 int dom_add(struct daemon *daemon, av_domain *handle, struct dom **out);

@@ -335,6 +335,14 @@ static int method_event_channel_status(sd_bus_message *m, void *userdata, sd_bus
 					  other);
 }
 
+int vcpu_check(struct dom *dom, uint32_t vcpu, sd_bus_error *error)
+{
+	if (vcpu < dom->nr_vcpus)
+		return 0;
+	return av_bus_error_set(error, -EINVAL, "domain %" PRIu32 " has no vCPU %" PRIu32, dom->id,
+				vcpu);
+}
+
 /*
  * A vCPU's registers are its thread's while it runs, and a client's only
  * while it waits for that client: they may be read or set while the
@@ -346,11 +354,10 @@ static int regs_check(struct dom *dom, sd_bus_message *m, uint32_t vcpu, sd_bus_
 {
 	int r = caller_check(dom->daemon, m, NULL, error);
 
+	if (r >= 0)
+		r = vcpu_check(dom, vcpu, error);
 	if (r < 0)
 		return r;
-	if (vcpu >= dom->nr_vcpus)
-		return av_bus_error_set(error, -EINVAL, "domain %" PRIu32 " has no vCPU %" PRIu32,
-					dom->id, vcpu);
 	if (vcpu_held(dom, vcpu) || conn_awaits(dom, sd_bus_message_get_sender(m), vcpu))
 		return 0;
 	return av_bus_error_set(error, -EBUSY, "vCPU %" PRIu32 " of domain %" PRIu32 " runs: pause "

@@ -179,6 +179,8 @@ int xencompat_domain(uint32_t domid, av_domain **dom)
 		goto out;
 	}
 	r = av_domain_open(hv, domid, dom);
+	if (r == -ENOENT)
+		r = -ESRCH;
 	if (r == 0)
 		state.handles[state.nr_handles++] = (struct handle){ .domid = domid,
 										      .dom = *dom };

@@ -65,7 +65,7 @@ void *xencompat_map(uint32_t domid, int prot, const uint64_t *gfns, size_t n, in
 	}
 	r = xencompat_domain(domid, &dom);
 	if (r < 0) {
-		errno = r == -ENOENT ? ESRCH : -r;
+		errno = -r;
 		return NULL;
 	}
 	base = mmap(NULL, n * AV_PAGE_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,

@@ -37,8 +37,18 @@
  * errno set when that failed.
  */
 XENCOMPAT_PRIVATE av_hv *xencompat_hv(void);
-/* A handle on guest @domid, kept for the process: 0, or a negative errno. */
+/*
+ * A handle on guest @domid, kept for the process: 0, or a negative errno,
+ * -ESRCH for a guest that is not there (Xen's answer, whatever the backend said).
+ */
 XENCOMPAT_PRIVATE int xencompat_domain(uint32_t domid, av_domain **dom);
+/* In a façade call: the guest into @dom, or -1 with errno as Xen fails. */
+#define DOMAIN_OR_FAIL(domid, dom)                                             \
+	do {                                                                   \
+		int _r = xencompat_domain((domid), &(dom));                    \
+		if (_r < 0)                                                    \
+			return xencompat_fail(_r);                             \
+	} while (0)
 /* Xen's convention from a negative errno: errno set, -1 returned. */
 XENCOMPAT_PRIVATE int xencompat_fail(int r);
 XENCOMPAT_PRIVATE void xencompat_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

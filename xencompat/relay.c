@@ -69,7 +69,6 @@ struct relay {
 	uint32_t local;
 	pthread_t thread;
 	bool stopping;
-	uint64_t stray;                     /* responses with no event to answer */
 };
 
 /* Rings, their bindings, and everything the threads do with them. */
@@ -105,10 +104,9 @@ static void take_responses(struct relay *r)
 		/* Asynchronous events are answered too, with nothing to resume. */
 		if (!(rsp.flags & VM_EVENT_FLAG_VCPU_PAUSED))
 			continue;
-		if (rsp.vcpu_id >= r->nr_vcpus || !r->held[rsp.vcpu_id].valid) {
-			r->stray++;
+		/* A response for no event on the ring: dropped. */
+		if (rsp.vcpu_id >= r->nr_vcpus || !r->held[rsp.vcpu_id].valid)
 			continue;
-		}
 		h = &r->held[rsp.vcpu_id];
 		if (av_monitor_respond_xen(r->mon, &h->ev, &rsp, sizeof(rsp)) < 0)
 			answer_plainly(r, h);

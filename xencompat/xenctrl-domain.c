@@ -20,13 +20,6 @@
 
 #include "private.h"
 
-#define DOMAIN_OR_FAIL(domid, dom)                                             \
-	do {                                                                   \
-		int _r = xencompat_domain((domid), &(dom));                    \
-		if (_r < 0)                                                    \
-			return xencompat_fail(_r == -ENOENT ? -ESRCH : _r);    \
-	} while (0)
-
 /* What Xen 4.17 reports itself as. */
 #define XEN_VERSION_4_17 ((4 << 16) | 17)
 #define XEN_CAPABILITIES "xen-3.0-x86_64 hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64"
@@ -141,8 +134,6 @@ static int vcpu_regs(uint32_t domid, uint32_t vcpu, struct av_regs_x86 *regs)
 	av_domain *dom;
 	int r = xencompat_domain(domid, &dom);
 
-	if (r == -ENOENT)
-		r = -ESRCH;
 	if (r == 0)
 		r = av_domain_get_info(dom, &info);
 	if (r == 0 && vcpu >= info.nr_vcpus)

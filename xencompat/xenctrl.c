@@ -26,14 +26,6 @@ static int result(int r)
 	return r < 0 ? xencompat_fail(r) : 0;
 }
 
-/* The guest, or -1 with errno ESRCH as Xen says for a domain that is not there. */
-#define DOMAIN_OR_FAIL(domid, dom)                                             \
-	do {                                                                   \
-		int _r = xencompat_domain((domid), &(dom));                    \
-		if (_r < 0)                                                    \
-			return xencompat_fail(_r == -ENOENT ? -ESRCH : _r);    \
-	} while (0)
-
 /* ---- the interface ------------------------------------------------------------------ */
 
 XENCOMPAT_API xc_interface *xc_interface_open(xentoollog_logger *logger,
@@ -160,8 +152,6 @@ XENCOMPAT_API void *xc_monitor_enable(xc_interface *xch, uint32_t domain_id, uin
 	void *ring;
 	int r = port ? xencompat_domain(domain_id, &dom) : -EINVAL;
 
-	if (r == -ENOENT)
-		r = -ESRCH;
 	if (r == 0)
 		r = xencompat_relay_enable(domain_id, &ring, port);
 	if (r < 0) {

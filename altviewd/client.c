@@ -56,7 +56,8 @@ static void conn_free(struct conn *p)
 /* A connection that owns nothing any more is forgotten: its next view is nobody's client view. */
 static void conn_maybe_free(struct conn *p)
 {
-	if (!p->holds && !p->nr_vcpu_holds && !p->nr_subscriptions && !conn_has_views(p))
+	if (!p->holds && !p->nr_vcpu_holds && !p->nr_subscriptions && !p->requires_access &&
+	    !conn_has_views(p))
 		conn_free(p);
 }
 
@@ -117,6 +118,26 @@ static void view_evict(struct view *v)
 	view_forget(v);
 }
 
+/* The core's setting follows the spec and the clients that require access. */
+static int access_requirement_apply(struct dom *dom)
+{
+	bool required = dom->spec_access_required || dom->access_requirers;
+	int r;
+
+	r = av_domain_set_access_required(dom->handle, required);
+	if (r >= 0)
+		sd_bus_emit_properties_changed(dom->daemon->bus, dom->path, DOMAIN_IFACE,
+					       "AccessRequired", NULL);
+	return r;
+}
+
+static void access_requirement_drop(struct conn *p)
+{
+	p->requires_access = false;
+	p->dom->access_requirers--;
+	access_requirement_apply(p->dom);
+}
+
 /* Subscriptions first: their pending events are answered before views go from under them. */
 static void conn_drop(struct conn *p)
 {
@@ -148,6 +169,8 @@ static void conn_drop(struct conn *p)
 			p->nr_vcpu_holds--;
 		}
 	}
+	if (p->requires_access)
+		access_requirement_drop(p);
 	log_info("domain %" PRIu32 ": client %s gone: %u views destroyed", dom->id, p->sender, views);
 	conn_free(p);
 	dom_refresh(dom);
@@ -579,6 +602,48 @@ bool vcpu_held(struct dom *dom, uint32_t vcpu)
 	return dom->paused || dom->holds || dom->vcpu_holds[vcpu];
 }
 
+/*
+ * Xen's xc_domain_set_access_required, for as long as the client is
+ * connected: a client that goes takes its requirement with it, so no
+ * departed monitor leaves the guest to crash at its next trapped access.
+ */
+static int method_set_access_required(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct dom *dom = userdata;
+	struct conn *p;
+	int required, r;
+	uid_t uid;
+
+	r = sd_bus_message_read(m, "b", &required);
+	if (r >= 0)
+		r = caller_check(dom->daemon, m, &uid, error);
+	if (r < 0)
+		return r;
+	p = conn_find(dom, sd_bus_message_get_sender(m));
+	if (required && !p) {
+		r = conn_ensure(dom, m, uid, &p);
+		if (r < 0)
+			return r;
+	}
+	if (!p || p->requires_access == !!required) {
+		if (p)
+			conn_maybe_free(p);
+		return sd_bus_reply_method_return(m, NULL);
+	}
+	p->requires_access = required;
+	dom->access_requirers += required ? 1 : -1;
+	daemon_clear_error();
+	r = access_requirement_apply(dom);
+	if (r < 0) {
+		p->requires_access = !required;
+		dom->access_requirers += required ? -1 : 1;
+		conn_maybe_free(p);
+		return daemon_reply_error(error, r, "");
+	}
+	conn_maybe_free(p);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
 static int method_set_singlestep(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct dom *dom = userdata;
@@ -613,6 +678,8 @@ const sd_bus_vtable domain_monitor_vtable[] = {
 				method_hold_vcpu, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("ReleaseVcpu", SD_BUS_ARGS("u", vcpu), SD_BUS_NO_RESULT,
 				method_hold_vcpu, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("SetAccessRequired", SD_BUS_ARGS("b", required), SD_BUS_NO_RESULT,
+				method_set_access_required, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("SetSingleStep", SD_BUS_ARGS("u", vcpu, "b", enable),
 				SD_BUS_NO_RESULT, method_set_singlestep, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_VTABLE_END,

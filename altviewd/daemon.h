@@ -49,6 +49,7 @@ struct conn {
 	unsigned int nr_vcpu_holds;
 	uint64_t vcpu_held[ALTVIEW_MAX_VCPUS / 64];  /* one pause level of each vCPU (HoldVcpu) */
 	unsigned int nr_subscriptions;
+	bool requires_access;       /* SetAccessRequired(true) */
 };
 
 /* A subscription on the bus: sink->path, .../client/<id> (org.altview1.Client). */
@@ -73,6 +74,8 @@ struct dom {
 	bool paused;                /* by a Pause call: one level, undone at shutdown */
 	unsigned int holds;         /* clients holding it paused (Hold), a level each */
 	unsigned int *vcpu_holds;   /* per vCPU: clients holding it paused (HoldVcpu) */
+	bool spec_access_required;  /* as created: what it returns to when no client requires access */
+	unsigned int access_requirers;  /* clients that require access */
 	uint32_t *active_views;     /* per vCPU */
 	uint32_t max_views;         /* 0: views disabled */
 	struct view *views;         /* max_views entries */

@@ -65,6 +65,7 @@ int dom_add(struct daemon *daemon, av_domain *handle, struct dom **out)
 		.nr_vcpus = info.nr_vcpus,
 		.memory_bytes = info.memory_bytes,
 		.state = info.state,
+		.spec_access_required = info.access_required,
 	};
 	dom->host_view = (struct view){ .dom = dom, .index = 0, .exists = true, .visible = true,
 					.default_access = AV_ACCESS_RWX, .owner = 0 };

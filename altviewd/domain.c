@@ -463,6 +463,9 @@ static int property_state(sd_bus *bus, const char *path, const char *iface, cons
 
 	if (!strcmp(prop, "Paused"))
 		return sd_bus_message_append(reply, "b", (int)(dom->paused || dom->holds));
+	if (!strcmp(prop, "AccessRequired"))
+		return sd_bus_message_append(reply, "b",
+					     (int)(dom->spec_access_required || dom->access_requirers));
 	if (!strcmp(prop, "CrashReason"))
 		return sd_bus_message_append(reply, "s", dom->crash_reason);
 	/*
@@ -553,6 +556,7 @@ const sd_bus_vtable domain_vtable[] = {
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Paused", "b", property_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Idle", "b", property_state, 0, 0),
+	SD_BUS_PROPERTY("AccessRequired", "b", property_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("MaxViews", "u", NULL, offsetof(struct dom, max_views),
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Views", "ao", property_views, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),

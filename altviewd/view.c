@@ -253,6 +253,9 @@ static int method_switch(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	r = switch_check(v, m, error);
 	if (r < 0)
 		return r;
+	if (!v->visible)
+		return av_bus_error_set(error, -EPERM, "view %" PRIu32 " is hidden: its vCPUs move "
+					"one at a time (SwitchVcpu), as on Xen", v->index);
 	daemon_clear_error();
 	r = av_view_switch(v->dom->handle, v->index);
 	if (r < 0)

@@ -12,6 +12,7 @@
 #define AV_BUS_ERROR_NO_SUCH_DOMAIN     "org.altview1.Error.NoSuchDomain"
 #define AV_BUS_ERROR_NOT_FOUND          "org.altview1.Error.NotFound"
 #define AV_BUS_ERROR_PERMISSION_DENIED  "org.altview1.Error.PermissionDenied"
+#define AV_BUS_ERROR_NOT_PERMITTED      "org.altview1.Error.NotPermitted"
 #define AV_BUS_ERROR_BUSY               "org.altview1.Error.Busy"
 #define AV_BUS_ERROR_TOO_LARGE          "org.altview1.Error.TooLarge"
 #define AV_BUS_ERROR_LIMIT_REACHED      "org.altview1.Error.LimitReached"

@@ -170,7 +170,7 @@ int hv_vcpu_access_resolve(struct hv_vcpu *v, uint64_t gfn, uint32_t offset, uns
 		if (r < 0)
 			return r;
 		if (r == 0) {
-			if (d->access_required) {
+			if (atomic_load_explicit(&d->access_required, memory_order_relaxed)) {
 				hv_domain_crash(d, "vCPU %u: mem_access violation at gfn %#" PRIx64
 						   " with no listener and access required",
 						v->id, gfn);

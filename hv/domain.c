@@ -298,6 +298,16 @@ uint64_t hv_domain_tot_pages(const struct hv_domain *d)
 	return atomic_load_explicit(&d->tot_pages, memory_order_relaxed);
 }
 
+void hv_domain_set_access_required(struct hv_domain *d, bool required)
+{
+	atomic_store_explicit(&d->access_required, required, memory_order_relaxed);
+}
+
+bool hv_domain_access_required(struct hv_domain *d)
+{
+	return atomic_load_explicit(&d->access_required, memory_order_relaxed);
+}
+
 size_t hv_domain_blocks(const struct hv_domain *d, uint64_t *mfn, unsigned int *order, size_t max)
 {
 	size_t n = d->nr_blocks < max ? d->nr_blocks : max;

@@ -179,6 +179,9 @@ const char *hv_domain_crash_reason(struct hv_domain *d);
  */
 int hv_domain_wait_idle(struct hv_domain *d, int timeout_ms);
 uint64_t hv_domain_tot_pages(const struct hv_domain *d);
+/* What a trapped access with no listener does from now on (hv_domain_opts.access_required). */
+void hv_domain_set_access_required(struct hv_domain *d, bool required);
+bool hv_domain_access_required(struct hv_domain *d);
 /* Allocation blocks of the domain, in gfn order: returns the count. */
 size_t hv_domain_blocks(const struct hv_domain *d, uint64_t *mfn, unsigned int *order, size_t max);
 
@@ -253,11 +256,13 @@ int hv_foreign_export(struct hv *hv, void *addr, int *fd, struct frame_run *runs
 int hv_views_enable(struct hv_domain *d, unsigned int max_views);   /* 0: default */
 /* Returns every vCPU to view 0 and destroys all views. */
 int hv_views_disable(struct hv_domain *d);
+/* The room for views while they are enabled (view 0 included); 0 while not. */
+unsigned int hv_views_max(struct hv_domain *d);
 int hv_view_create(struct hv_domain *d, xenmem_access_t default_access, unsigned int *idx);
 int hv_view_destroy(struct hv_domain *d, unsigned int idx);
-/* Switches every vCPU (the domain is paused meanwhile). */
+/* Switches every vCPU (the domain is paused meanwhile); -EPERM for a hidden view (Xen's rule). */
 int hv_view_switch(struct hv_domain *d, unsigned int idx);
-/* A hidden view can only be entered by the monitor, not by the guest. */
+/* A hidden view is entered only one vCPU at a time, by the monitor, never by the guest. */
 int hv_view_set_visible(struct hv_domain *d, unsigned int idx, bool visible);
 
 /*

@@ -263,7 +263,7 @@ struct hv_domain {
 
 	const struct hv_engine_ops *engine;
 	void *engine_state;                   /* the engine's per-domain state */
-	bool access_required;
+	_Atomic bool access_required;         /* changed at run time by the monitor */
 	unsigned int nr_vcpus;
 	struct hv_vcpu **vcpus;
 	_Atomic unsigned int pause_count;

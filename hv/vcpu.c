@@ -103,7 +103,7 @@ int vcpus_create(struct hv_domain *d, const struct hv_domain_opts *opts)
 {
 	d->nr_vcpus = opts->nr_vcpus;
 	d->engine = opts->engine;
-	d->access_required = opts->access_required;
+	atomic_init(&d->access_required, opts->access_required);
 	atomic_init(&d->pause_count, 1);
 	if (!d->nr_vcpus)
 		return 0;

@@ -701,6 +701,16 @@ int hv_views_enable(struct hv_domain *d, unsigned int max_views)
 	return r;
 }
 
+unsigned int hv_views_max(struct hv_domain *d)
+{
+	unsigned int max;
+
+	hv_read_lock(&d->altp2m.list_lock);
+	max = d->altp2m.enabled ? d->altp2m.max_views : 0;
+	hv_read_unlock(&d->altp2m.list_lock);
+	return max;
+}
+
 int hv_views_disable(struct hv_domain *d)
 {
 	int r = 0;
@@ -811,6 +821,8 @@ int hv_view_switch(struct hv_domain *d, unsigned int idx)
 	hv_domain_pause(d);
 	hv_read_lock(&d->altp2m.list_lock);
 	r = view_lookup_locked(d, idx, &vw);
+	if (r == 0 && vw && !atomic_load(&vw->visible))
+		r = -EPERM;
 	for (unsigned int i = 0; r == 0 && i < d->nr_vcpus; i++)
 		vcpu_switch_view_locked(d->vcpus[i], idx);
 	hv_read_unlock(&d->altp2m.list_lock);

@@ -387,6 +387,8 @@ struct domain_reply {
 	char state[16];
 	uint64_t memory_bytes;
 	uint32_t nr_vcpus;
+	int access_required;
+	uint32_t max_views;
 };
 
 static const struct av_bus_prop domain_map[] = {
@@ -395,6 +397,8 @@ static const struct av_bus_prop domain_map[] = {
 	AV_BUS_PROP("State", STRBUF, struct domain_reply, state),
 	AV_BUS_PROP("MemoryBytes", U64, struct domain_reply, memory_bytes),
 	AV_BUS_PROP("VcpuCount", U32, struct domain_reply, nr_vcpus),
+	AV_BUS_PROP("AccessRequired", BOOL, struct domain_reply, access_required),
+	AV_BUS_PROP("MaxViews", U32, struct domain_reply, max_views),
 	{ 0 }
 };
 
@@ -420,6 +424,8 @@ int altviewd_domain_get_info(struct av_domain *dom, struct av_domain_info *info)
 		a->last.state = state_from_name(d.state);
 		a->last.memory_bytes = d.memory_bytes;
 		a->last.nr_vcpus = d.nr_vcpus;
+		a->last.access_required = d.access_required;
+		a->last.max_views = d.max_views;
 		a->last.sz = sizeof(a->last);
 	}
 	if (r == 0) {
@@ -439,6 +445,11 @@ int altviewd_domain_get_info(struct av_domain *dom, struct av_domain_info *info)
 static bool be_domain_alive(struct av_domain *dom)
 {
 	return true;
+}
+
+static int be_domain_set_access_required(struct av_domain *dom, bool required)
+{
+	return domain_call(dom, "SetAccessRequired", "b", (int)required);
 }
 
 static int be_domain_pause(struct av_domain *dom, bool pause)
@@ -757,6 +768,7 @@ const struct av_backend_ops av_backend_altviewd = {
 	.domain_get_info = altviewd_domain_get_info,
 	.domain_alive = be_domain_alive,
 	.domain_pause = be_domain_pause,
+	.domain_set_access_required = be_domain_set_access_required,
 	.domain_wait_idle = be_domain_wait_idle,
 	.domain_destroy = be_domain_destroy,
 

@@ -220,9 +220,17 @@ static int be_domain_get_info(struct av_domain *dom, struct av_domain_info *info
 	info->memory_bytes = hv_domain_tot_pages(d) << HV_PAGE_SHIFT;
 	why = hv_domain_crash_reason(d);
 	snprintf(info->crash_reason, sizeof(info->crash_reason), "%s", why ? why : "");
+	info->access_required = hv_domain_access_required(d);
+	info->max_views = hv_views_max(d);
 	pthread_mutex_lock(&be->names_lock);
 	memcpy(info->name, be->names[dom->id], sizeof(info->name));
 	pthread_mutex_unlock(&be->names_lock);
+	return 0;
+}
+
+static int be_domain_set_access_required(struct av_domain *dom, bool required)
+{
+	hv_domain_set_access_required(dom_of(dom), required);
 	return 0;
 }
 
@@ -700,6 +708,7 @@ const struct av_backend_ops av_backend_hv = {
 	.domain_get_info = be_domain_get_info,
 	.domain_alive = be_domain_alive,
 	.domain_pause = be_domain_pause,
+	.domain_set_access_required = be_domain_set_access_required,
 	.domain_wait_idle = be_domain_wait_idle,
 	.domain_destroy = be_domain_destroy,
 	.map = be_map,

@@ -184,6 +184,13 @@ AV_API int av_domain_wait_idle(av_domain *dom, int timeout_ms)
 	return BACKEND_OPTIONAL(dom->hv, domain_wait_idle, dom, timeout_ms);
 }
 
+AV_API int av_domain_set_access_required(av_domain *dom, bool required)
+{
+	int r = domain_check(dom);
+
+	return r < 0 ? r : BACKEND_OPTIONAL(dom->hv, domain_set_access_required, dom, required);
+}
+
 AV_API int av_domain_destroy(av_domain *dom)
 {
 	return dom ? dom->hv->ops->domain_destroy(dom) : -EINVAL;

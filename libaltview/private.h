@@ -134,6 +134,7 @@ struct av_backend_ops {
 	bool (*domain_alive)(struct av_domain *dom);
 	int (*domain_pause)(struct av_domain *dom, bool pause);
 	int (*domain_wait_idle)(struct av_domain *dom, int timeout_ms);
+	int (*domain_set_access_required)(struct av_domain *dom, bool required);
 	int (*domain_destroy)(struct av_domain *dom);
 
 	int (*map)(struct av_domain *dom, uint64_t gfn, size_t nr, unsigned int flags, void **addr);

@@ -90,6 +90,8 @@ struct av_domain_info {
 	enum av_domain_state state;
 	char name[64];
 	char crash_reason[128];     /* empty unless crashed */
+	bool access_required;       /* a trapped access with no listener crashes the domain */
+	uint32_t max_views;         /* room for views, view 0 included; 0 while views are disabled */
 };
 
 /* Fills @info up to info->sz (which the caller sets).  Thread-safe. */
@@ -109,6 +111,16 @@ AV_API int av_domain_unpause(av_domain *dom);
  * guests end (the script engine).  Thread-safe.
  */
 AV_API int av_domain_wait_idle(av_domain *dom, int timeout_ms);
+
+/*
+ * What a trapped access does when no monitor listens for it: with
+ * @required the domain crashes (Xen's xc_domain_set_access_required), else
+ * the page's access is relaxed and the guest goes on.  The spec's
+ * access_required is the start.  Through altviewd a client's requirement
+ * lasts while it is connected, and the domain requires access while any
+ * client (or its spec) does.
+ */
+AV_API int av_domain_set_access_required(av_domain *dom, bool required);
 
 /*
  * Destroys the domain: its vCPUs stop, its views and monitors go.  Memory

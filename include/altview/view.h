@@ -49,12 +49,12 @@ AV_API int av_views_disable(av_domain *dom);
 AV_API int av_view_create(av_domain *dom, enum av_access default_access, uint32_t *view);
 /* -EBUSY while a vCPU is in the view. */
 AV_API int av_view_destroy(av_domain *dom, uint32_t view);
-/* Switches every vCPU. */
+/* Switches every vCPU; -EPERM for a hidden view (as Xen's switch_to_view). */
 AV_API int av_view_switch(av_domain *dom, uint32_t view);
 /* Switches one vCPU (any view, hidden or not). */
 AV_API int av_vcpu_switch_view(av_domain *dom, uint32_t vcpu, uint32_t view);
 AV_API int av_vcpu_get_view(av_domain *dom, uint32_t vcpu, uint32_t *view);
-/* A hidden view can be entered by the monitor only, not by the guest. */
+/* A hidden view is entered only through av_vcpu_switch_view() or an answer, never by the guest. */
 AV_API int av_view_set_visible(av_domain *dom, uint32_t view, bool visible);
 
 AV_API int av_view_set_access(av_domain *dom, uint32_t view, uint64_t gfn, uint64_t nr,

@@ -60,6 +60,7 @@ static const struct method {
 	{ DOMAIN_IFACE, "Hold", "", "d" },
 	{ DOMAIN_IFACE, "Release", "", "d" },
 	{ DOMAIN_IFACE, "SetSingleStep", "ub", "d" },
+	{ DOMAIN_IFACE, "SetAccessRequired", "b", "d" },
 	{ VIEW_IFACE, "SetAccess", "tts", "v" },
 	{ VIEW_IFACE, "SetAccessMulti", "atas", "v" },
 	{ VIEW_IFACE, "GetAccess", "t", "v" },

@@ -37,6 +37,11 @@ expect_eq "Domain.CrashReason" 's ""' "$(prop $P $D CrashReason)"
 expect_eq "Domain.MaxViews: views off" 'u 0' "$(prop $P $D MaxViews)"
 expect_eq "Domain.ActiveViews" 'au 4 0 0 0 0' "$(prop $P $D ActiveViews)"
 
+expect_eq "Domain.AccessRequired: as the spec" 'b false' "$(prop $P $D AccessRequired)"
+# busctl's connection ends with its call, and the requirement with it.
+check "SetAccessRequired" bctl call org.altview1 $P $D SetAccessRequired b true
+expect_eq "Domain.AccessRequired: gone with the client" 'b false' "$(prop $P $D AccessRequired)"
+check "SetAccessRequired false: nothing to drop" bctl call org.altview1 $P $D SetAccessRequired b false
 check "EnableViews" bctl call org.altview1 $P $D EnableViews u 4
 expect_eq "Domain.MaxViews" 'u 4' "$(prop $P $D MaxViews)"
 expect_eq "Domain.Views: the host view" 'ao 1 "/org/altview1/domain/1/view/0"' "$(prop $P $D Views)"
@@ -64,6 +69,9 @@ check "ChangeGfn" bctl call org.altview1 $V1 $V ChangeGfn tt 0x115 0x116
 check "ChangeGfn back to the host frame" bctl call org.altview1 $V1 $V ChangeGfn tt 0x115 18446744073709551615
 check "SetVisible false" bctl call org.altview1 $V1 $V SetVisible b false
 expect_eq "View.Visible changed" 'b false' "$(prop $V1 $V Visible)"
+expect_error "Switch into a hidden view" org.altview1.Error.NotPermitted 'hidden' call org.altview1 $V1 $V Switch
+check "SwitchVcpu into a hidden view" bctl call org.altview1 $V1 $V SwitchVcpu u 0
+check "SwitchVcpu back to view 0" bctl call org.altview1 $V0 $V SwitchVcpu u 0
 check "SetVisible true" bctl call org.altview1 $V1 $V SetVisible b true
 
 check "View.Switch" bctl call org.altview1 $V1 $V Switch

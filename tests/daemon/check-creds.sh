@@ -57,7 +57,7 @@ for call in "$M CreateDomain s {}" "$M DestroyDomain u 1" "org.altview1 $P $D Pa
 	"org.altview1 $V2 $V SetDefaultAccess s r" "org.altview1 $V2 $V ChangeGfn tt 1 2" \
 	"org.altview1 $V2 $V Switch" "org.altview1 $V2 $V SwitchVcpu u 0" \
 	"org.altview1 $V2 $V SetVisible b false" "org.altview1 $V2 $V Destroy" \
-	"org.altview1 $(view_path 1 0) $V Switch"; do
+	"org.altview1 $(view_path 1 0) $V Switch" "org.altview1 $P $D SetAccessRequired b true"; do
 	set -- $call
 	AS=$STRANGER expect_error "outsider: ${3##*.}.$4 refused by altviewd" $E.PermissionDenied \
 		'uid 1 may not do this: only root and group nogroup' call $call

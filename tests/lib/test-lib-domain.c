@@ -35,6 +35,52 @@ static void test_create_run_read(void)
 	t_close(hv);
 }
 
+/* A write trapped with nobody listening: relaxed, until access is required; then a crash. */
+static void test_access_required(void)
+{
+	av_hv *hv = t_open();
+	av_domain *dom = t_domain(hv, WRITER);
+	struct av_domain_info info = { .sz = sizeof(info) };
+
+	CHECK(dom);
+	CHECK_EQ(av_domain_get_info(dom, &info), 0);
+	CHECK(!info.access_required);
+	CHECK_EQ(info.max_views, 0);
+	CHECK_EQ(av_views_enable(dom, 0), 0);
+	CHECK_EQ(av_domain_get_info(dom, &info), 0);
+	CHECK_EQ(info.max_views, 10);
+	CHECK_EQ(av_views_disable(dom), 0);
+	/* Through altviewd disabling drops this client's views; the domain's stay for the others. */
+	CHECK_EQ(av_domain_get_info(dom, &info), 0);
+	CHECK_EQ(info.max_views, t_daemon() ? 10 : 0);
+	CHECK_EQ(av_domain_set_access_required(dom, true), 0);
+	CHECK_EQ(av_domain_set_access_required(dom, true), 0);       /* idempotent, as Xen's */
+	CHECK_EQ(av_domain_get_info(dom, &info), 0);
+	CHECK(info.access_required);
+	CHECK_EQ(av_view_set_access(dom, 0, 3, 1, AV_ACCESS_R), 0);
+	CHECK_EQ(av_domain_unpause(dom), 0);
+	CHECK_EQ(av_domain_wait_idle(dom, 10000), 0);
+	CHECK_EQ(av_domain_get_info(dom, &info), 0);
+	CHECK_EQ(info.state, AV_DOMAIN_CRASHED);
+	CHECK(strstr(info.crash_reason, "access required"));
+	CHECK_EQ(av_domain_set_access_required(NULL, true), -EINVAL);
+	CHECK_EQ(av_domain_close(dom), 0);
+
+	dom = t_domain(hv, WRITER);
+	CHECK(dom);
+	CHECK_EQ(av_domain_set_access_required(dom, true), 0);
+	CHECK_EQ(av_domain_set_access_required(dom, false), 0);
+	CHECK_EQ(av_domain_get_info(dom, &info), 0);
+	CHECK(!info.access_required);
+	CHECK_EQ(av_view_set_access(dom, 0, 3, 1, AV_ACCESS_R), 0);
+	CHECK_EQ(av_domain_unpause(dom), 0);
+	CHECK_EQ(av_domain_wait_idle(dom, 10000), 0);
+	CHECK_EQ(av_domain_get_info(dom, &info), 0);
+	CHECK_EQ(info.state, AV_DOMAIN_RUNNING);                    /* the page was relaxed */
+	CHECK_EQ(av_domain_close(dom), 0);
+	t_close(hv);
+}
+
 static void test_struct_spec_and_list(void)
 {
 	av_hv *hv = t_open();
@@ -257,6 +303,6 @@ static void test_null_handles(void)
 	CHECK_EQ(av_domain_id(NULL), 0);
 }
 
-T_MAIN(T_CASE(test_create_run_read), T_CASE(test_struct_spec_and_list),
+T_MAIN(T_CASE(test_create_run_read), T_CASE(test_access_required), T_CASE(test_struct_spec_and_list),
        T_CASE(test_destroyed_domain_handle), T_CASE(test_bad_specs), T_CASE(test_spec_struct_sizes),
        T_CASE(test_memory), T_CASE(test_pause_and_regs), T_CASE(test_null_handles))

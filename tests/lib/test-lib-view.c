@@ -112,6 +112,7 @@ static void test_change_gfn_and_visibility(void)
 	CHECK_EQ(av_view_set_visible(dom, hidden, false), 0);
 	CHECK_EQ(av_view_change_gfn(dom, v, 30, 31), 0);
 	CHECK_EQ(av_view_change_gfn(dom, 0, 30, 31), -EINVAL);
+	CHECK_EQ(av_view_switch(dom, hidden), -EPERM);
 	CHECK_EQ(av_view_switch(dom, v), 0);
 	CHECK_EQ(av_monitor_open(dom, NULL, &mon), 0);
 	CHECK_EQ(av_monitor_set_events(mon, AV_EVENT_BIT(AV_EVENT_GUEST_REQUEST)), 0);

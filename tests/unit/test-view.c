@@ -377,7 +377,8 @@ static void hidden_views_refuse_the_guest(void)
 	CHECK_EQ(hv_vcpu_view(vc), v);          /* the hidden view was refused */
 	hv_vcpu_get_stats(vc, &st);
 	CHECK_EQ(st.denied_view_switches, 1);
-	CHECK_EQ(hv_vcpu_switch_view(vc, w), 0);  /* the monitor may */
+	CHECK_EQ(hv_view_switch(d, w), -EPERM);   /* not the whole domain at once, as Xen */
+	CHECK_EQ(hv_vcpu_switch_view(vc, w), 0);  /* the monitor may, one vCPU at a time */
 	CHECK_EQ(hv_vcpu_view(vc), w);
 	CHECK_EQ(hv_view_switch(d, 0), 0);
 	CHECK_EQ(hv_vcpu_view(vc), 0);

@@ -188,3 +188,11 @@ out:
 	pthread_mutex_unlock(&state.lock);
 	return r;
 }
+
+int xencompat_domain_info(uint32_t domid, av_domain **dom, struct av_domain_info *info)
+{
+	int r = xencompat_domain(domid, dom);
+
+	*info = (struct av_domain_info){ .sz = sizeof(*info) };
+	return r < 0 ? r : av_domain_get_info(*dom, info);
+}

@@ -49,6 +49,15 @@ XENCOMPAT_PRIVATE int xencompat_domain(uint32_t domid, av_domain **dom);
 		if (_r < 0)                                                    \
 			return xencompat_fail(_r);                             \
 	} while (0)
+/* The guest and what libaltview says of it, as xencompat_domain() fails. */
+XENCOMPAT_PRIVATE int xencompat_domain_info(uint32_t domid, av_domain **dom,
+					    struct av_domain_info *info);
+#define DOMAIN_INFO_OR_FAIL(domid, dom, info)                                  \
+	do {                                                                   \
+		int _r = xencompat_domain_info((domid), &(dom), &(info));      \
+		if (_r < 0)                                                    \
+			return xencompat_fail(_r);                             \
+	} while (0)
 /* Xen's convention from a negative errno: errno set, -1 returned. */
 XENCOMPAT_PRIVATE int xencompat_fail(int r);
 XENCOMPAT_PRIVATE void xencompat_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -127,15 +127,30 @@ XENCOMPAT_API int xc_domain_getinfolist(xc_interface *xch, uint32_t first_domain
 	return n < 0 && errno == ESRCH ? 0 : n;
 }
 
-/* A vCPU's registers, read as Xen reads them: the vCPU paused meanwhile. */
-static int vcpu_regs(uint32_t domid, uint32_t vcpu, struct av_regs_x86 *regs)
+/*
+ * As Xen's HVM setvcpucontext takes them: the general-purpose registers,
+ * rip and rflags.  Control registers and segments stay the vCPU's own.
+ */
+static void take_user_regs(struct av_regs_x86 *r, const struct cpu_user_regs_x86_64 *u)
 {
-	struct av_domain_info info = { .sz = sizeof(info) };
-	av_domain *dom;
-	int r = xencompat_domain(domid, &dom);
+	r->r15 = u->r15; r->r14 = u->r14; r->r13 = u->r13; r->r12 = u->r12;
+	r->rbp = u->rbp; r->rbx = u->rbx; r->r11 = u->r11; r->r10 = u->r10;
+	r->r9 = u->r9; r->r8 = u->r8; r->rax = u->rax; r->rcx = u->rcx;
+	r->rdx = u->rdx; r->rsi = u->rsi; r->rdi = u->rdi; r->rip = u->rip;
+	r->rflags = u->rflags; r->rsp = u->rsp;
+}
 
-	if (r == 0)
-		r = av_domain_get_info(dom, &info);
+/*
+ * A vCPU's registers, read (and with @set, then written) as Xen does: the
+ * vCPU paused meanwhile.
+ */
+static int vcpu_regs(uint32_t domid, uint32_t vcpu, struct av_regs_x86 *regs,
+		     const struct cpu_user_regs_x86_64 *set)
+{
+	struct av_domain_info info;
+	av_domain *dom;
+	int r = xencompat_domain_info(domid, &dom, &info);
+
 	if (r == 0 && vcpu >= info.nr_vcpus)
 		r = -EINVAL;
 	if (r == 0)
@@ -143,6 +158,10 @@ static int vcpu_regs(uint32_t domid, uint32_t vcpu, struct av_regs_x86 *regs)
 	if (r < 0)
 		return r;
 	r = av_vcpu_get_regs(dom, vcpu, regs);
+	if (r == 0 && set) {
+		take_user_regs(regs, set);
+		r = av_vcpu_set_regs(dom, vcpu, regs);
+	}
 	av_vcpu_unpause(dom, vcpu);
 	return r;
 }
@@ -150,16 +169,12 @@ static int vcpu_regs(uint32_t domid, uint32_t vcpu, struct av_regs_x86 *regs)
 XENCOMPAT_API int xc_vcpu_getinfo(xc_interface *xch, uint32_t domid, uint32_t vcpu,
 				  xc_vcpuinfo_t *info)
 {
-	struct av_domain_info di = { .sz = sizeof(di) };
+	struct av_domain_info di;
 	av_domain *dom;
-	int r;
 
-	DOMAIN_OR_FAIL(domid, dom);
-	r = av_domain_get_info(dom, &di);
-	if (r == 0 && vcpu >= di.nr_vcpus)
-		r = -EINVAL;
-	if (r < 0)
-		return xencompat_fail(r);
+	DOMAIN_INFO_OR_FAIL(domid, dom, di);
+	if (vcpu >= di.nr_vcpus)
+		return xencompat_fail(-EINVAL);
 	memset(info, 0, sizeof(*info));
 	info->vcpu = vcpu;
 	info->online = 1;
@@ -173,7 +188,7 @@ XENCOMPAT_API int xc_vcpu_getcontext(xc_interface *xch, uint32_t domid, uint32_t
 {
 	struct vcpu_guest_context_x86_64 *c = &ctxt->x64;
 	struct av_regs_x86 r;
-	int e = vcpu_regs(domid, vcpu, &r);
+	int e = ctxt ? vcpu_regs(domid, vcpu, &r, NULL) : -EINVAL;
 
 	if (e < 0)
 		return xencompat_fail(e);
@@ -196,6 +211,15 @@ XENCOMPAT_API int xc_vcpu_getcontext(xc_interface *xch, uint32_t domid, uint32_t
 	c->gs_base_kernel = r.shadow_gs;
 	c->gs_base_user = r.gs_base;
 	return 0;
+}
+
+XENCOMPAT_API int xc_vcpu_setcontext(xc_interface *xch, uint32_t domid, uint32_t vcpu,
+				     vcpu_guest_context_any_t *ctxt)
+{
+	struct av_regs_x86 r;
+	int e = ctxt ? vcpu_regs(domid, vcpu, &r, &ctxt->x64.user_regs) : -EINVAL;
+
+	return e < 0 ? xencompat_fail(e) : 0;
 }
 
 static void fill_hw_cpu(const struct av_regs_x86 *r, struct hvm_hw_cpu *c)
@@ -255,7 +279,7 @@ XENCOMPAT_API int xc_domain_hvm_getcontext_partial(xc_interface *xch, uint32_t d
 		return xencompat_fail(-EOPNOTSUPP);
 	if (!ctxt_buf || size < sizeof(struct hvm_hw_cpu))
 		return xencompat_fail(-ENOBUFS);
-	e = vcpu_regs(domid, instance, &r);
+	e = vcpu_regs(domid, instance, &r, NULL);
 	if (e < 0)
 		return xencompat_fail(e == -EINVAL ? -ENOENT : e);
 	fill_hw_cpu(&r, ctxt_buf);
@@ -266,16 +290,13 @@ XENCOMPAT_API int xc_domain_hvm_getcontext_partial(xc_interface *xch, uint32_t d
 XENCOMPAT_API int xc_domain_hvm_getcontext(xc_interface *xch, uint32_t domid, uint8_t *ctxt_buf,
 					   uint32_t size)
 {
-	struct av_domain_info info = { .sz = sizeof(info) };
 	const size_t desc = sizeof(struct hvm_save_descriptor);
+	struct av_domain_info info;
 	size_t need, off = 0;
 	av_domain *dom;
 	int r;
 
-	DOMAIN_OR_FAIL(domid, dom);
-	r = av_domain_get_info(dom, &info);
-	if (r < 0)
-		return xencompat_fail(r);
+	DOMAIN_INFO_OR_FAIL(domid, dom, info);
 	need = desc + sizeof(struct hvm_save_header) +
 	       info.nr_vcpus * (desc + sizeof(struct hvm_hw_cpu)) + desc;
 	if (!ctxt_buf)
@@ -322,7 +343,7 @@ XENCOMPAT_API unsigned long xc_translate_foreign_address(xc_interface *xch, uint
 							 unsigned long long virt)
 {
 	struct av_regs_x86 r;
-	int e = vcpu_regs(dom, (uint32_t)vcpu, &r);
+	int e = vcpu_regs(dom, (uint32_t)vcpu, &r, NULL);
 
 	if (e < 0) {
 		errno = -e;

@@ -86,46 +86,33 @@ XENCOMPAT_API int xc_domain_unpause(xc_interface *xch, uint32_t domid)
 /* The last gfn of RAM, inclusive, as XENMEM_maximum_gpfn: tools loop up to it. */
 XENCOMPAT_API int xc_domain_maximum_gpfn(xc_interface *xch, uint32_t domid, xen_pfn_t *gpfns)
 {
-	struct av_domain_info info = { .sz = sizeof(info) };
+	struct av_domain_info info;
 	av_domain *dom;
-	int r;
 
-	DOMAIN_OR_FAIL(domid, dom);
-	r = av_domain_get_info(dom, &info);
-	if (r < 0)
-		return xencompat_fail(r);
+	DOMAIN_INFO_OR_FAIL(domid, dom, info);
 	*gpfns = info.memory_bytes / AV_PAGE_SIZE - 1;
 	return 0;
 }
 
-/*
- * altview decides at creation whether an access with no listener crashes
- * the domain or relaxes the page; without a listener it relaxes it, which
- * is what 0 asks for.
- */
 XENCOMPAT_API int xc_domain_set_access_required(xc_interface *xch, uint32_t domid,
 						unsigned int required)
 {
 	av_domain *dom;
 
 	DOMAIN_OR_FAIL(domid, dom);
-	return required ? xencompat_fail(-EOPNOTSUPP) : 0;
+	return result(av_domain_set_access_required(dom, required != 0));
 }
 
 XENCOMPAT_API int xc_domain_debug_control(xc_interface *xch, uint32_t domid, uint32_t sop,
 					  uint32_t vcpu)
 {
-	struct av_domain_info info = { .sz = sizeof(info) };
+	struct av_domain_info info;
 	av_domain *dom;
-	int r;
 
-	DOMAIN_OR_FAIL(domid, dom);
-	r = av_domain_get_info(dom, &info);
-	if (r == 0 && (vcpu >= info.nr_vcpus || sop > XEN_DOMCTL_DEBUG_OP_SINGLE_STEP_ON))
-		r = -EINVAL;
-	if (r == 0)
-		r = av_vcpu_set_singlestep(dom, vcpu, sop == XEN_DOMCTL_DEBUG_OP_SINGLE_STEP_ON);
-	return result(r);
+	DOMAIN_INFO_OR_FAIL(domid, dom, info);
+	if (vcpu >= info.nr_vcpus || sop > XEN_DOMCTL_DEBUG_OP_SINGLE_STEP_ON)
+		return xencompat_fail(-EINVAL);
+	return result(av_vcpu_set_singlestep(dom, vcpu, sop == XEN_DOMCTL_DEBUG_OP_SINGLE_STEP_ON));
 }
 
 /*
@@ -309,6 +296,28 @@ XENCOMPAT_API int xc_altp2m_set_domain_state(xc_interface *handle, uint32_t dom,
 	return result(state ? av_views_enable(d, XEN_MAX_ALTP2M) : av_views_disable(d));
 }
 
+XENCOMPAT_API int xc_altp2m_get_domain_state(xc_interface *handle, uint32_t dom, bool *state)
+{
+	struct av_domain_info info;
+	av_domain *d;
+
+	DOMAIN_INFO_OR_FAIL(dom, d, info);
+	*state = info.max_views != 0;
+	return 0;
+}
+
+/* altview keeps view 0 visible (vCPUs fall back to it); Xen's errors for missing views are EINVAL. */
+XENCOMPAT_API int xc_altp2m_set_visibility(xc_interface *handle, uint32_t domid, uint16_t view_id,
+					   bool visible)
+{
+	av_domain *dom;
+	int r;
+
+	DOMAIN_OR_FAIL(domid, dom);
+	r = av_view_set_visible(dom, view_id, visible);
+	return result(r == -ENOENT ? -EINVAL : r);
+}
+
 /* Xen's table is full at 10 views: EINVAL, not ENOSPC. */
 XENCOMPAT_API int xc_altp2m_create_view(xc_interface *handle, uint32_t domid,
 					xenmem_access_t default_access, uint16_t *view_id)
@@ -342,7 +351,7 @@ XENCOMPAT_API int xc_altp2m_switch_to_view(xc_interface *handle, uint32_t domid,
 
 	DOMAIN_OR_FAIL(domid, dom);
 	r = av_view_switch(dom, view_id);
-	return result(r == -ENOENT ? -EINVAL : r);
+	return result(r == -ENOENT || r == -EPERM ? -EINVAL : r);
 }
 
 /* A gfn with no RAM behind it is skipped, as Xen skips it for a view: 0. */

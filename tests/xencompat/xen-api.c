@@ -100,6 +100,23 @@ static void vcpus(void)
 	CHECK(ctx.x64.user_regs.rip >= 0x100000 && ctx.x64.user_regs.rip < 0x200000);
 	CHECK(ctx.x64.flags & VGCF_online);
 	CHECK_FAILS(xc_vcpu_getcontext(xch, DOM, 7, &ctx), EINVAL);
+	/* setcontext takes the general registers; the guest gets its own back before it runs. */
+	CHECK_EQ(xc_domain_pause(xch, DOM), 0);
+	CHECK_EQ(xc_vcpu_getcontext(xch, DOM, 2, &ctx), 0);
+	vcpu_guest_context_any_t mine = ctx;
+	mine.x64.user_regs.rax = 0x5eed5eed5eedull;
+	mine.x64.user_regs.r15 = 0x15;
+	mine.x64.ctrlreg[3] = 0;                        /* not taken: the vCPU's own stays */
+	CHECK_EQ(xc_vcpu_setcontext(xch, DOM, 2, &mine), 0);
+	CHECK_EQ(xc_vcpu_getcontext(xch, DOM, 2, &mine), 0);
+	CHECK_EQ(mine.x64.user_regs.rax, 0x5eed5eed5eedull);
+	CHECK_EQ(mine.x64.user_regs.r15, 0x15);
+	CHECK_EQ(mine.x64.ctrlreg[3], ctx.x64.ctrlreg[3]);
+	CHECK_EQ(xc_vcpu_setcontext(xch, DOM, 2, &ctx), 0);
+	CHECK_FAILS(xc_vcpu_setcontext(xch, DOM, 4, &ctx), EINVAL);
+	CHECK_FAILS(xc_vcpu_setcontext(xch, NO_DOM, 0, &ctx), ESRCH);
+	CHECK_FAILS(xc_vcpu_setcontext(xch, DOM, 0, NULL), EINVAL);
+	CHECK_EQ(xc_domain_unpause(xch, DOM), 0);
 	CHECK_EQ(xc_domain_hvm_getcontext_partial(xch, DOM, HVM_SAVE_CODE(CPU), 1, &cpu,
 						  sizeof(cpu)), 0);
 	CHECK(cpu.rip >= 0x100000 && cpu.rsp > 0x100000);
@@ -227,9 +244,19 @@ static void monitor(void)
 	CHECK_EQ(xc_monitor_software_breakpoint(xch, DOM, false), 0);
 
 	/* Views, with Xen's errnos. */
+	bool on = true;
+	CHECK_EQ(xc_altp2m_get_domain_state(xch, DOM, &on), 0);
+	CHECK(!on);
+	CHECK_FAILS(xc_altp2m_get_domain_state(xch, NO_DOM, &on), ESRCH);
 	CHECK_EQ(xc_altp2m_set_domain_state(xch, DOM, true), 0);
+	CHECK_EQ(xc_altp2m_get_domain_state(xch, DOM, &on), 0);
+	CHECK(on);
 	CHECK_EQ(xc_altp2m_create_view(xch, DOM, XENMEM_access_rwx, &view), 0);
 	CHECK(view > 0);
+	CHECK_EQ(xc_altp2m_set_visibility(xch, DOM, view, false), 0);
+	CHECK_FAILS(xc_altp2m_switch_to_view(xch, DOM, view), EINVAL);   /* hidden */
+	CHECK_EQ(xc_altp2m_set_visibility(xch, DOM, view, true), 0);
+	CHECK_FAILS(xc_altp2m_set_visibility(xch, DOM, 9, true), EINVAL);
 	CHECK_EQ(xc_altp2m_set_mem_access(xch, DOM, view, 0x112, XENMEM_access_rx), 0);
 	CHECK_EQ(xc_altp2m_set_mem_access(xch, DOM, view, 0x7fffff, XENMEM_access_rx), 0);
 	CHECK_EQ(xc_altp2m_get_mem_access(xch, DOM, view, 0x112, &a), 0);
@@ -312,6 +339,33 @@ static void scribbled_ring(void)
 	CHECK(before != after);                         /* vCPU 1 runs again */
 }
 
+/*
+ * Xen's rule for a trapped access nobody listens to: relaxed while access
+ * is not required, the domain crashed once it is.  Last: the guest dies.
+ */
+static void access_required(void)
+{
+	xc_dominfo_t info;
+	vm_event_sring_t *ring;
+	uint32_t port;
+
+	CHECK_FAILS(xc_domain_set_access_required(xch, NO_DOM, 1), ESRCH);
+	for (unsigned int required = 0; required < 2; required++) {
+		CHECK_EQ(xc_domain_set_access_required(xch, DOM, required), 0);
+		ring = xc_monitor_enable(xch, DOM, &port);
+		CHECK(ring);
+		if (!ring)
+			return;
+		/* Every page read-only, then nobody listens: the guest's next write traps. */
+		CHECK_EQ(xc_set_mem_access(xch, DOM, XENMEM_access_rx, 0, 512), 0);
+		munmap(ring, XC_PAGE_SIZE);
+		CHECK_EQ(xc_monitor_disable(xch, DOM), 0);
+		usleep(200000);
+		CHECK_EQ(xc_domain_getinfo(xch, DOM, 1, &info), 1);
+		CHECK_EQ(info.crashed, required);
+	}
+}
+
 static void unsupported(void)
 {
 	/* A call altview does not serve: Xen's failure, errno EOPNOTSUPP. */
@@ -320,4 +374,4 @@ static void unsupported(void)
 }
 
 T_MAIN(T_CASE(open_interface), T_CASE(domains), T_CASE(vcpus), T_CASE(memory), T_CASE(monitor),
-       T_CASE(scribbled_ring), T_CASE(unsupported))
+       T_CASE(scribbled_ring), T_CASE(access_required), T_CASE(unsupported))

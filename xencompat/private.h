@@ -84,6 +84,7 @@ XENCOMPAT_PRIVATE int xencompat_evtchn_fd(struct xencompat_evtchn *h);
 XENCOMPAT_PRIVATE int xencompat_evtchn_bind_interdomain(struct xencompat_evtchn *h,
 							uint32_t domid, uint32_t remote);
 XENCOMPAT_PRIVATE int xencompat_evtchn_bind_unbound(struct xencompat_evtchn *h, uint32_t domid);
+XENCOMPAT_PRIVATE int xencompat_evtchn_bind_virq(struct xencompat_evtchn *h, unsigned int virq);
 XENCOMPAT_PRIVATE int xencompat_evtchn_unbind(struct xencompat_evtchn *h, uint32_t port);
 XENCOMPAT_PRIVATE int xencompat_evtchn_notify(struct xencompat_evtchn *h, uint32_t port);
 XENCOMPAT_PRIVATE int xencompat_evtchn_pending(struct xencompat_evtchn *h);
@@ -115,5 +116,10 @@ XENCOMPAT_PRIVATE int xencompat_relay_resume(uint32_t domid);
  */
 int relay_attach(uint32_t domid, uint32_t port, struct xencompat_evtchn *h, uint32_t local);
 void relay_detach(uint32_t domid, uint32_t port, struct xencompat_evtchn *h);
+/* ---- virq.c: VIRQ_DOM_EXC, fired when a domain crashes or goes ------------------ */
+
+int virq_attach(struct xencompat_evtchn *h, uint32_t local);
+void virq_detach(struct xencompat_evtchn *h, uint32_t local);
+
 /* The tool notified the ring's port: responses may wait on the ring. */
 void relay_kick(uint32_t domid, uint32_t port);

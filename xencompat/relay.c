@@ -217,8 +217,8 @@ static void relay_free(struct relay *r)
 
 static int relay_new(uint32_t domid, struct relay **out)
 {
-	struct av_domain_info info = { .sz = sizeof(info) };
 	struct relay *r = calloc(1, sizeof(*r));
+	struct av_domain_info info;
 	int e;
 
 	if (!r)
@@ -240,9 +240,7 @@ static int relay_new(uint32_t domid, struct relay **out)
 	/* Xen initialises its front end only; the tool's SHARED_RING_INIT follows. */
 	SHARED_RING_INIT(r->sring);
 	FRONT_RING_INIT(&r->front, r->sring, RING_PAGE);
-	e = xencompat_domain(domid, &r->dom);
-	if (e == 0)
-		e = av_domain_get_info(r->dom, &info);
+	e = xencompat_domain_info(domid, &r->dom, &info);
 	if (e == 0 && !info.nr_vcpus)
 		e = -EINVAL;
 	if (e == 0) {

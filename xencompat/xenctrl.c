@@ -219,17 +219,26 @@ XENCOMPAT_API int xc_monitor_write_ctrlreg(xc_interface *xch, uint32_t domain_id
 					   bool enable, bool sync, uint64_t bitmask,
 					   bool onchangeonly)
 {
+	av_domain *dom;
+
+	DOMAIN_OR_FAIL(domain_id, dom);
 	return xencompat_fail(index > 3 ? -EINVAL : -EOPNOTSUPP);
 }
 
 XENCOMPAT_API int xc_monitor_debug_exceptions(xc_interface *xch, uint32_t domain_id, bool enable,
 					      bool sync)
 {
+	av_domain *dom;
+
+	DOMAIN_OR_FAIL(domain_id, dom);
 	return xencompat_fail(-EOPNOTSUPP);
 }
 
 XENCOMPAT_API int xc_monitor_descriptor_access(xc_interface *xch, uint32_t domain_id, bool enable)
 {
+	av_domain *dom;
+
+	DOMAIN_OR_FAIL(domain_id, dom);
 	return xencompat_fail(-EOPNOTSUPP);
 }
 

@@ -68,6 +68,11 @@ XENCOMPAT_API xenevtchn_port_or_error_t xenevtchn_bind_interdomain(xenevtchn_han
 	return result(xencompat_evtchn_bind_interdomain(handle(xce), domid, remote_port));
 }
 
+XENCOMPAT_API xenevtchn_port_or_error_t xenevtchn_bind_virq(xenevtchn_handle *xce, unsigned int virq)
+{
+	return result(xencompat_evtchn_bind_virq(handle(xce), virq));
+}
+
 XENCOMPAT_API int xenevtchn_unbind(xenevtchn_handle *xce, evtchn_port_t port)
 {
 	return result(xencompat_evtchn_unbind(handle(xce), port));

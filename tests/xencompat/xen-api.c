@@ -15,9 +15,11 @@
 
 #define XC_WANT_COMPAT_MAP_FOREIGN_API 1
 #define XC_WANT_COMPAT_DEVICEMODEL_API 1
+#define XC_WANT_COMPAT_EVTCHN_API 1
 #include <xenctrl.h>
 #include <xenevtchn.h>
 #include <xenforeignmemory.h>
+#include <xentoollog.h>
 #include <xen/hvm/save.h>
 #include <xen/vm_event.h>
 
@@ -45,6 +47,25 @@ static void open_interface(void)
 	CHECK_EQ(xc_version(xch, XENVER_capabilities, &caps), 0);
 	CHECK(strstr(caps, "xen-3.0-x86_64"));
 	CHECK_EQ(xc_vm_event_get_version(xch), VM_EVENT_INTERFACE_VERSION);
+	/* The last-error calls: nothing failed yet. */
+	const xc_error *e = xc_get_last_error(xch);
+	CHECK(e && e->code == XC_ERROR_NONE);
+	CHECK(xc_error_code_to_desc(XC_INVALID_PARAM));
+	xc_clear_last_error(xch);
+}
+
+/* libxentoollog, which tools hand to every open call. */
+static void logging(void)
+{
+	xentoollog_logger_stdiostream *lg = xtl_createlogger_stdiostream(stderr, XTL_ERROR, 0);
+
+	CHECK(lg);
+	xtl_stdiostream_set_minlevel(lg, XTL_WARN);
+	xtl_stdiostream_adjust_flags(lg, XTL_STDIOSTREAM_HIDE_PROGRESS, 0);
+	CHECK(!strcmp(xtl_level_to_string(XTL_ERROR), "error"));
+	xtl_log((xentoollog_logger *)lg, XTL_DEBUG, -1, "xen-api", "below the level: not printed");
+	xtl_progress((xentoollog_logger *)lg, "xen-api", "progress", 1, 2);
+	xtl_logger_destroy((xentoollog_logger *)lg);
 }
 
 static void domains(void)
@@ -166,6 +187,13 @@ static void memory(void)
 	CHECK(err[2] < 0);
 	if (p)
 		CHECK_EQ(xenforeignmemory_unmap(fmem, p, 3), 0);
+	/* map2 at an address of the tool's choosing, and a restricted handle. */
+	p = xenforeignmemory_map2(fmem, DOM, NULL, PROT_READ, 0, 2, gfns, err);
+	CHECK(p && err[0] == 0 && err[1] == 0);
+	if (p)
+		CHECK_EQ(xenforeignmemory_unmap(fmem, p, 2), 0);
+	CHECK(!xenforeignmemory_map2(fmem, NO_DOM, NULL, PROT_READ, 0, 1, gfns, err));
+	CHECK_EQ(xenforeignmemory_restrict(fmem, DOM), 0);
 	p = xc_map_foreign_bulk(xch, DOM, PROT_READ | PROT_WRITE, gfns, err, 1);
 	CHECK(p && err[0] == 0);
 	if (p)
@@ -201,7 +229,23 @@ static void monitor(void)
 	CHECK_EQ(xc_monitor_software_breakpoint(xch, DOM, true), 0);
 	CHECK_FAILS(xc_monitor_software_breakpoint(xch, DOM, true), EEXIST);
 	CHECK_FAILS(xc_monitor_debug_exceptions(xch, DOM, true, true), EOPNOTSUPP);
+	CHECK_FAILS(xc_monitor_debug_exceptions(xch, NO_DOM, true, true), ESRCH);
+	CHECK_FAILS(xc_monitor_descriptor_access(xch, DOM, true), EOPNOTSUPP);
+	CHECK_FAILS(xc_monitor_write_ctrlreg(xch, DOM, VM_EVENT_X86_CR4, true, true, 0, false),
+		    EOPNOTSUPP);
 	CHECK_FAILS(xc_monitor_write_ctrlreg(xch, DOM, 7, true, true, 0, false), EINVAL);
+	/* Kinds turned on and off again; a second "on" is EEXIST, as Xen's monitor ops. */
+	CHECK_EQ(xc_monitor_singlestep(xch, DOM, true), 0);
+	CHECK_FAILS(xc_monitor_singlestep(xch, DOM, true), EEXIST);
+	CHECK_EQ(xc_monitor_singlestep(xch, DOM, false), 0);
+	CHECK_EQ(xc_monitor_cpuid(xch, DOM, true), 0);
+	CHECK_EQ(xc_monitor_cpuid(xch, DOM, false), 0);
+	CHECK_EQ(xc_monitor_guest_request(xch, DOM, true, true, true), 0);
+	CHECK_EQ(xc_monitor_guest_request(xch, DOM, false, true, true), 0);
+	CHECK_FAILS(xc_monitor_cpuid(xch, NO_DOM, true), ESRCH);
+	CHECK_EQ(xc_monitor_inguest_pagefault(xch, DOM, true), 0);
+	CHECK_EQ(xc_monitor_emul_unimplemented(xch, DOM, true), 0);
+	CHECK_FAILS(xc_monitor_emul_unimplemented(xch, NO_DOM, true), ESRCH);
 	CHECK_EQ(xc_get_mem_access(xch, DOM, 0x112, &a), 0);
 	CHECK_EQ(a, XENMEM_access_rwx);
 	CHECK_FAILS(xc_get_mem_access(xch, DOM, 0x7fffff, &a), EINVAL);
@@ -339,16 +383,54 @@ static void scribbled_ring(void)
 	CHECK(before != after);                         /* vCPU 1 runs again */
 }
 
+/* libxenctrl's twins of libxenevtchn, a guest-side unbound port, the VIRQs. */
+static void event_channels(void)
+{
+	xc_evtchn *xce = xc_evtchn_open(NULL, 0);
+	xc_evtchn_status_t st = { .dom = DOM };
+	int port, local, virq;
+
+	CHECK(xce);
+	if (!xce)
+		return;
+	CHECK(xc_evtchn_fd(xce) >= 0);
+	port = xc_evtchn_alloc_unbound(xch, DOM, 0);
+	CHECK(port > 0);
+	CHECK_FAILS(xc_evtchn_alloc_unbound(xch, NO_DOM, 0), ESRCH);
+	st.port = (evtchn_port_t)port;
+	CHECK_EQ(xc_evtchn_status(xch, &st), 0);
+	CHECK_EQ(st.status, EVTCHNSTAT_unbound);
+	local = xc_evtchn_bind_interdomain(xce, DOM, (evtchn_port_t)port);
+	CHECK(local > 0);
+	CHECK_EQ(xc_evtchn_status(xch, &st), 0);
+	CHECK_EQ(st.status, EVTCHNSTAT_interdomain);
+	CHECK_EQ(xc_evtchn_notify(xce, (evtchn_port_t)local), 0);
+	CHECK_FAILS(xc_evtchn_pending(xce), EAGAIN);       /* the guest has not sent */
+	CHECK(xc_evtchn_bind_unbound_port(xce, DOM) > 0);
+	virq = xc_evtchn_bind_virq(xce, VIRQ_DOM_EXC);
+	CHECK(virq > 0);
+	CHECK_FAILS(xc_evtchn_bind_virq(xce, VIRQ_TIMER), EOPNOTSUPP);
+	CHECK_FAILS(xc_evtchn_bind_virq(xce, NR_VIRQS), EINVAL);
+	CHECK_EQ(xc_evtchn_unmask(xce, (evtchn_port_t)virq), 0);
+	CHECK_EQ(xc_evtchn_unbind(xce, (evtchn_port_t)virq), 0);
+	CHECK_EQ(xc_evtchn_unbind(xce, (evtchn_port_t)local), 0);
+	CHECK_FAILS(xc_evtchn_unbind(xce, (evtchn_port_t)local), ENOENT);
+	CHECK_EQ(xc_evtchn_close(xce), 0);
+}
+
 /*
  * Xen's rule for a trapped access nobody listens to: relaxed while access
  * is not required, the domain crashed once it is.  Last: the guest dies.
  */
 static void access_required(void)
 {
+	xenevtchn_handle *xce = xenevtchn_open(NULL, 0);
+	int virq = xce ? xenevtchn_bind_virq(xce, VIRQ_DOM_EXC) : -1;
 	xc_dominfo_t info;
 	vm_event_sring_t *ring;
 	uint32_t port;
 
+	CHECK(virq > 0);
 	CHECK_FAILS(xc_domain_set_access_required(xch, NO_DOM, 1), ESRCH);
 	for (unsigned int required = 0; required < 2; required++) {
 		CHECK_EQ(xc_domain_set_access_required(xch, DOM, required), 0);
@@ -364,6 +446,12 @@ static void access_required(void)
 		CHECK_EQ(xc_domain_getinfo(xch, DOM, 1, &info), 1);
 		CHECK_EQ(info.crashed, required);
 	}
+	/* The crash is a domain exception: VIRQ_DOM_EXC fires, as Xen tells dom0. */
+	struct pollfd pfd = { .fd = xce ? xenevtchn_fd(xce) : -1, .events = POLLIN };
+	CHECK_EQ(poll(&pfd, 1, 2000), 1);
+	CHECK_EQ(xenevtchn_pending(xce), virq);
+	CHECK_EQ(xenevtchn_unmask(xce, (evtchn_port_t)virq), 0);
+	CHECK_EQ(xenevtchn_close(xce), 0);
 }
 
 static void unsupported(void)
@@ -373,5 +461,5 @@ static void unsupported(void)
 	CHECK_EQ(xc_interface_close(xch), 0);
 }
 
-T_MAIN(T_CASE(open_interface), T_CASE(domains), T_CASE(vcpus), T_CASE(memory), T_CASE(monitor),
-       T_CASE(scribbled_ring), T_CASE(access_required), T_CASE(unsupported))
+T_MAIN(T_CASE(open_interface), T_CASE(logging), T_CASE(domains), T_CASE(vcpus), T_CASE(memory), T_CASE(monitor),
+       T_CASE(scribbled_ring), T_CASE(event_channels), T_CASE(access_required), T_CASE(unsupported))

@@ -4,15 +4,17 @@
  * monitor on any backend.
  *
  * The ring is a page of a memfd: the tool gets a mapping of its own (Xen
- * tools free it with a plain munmap), this side keeps another.  Each
- * synchronous event is put on the ring by the thread that raised it (a
- * libaltview handler: on hv: the vCPU's own), which tells the tool through
- * the port it bound and waits; the tool's notify takes the responses off
- * the ring in the tool's own thread and answers through
- * av_monitor_respond_xen(), which lets the waiting thread go.  Two
- * hand-offs per event, as on Xen (vCPU to tool, tool to vCPU).  A vCPU
- * finding the ring full waits for room, as Xen's vCPUs do.  Asynchronous
- * events go on the ring from a thread of the relay's own.
+ * tools free it with a plain munmap), this side keeps another.  A thread
+ * per vCPU takes that vCPU's synchronous events (av_monitor_wait), puts
+ * each on the ring, tells the tool through the port it bound and sleeps;
+ * the tool's notify takes the responses off the ring in the tool's own
+ * thread and answers through av_monitor_respond_xen(), which the vCPU,
+ * spinning in libaltview's slot, sees at once.  The waiting thread wakes
+ * the tool from the CPU it is about to leave to it, and the vCPU never
+ * sleeps: on a virtual machine whose idle CPUs halt, no wake-up crosses
+ * CPUs (doc/performance.md).  A vCPU finding the ring full waits for room,
+ * as Xen's vCPUs do.  Asynchronous events go on the ring from a thread of
+ * the relay's own.
  *
  * The page is the tool's to scribble on: this side keeps its own indices
  * and ring size, reads the response producer once and takes it only if it
@@ -67,8 +69,11 @@ struct relay {
 	struct held *held;                  /* per vCPU: the event on the ring awaiting its answer */
 	struct xencompat_evtchn *bound;
 	uint32_t local;
-	pthread_t thread;
-	bool stopping;
+	pthread_t thread;                   /* asynchronous events, responses nobody notified */
+	bool thread_started;
+	pthread_t *waiters;                 /* per vCPU: its synchronous events */
+	uint32_t nr_waiters;                /* started */
+	bool stopping;                      /* written under the relays lock */
 };
 
 /* Rings, their bindings, and everything the threads do with them. */
@@ -127,23 +132,19 @@ static void put_request(struct relay *r, const vm_event_request_t *req)
 }
 
 /*
- * A synchronous event, on the thread that raised it: on the ring once
- * there is room, then a wait for the tool's answer (or for the ring to go,
- * when the library answers it plainly).
+ * A synchronous event, on its vCPU's waiter: on the ring once there is
+ * room, then a wait for the tool's answer (or for the ring to go, when it
+ * is answered plainly).
  */
-static void on_event(av_monitor *mon, struct av_event *ev, void *ctx)
+static void take_event(struct relay *r, struct av_event *ev)
 {
-	struct relay *r = ctx;
 	const vm_event_request_t *req = av_event_xen_request(ev);
-
-	if (!req || ev->vcpu >= r->nr_vcpus)
-		return;
 	bool unanswered = true;
 
 	pthread_mutex_lock(&relays_lock);
-	while (!r->stopping && RING_FULL(&r->front))
+	while (req && !r->stopping && RING_FULL(&r->front))
 		pthread_cond_wait(&answered, &relays_lock);
-	if (!r->stopping) {
+	if (req && !r->stopping) {
 		r->held[ev->vcpu] = (struct held){ .valid = true, .ev = *ev };
 		put_request(r, req);
 		while (!r->stopping && r->held[ev->vcpu].valid)
@@ -151,10 +152,30 @@ static void on_event(av_monitor *mon, struct av_event *ev, void *ctx)
 		unanswered = r->held[ev->vcpu].valid;
 		r->held[ev->vcpu].valid = false;
 	}
-	/* The ring is going: no answer will come from it. */
+	/* The ring is going (or the event has no Xen form): no answer will come from it. */
 	if (unanswered)
-		av_monitor_respond(mon, ev, NULL);
+		av_monitor_respond(r->mon, ev, NULL);
 	pthread_mutex_unlock(&relays_lock);
+}
+
+struct waiter_arg {
+	struct relay *r;
+	uint32_t vcpu;
+};
+
+static void *waiter_thread(void *arg)
+{
+	struct waiter_arg a = *(struct waiter_arg *)arg;
+
+	free(arg);
+	while (!__atomic_load_n(&a.r->stopping, __ATOMIC_ACQUIRE)) {
+		struct av_event ev = { .sz = sizeof(ev) };
+
+		/* Woken now and then to see whether the ring goes. */
+		if (av_monitor_wait(a.r->mon, a.vcpu, 100, &ev) == 0)
+			take_event(a.r, &ev);
+	}
+	return NULL;
 }
 
 /* Asynchronous events onto the ring while it has room. */
@@ -211,8 +232,51 @@ static void relay_free(struct relay *r)
 		close(r->memfd);
 	if (r->wake >= 0)
 		close(r->wake);
+	free(r->waiters);
 	free(r->held);
 	free(r);
+}
+
+/* The relay's threads, with none of the tool's signals. */
+static int relay_start(struct relay *r)
+{
+	sigset_t all, old;
+	int e;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	e = -pthread_create(&r->thread, NULL, relay_thread, r);
+	r->thread_started = e == 0;
+	for (uint32_t v = 0; e == 0 && v < r->nr_vcpus; v++) {
+		struct waiter_arg *a = malloc(sizeof(*a));
+
+		if (!a) {
+			e = -ENOMEM;
+			break;
+		}
+		*a = (struct waiter_arg){ .r = r, .vcpu = v };
+		e = -pthread_create(&r->waiters[v], NULL, waiter_thread, a);
+		if (e < 0)
+			free(a);
+		else
+			r->nr_waiters++;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return e;
+}
+
+/* Threads waiting for room or an answer let their events go; all of them end. */
+static void relay_stop(struct relay *r)
+{
+	pthread_mutex_lock(&relays_lock);
+	__atomic_store_n(&r->stopping, true, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&answered);
+	pthread_mutex_unlock(&relays_lock);
+	eventfd_write(r->wake, 1);
+	if (r->thread_started)
+		pthread_join(r->thread, NULL);
+	for (uint32_t v = 0; v < r->nr_waiters; v++)
+		pthread_join(r->waiters[v], NULL);
 }
 
 static int relay_new(uint32_t domid, struct relay **out)
@@ -249,7 +313,9 @@ static int relay_new(uint32_t domid, struct relay **out)
 		e = r->held ? av_monitor_open(r->dom, NULL, &r->mon) : -ENOMEM;
 	}
 	if (e == 0)
-		e = av_monitor_set_handler(r->mon, on_event, r);
+		r->waiters = calloc(info.nr_vcpus, sizeof(*r->waiters));
+	if (e == 0 && !r->waiters)
+		e = -ENOMEM;
 	if (e < 0)
 		goto fail;
 	*out = r;
@@ -262,16 +328,12 @@ fail:
 int xencompat_relay_enable(uint32_t domid, void **ring, uint32_t *port)
 {
 	struct relay *r = NULL;
-	sigset_t all, old;
 	void *page;
 	int e;
 
 	if (!xencompat_hv())
 		return -errno;
-	/*
-	 * Made outside the relays lock: opening the monitor takes the domain's
-	 * listener lock, which a vCPU in on_event() holds while it takes ours.
-	 */
+	/* Made outside the relays lock, which the tools' notifies take meanwhile. */
 	if (xencompat_relay_active(domid))
 		return -EBUSY;
 	e = relay_new(domid, &r);
@@ -283,30 +345,22 @@ int xencompat_relay_enable(uint32_t domid, void **ring, uint32_t *port)
 		relay_free(r);
 		return e;
 	}
-	/* The relay thread must not take the tool's signals. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	e = -pthread_create(&r->thread, NULL, relay_thread, r);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	e = relay_start(r);
+	pthread_mutex_lock(&relays_lock);
+	/* Another thread enabled it meanwhile: Xen's answer, EBUSY. */
+	if (e == 0 && find_locked(domid))
+		e = -EBUSY;
+	if (e == 0) {
+		r->next = relays;
+		relays = r;
+	}
+	pthread_mutex_unlock(&relays_lock);
 	if (e < 0) {
+		relay_stop(r);
 		munmap(page, RING_PAGE);
 		relay_free(r);
 		return e;
 	}
-	pthread_mutex_lock(&relays_lock);
-	if (find_locked(domid)) {
-		/* Another thread enabled it meanwhile: Xen's answer, EBUSY. */
-		r->stopping = true;
-		pthread_mutex_unlock(&relays_lock);
-		eventfd_write(r->wake, 1);
-		pthread_join(r->thread, NULL);
-		munmap(page, RING_PAGE);
-		relay_free(r);
-		return -EBUSY;
-	}
-	r->next = relays;
-	relays = r;
-	pthread_mutex_unlock(&relays_lock);
 	*ring = page;
 	*port = r->port;
 	return 0;
@@ -321,17 +375,13 @@ int xencompat_relay_disable(uint32_t domid)
 		if ((*p)->domid == domid) {
 			r = *p;
 			*p = r->next;
-			r->stopping = true;
 			break;
 		}
 	}
-	/* Handlers waiting for room or an answer let their events go. */
-	pthread_cond_broadcast(&answered);
 	pthread_mutex_unlock(&relays_lock);
 	if (!r)
 		return -EINVAL;
-	eventfd_write(r->wake, 1);
-	pthread_join(r->thread, NULL);
+	relay_stop(r);
 	relay_free(r);
 	return 0;
 }

@@ -83,6 +83,19 @@ XENCOMPAT_API int xc_domain_unpause(xc_interface *xch, uint32_t domid)
 	return result(av_domain_unpause(dom));
 }
 
+/*
+ * As a toolstack ends a crashed guest.  Its ring goes first, as Xen tears
+ * down vm_event; the cached handle stays and answers ESRCH from now on.
+ */
+XENCOMPAT_API int xc_domain_destroy(xc_interface *xch, uint32_t domid)
+{
+	av_domain *dom;
+
+	DOMAIN_OR_FAIL(domid, dom);
+	xencompat_relay_disable(domid);
+	return result(av_domain_destroy(dom));
+}
+
 /* The last gfn of RAM, inclusive, as XENMEM_maximum_gpfn: tools loop up to it. */
 XENCOMPAT_API int xc_domain_maximum_gpfn(xc_interface *xch, uint32_t domid, xen_pfn_t *gpfns)
 {

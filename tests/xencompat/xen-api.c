@@ -452,12 +452,18 @@ static void access_required(void)
 	CHECK_EQ(xenevtchn_pending(xce), virq);
 	CHECK_EQ(xenevtchn_unmask(xce, (evtchn_port_t)virq), 0);
 	CHECK_EQ(xenevtchn_close(xce), 0);
+	/* Ended as a toolstack ends a crashed guest; then it is gone. */
+	CHECK_EQ(xc_domain_destroy(xch, DOM), 0);
+	CHECK_FAILS(xc_domain_destroy(xch, DOM), ESRCH);
+	CHECK_FAILS(xc_domain_pause(xch, DOM), ESRCH);
+	CHECK_FAILS(xc_domain_getinfo(xch, DOM, 1, &info), ESRCH);
 }
 
 static void unsupported(void)
 {
 	/* A call altview does not serve: Xen's failure, errno EOPNOTSUPP. */
 	CHECK_FAILS(xc_domain_setmaxmem(xch, DOM, 1024), EOPNOTSUPP);
+	CHECK_FAILS(xc_domain_destroy(xch, NO_DOM), ESRCH);
 	CHECK_EQ(xc_interface_close(xch), 0);
 }
 

@@ -349,6 +349,8 @@ static bool collect(struct monitor *mon, struct sink *sink, uint32_t vcpu, uint6
 			  why);
 		return false;
 	}
+	/* A client answering in Xen's words is merged in altview's. */
+	rsp->flags = xen_response_flags(rsp->flags);
 	return true;
 }
 

@@ -26,6 +26,21 @@
 #include <xen/hvm/hvm_op.h>
 
 /*
+ * Xen denies a write with EMULATE|EMULATE_NOWRITE (its DENY is for
+ * control-register writes); altview's answer for that is DENY.  Answers
+ * in Xen's form are read through this where they enter altview.
+ */
+static inline uint32_t xen_response_flags(uint32_t flags)
+{
+	const uint32_t nowrite = VM_EVENT_FLAG_EMULATE | VM_EVENT_FLAG_EMULATE_NOWRITE;
+
+	return (flags & nowrite) == nowrite ? (flags & ~nowrite) | VM_EVENT_FLAG_DENY : flags;
+}
+
+/* Xen's view table: 10 views, view 0 included (its private MAX_ALTP2M). */
+#define XEN_MAX_ALTP2M 10
+
+/*
  * Response flags a monitor may legally send that altview has nothing to do
  * for (no instruction emulator with read or instruction data, no event
  * injection, no vmtrace, no forks): ignored as if absent, never a reason to

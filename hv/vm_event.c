@@ -114,7 +114,7 @@ static int check_response(struct hv_monitor *mon, const vm_event_response_t *rsp
 			  unsigned int vcpu, struct hv_response *out)
 {
 	struct hv_domain *d = mon->d;
-	uint32_t flags = rsp->flags & ~XEN_RESPONSE_FLAGS_IGNORED;
+	uint32_t flags = xen_response_flags(rsp->flags) & ~XEN_RESPONSE_FLAGS_IGNORED;
 	const char *why = NULL;
 
 	if (rsp->version != VM_EVENT_INTERFACE_VERSION)

@@ -457,37 +457,24 @@ static int be_domain_pause(struct av_domain *dom, bool pause)
 	return domain_call(dom, pause ? "Hold" : "Release", "");
 }
 
-/*
- * The daemon does not block its loop for one client's wait: Idle is asked
- * until it holds, a millisecond apart at first, then less often.
- */
+/* The daemon does not block its loop for one client's wait: Idle is asked until it holds. */
+static int ask_idle(struct av_domain *dom, bool *idle)
+{
+	sd_bus_message *reply = NULL;
+	int yes = 0, r;
+
+	r = altviewd_call(dom->hv, altviewd_domain_path(dom), "org.freedesktop.DBus.Properties",
+			  "Get", -ESRCH, &reply, "ss", DOMAIN_IFACE, "Idle");
+	if (r >= 0)
+		r = sd_bus_message_read(reply, "v", "b", &yes);
+	sd_bus_message_unref(reply);
+	*idle = yes;
+	return r < 0 ? r : 0;
+}
+
 static int be_domain_wait_idle(struct av_domain *dom, int timeout_ms)
 {
-	struct timespec now, end;
-	long nap_us = 1000;
-	int r;
-
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += timeout_ms / 1000;
-	end.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	for (;;) {
-		sd_bus_message *reply = NULL;
-		int idle = 0;
-
-		r = altviewd_call(dom->hv, altviewd_domain_path(dom), "org.freedesktop.DBus.Properties",
-				  "Get", -ESRCH, &reply, "ss", DOMAIN_IFACE, "Idle");
-		if (r >= 0)
-			r = sd_bus_message_read(reply, "v", "b", &idle);
-		sd_bus_message_unref(reply);
-		if (r < 0 || idle)
-			return r < 0 ? r : 0;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec * 1000000000L + now.tv_nsec >= end.tv_sec * 1000000000L + end.tv_nsec)
-			return -ETIMEDOUT;
-		usleep((useconds_t)nap_us);
-		if (nap_us < 20000)
-			nap_us *= 2;
-	}
+	return domain_poll_idle(dom, timeout_ms, ask_idle);
 }
 
 static int be_domain_destroy(struct av_domain *dom)

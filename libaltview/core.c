@@ -16,6 +16,9 @@ static const struct {
 #if HAVE_ALTVIEWD
 	{ "altviewd", &av_backend_altviewd },
 #endif
+#if HAVE_XEN
+	{ "xen", &av_backend_xen },
+#endif
 };
 
 AV_API const char *av_version(void)

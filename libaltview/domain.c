@@ -3,6 +3,8 @@
  * domain.c — domain handles: lifecycle, guest memory, vCPU state.
  */
 #include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "private.h"
 
@@ -175,6 +177,30 @@ AV_API int av_domain_unpause(av_domain *dom)
 	int r = domain_check(dom);
 
 	return r < 0 ? r : dom->hv->ops->domain_pause(dom, false);
+}
+
+int domain_poll_idle(struct av_domain *dom, int timeout_ms,
+		     int (*idle)(struct av_domain *dom, bool *yes))
+{
+	struct timespec now, end;
+	long nap_us = 1000;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += timeout_ms / 1000;
+	end.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	for (;;) {
+		bool yes = false;
+		int r = idle(dom, &yes);
+
+		if (r < 0 || yes)
+			return r;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec * 1000000000L + now.tv_nsec >= end.tv_sec * 1000000000L + end.tv_nsec)
+			return -ETIMEDOUT;
+		usleep((useconds_t)nap_us);
+		if (nap_us < 20000)
+			nap_us *= 2;
+	}
 }
 
 AV_API int av_domain_wait_idle(av_domain *dom, int timeout_ms)

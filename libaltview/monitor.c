@@ -249,7 +249,7 @@ AV_API int av_monitor_next_async(av_monitor *mon, struct av_event *ev)
 {
 	if (!mon || !event_size_ok(mon, ev))
 		return -EINVAL;
-	return TAKE_EVENT(mon, ev, mon->dom->hv->ops->monitor_next_async(mon, req));
+	return TAKE_EVENT(mon, ev, BACKEND_OPTIONAL(mon->dom->hv, monitor_next_async, mon, req));
 }
 
 AV_API int av_monitor_wait(av_monitor *mon, uint32_t vcpu, int timeout_ms, struct av_event *ev)
@@ -260,7 +260,7 @@ AV_API int av_monitor_wait(av_monitor *mon, uint32_t vcpu, int timeout_ms, struc
 		av_err(mon->dom->hv, "av_monitor_wait: domain %u has no vCPU %u", mon->dom->id, vcpu);
 		return -EINVAL;
 	}
-	return TAKE_EVENT(mon, ev, mon->dom->hv->ops->monitor_wait(mon, vcpu, timeout_ms, req));
+	return TAKE_EVENT(mon, ev, BACKEND_OPTIONAL(mon->dom->hv, monitor_wait, mon, vcpu, timeout_ms, req));
 }
 
 AV_API int av_monitor_set_handler(av_monitor *mon, av_monitor_handler_fn *fn, void *ctx)

@@ -104,6 +104,13 @@ void list_add(struct list *head, struct list *e);
 void list_del(struct list *e);
 #define list_entry(ptr, TYPE, FIELD) ((TYPE *)((char *)(ptr) - offsetof(TYPE, FIELD)))
 
+/*
+ * A wait_idle for backends that can only ask: @idle is asked a millisecond
+ * apart at first, then less often, until it says yes or @timeout_ms passed.
+ */
+int domain_poll_idle(struct av_domain *dom, int timeout_ms,
+		     int (*idle)(struct av_domain *dom, bool *yes));
+
 /* 0 for a handle on a live domain; -EINVAL without one, -ESRCH once it died. */
 int domain_check(struct av_domain *dom);
 
@@ -215,6 +222,7 @@ struct av_backend_ops {
 
 extern const struct av_backend_ops av_backend_hv;
 extern const struct av_backend_ops av_backend_altviewd;
+extern const struct av_backend_ops av_backend_xen;
 
 /*
  * Operations a backend may lack (NULL in its table: guest memory mapping,

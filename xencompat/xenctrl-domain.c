@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define XC_WANT_COMPAT_MAP_FOREIGN_API 1
 #include <xenctrl.h>
@@ -51,14 +52,19 @@ XENCOMPAT_API int xc_domain_get_guest_width(xc_interface *xch, uint32_t domid,
 	return 1;
 }
 
-static void fill_dominfo(const struct av_domain_info *in, xc_dominfo_t *out)
+/*
+ * A guest whose vCPUs have all ended their programs is what Xen calls
+ * blocked (every vCPU halted), not running.
+ */
+static void fill_dominfo(const struct av_domain_info *in, bool idle, xc_dominfo_t *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->domid = in->id;
 	out->dying = in->state == AV_DOMAIN_DYING;
 	out->crashed = in->state == AV_DOMAIN_CRASHED;
 	out->paused = in->state == AV_DOMAIN_PAUSED;
-	out->running = in->state == AV_DOMAIN_RUNNING;
+	out->running = in->state == AV_DOMAIN_RUNNING && !idle;
+	out->blocked = in->state == AV_DOMAIN_RUNNING && idle;
 	out->hvm = 1;
 	out->hap = 1;
 	out->nr_pages = in->memory_bytes / AV_PAGE_SIZE;
@@ -91,11 +97,39 @@ XENCOMPAT_API int xc_domain_getinfo(xc_interface *xch, uint32_t first_domid, uns
 		if (ids[i] < first_domid || xencompat_domain(ids[i], &dom) < 0 ||
 		    av_domain_get_info(dom, &di) < 0)
 			continue;
-		fill_dominfo(&di, &info[n++]);
+		fill_dominfo(&di, av_domain_wait_idle(dom, 0) == 0, &info[n++]);
 	}
 	if (n == 0 && max_doms)
 		return xencompat_fail(-ESRCH);
 	return (int)n;
+}
+
+/*
+ * The machine altview's guests share: its memory (0 when the backend
+ * cannot tell), this host's CPUs, and what Xen would call HVM with HAP.
+ */
+XENCOMPAT_API int xc_physinfo(xc_interface *xch, xc_physinfo_t *info)
+{
+	struct av_hv_info hi = { .sz = sizeof(hi) };
+	av_hv *hv = xencompat_hv();
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int r;
+
+	if (!hv)
+		return -1;
+	r = av_hv_get_info(hv, &hi);
+	if (r < 0)
+		return xencompat_fail(r);
+	memset(info, 0, sizeof(*info));
+	info->threads_per_core = 1;
+	info->nr_cpus = cpus > 0 ? (uint32_t)cpus : 1;
+	info->cores_per_socket = info->nr_cpus;
+	info->max_cpu_id = info->nr_cpus - 1;
+	info->nr_nodes = 1;
+	info->capabilities = XEN_SYSCTL_PHYSCAP_hvm | XEN_SYSCTL_PHYSCAP_hap;
+	info->total_pages = hi.machine_bytes / XC_PAGE_SIZE;
+	info->max_mfn = info->total_pages ? info->total_pages - 1 : 0;
+	return 0;
 }
 
 /* LibVMI's form of the same: struct xen_domctl_getdomaininfo, XEN_DOMINF_* flags. */
@@ -115,6 +149,7 @@ XENCOMPAT_API int xc_domain_getinfolist(xc_interface *xch, uint32_t first_domain
 				(di[i].dying ? XEN_DOMINF_dying : 0) |
 				(di[i].paused ? XEN_DOMINF_paused : 0) |
 				(di[i].running ? XEN_DOMINF_running : 0) |
+				(di[i].blocked ? XEN_DOMINF_blocked : 0) |
 				(di[i].crashed ? XEN_DOMINF_shutdown |
 					(SHUTDOWN_crash << XEN_DOMINF_shutdownshift) : 0);
 		info[i].tot_pages = di[i].nr_pages;

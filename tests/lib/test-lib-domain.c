@@ -21,7 +21,10 @@ static void test_create_run_read(void)
 
 	CHECK(dom);
 	CHECK_EQ(av_domain_get_info(dom, &info), 0);
-	CHECK(!strcmp(info.name, "writer"));
+	if (t_xen())
+		t_note("xen: names are xenstore's, which the backend does not read");
+	else
+		CHECK(!strcmp(info.name, "writer"));
 	CHECK_EQ(info.state, AV_DOMAIN_PAUSED);      /* created paused, like Xen */
 	CHECK_EQ(info.nr_vcpus, 2);
 	CHECK(info.memory_bytes >= 4u << 20);
@@ -33,6 +36,24 @@ static void test_create_run_read(void)
 	CHECK_EQ(info.state, AV_DOMAIN_RUNNING);
 	CHECK_EQ(av_domain_close(dom), 0);
 	t_close(hv);
+}
+
+/*
+ * @gfn read-only in the host's view, nobody listening.  Xen sets the
+ * host's access only while a monitor ring is there (ENODEV otherwise), and
+ * keeps it when the ring goes.
+ */
+static void restrict_without_listener(av_domain *dom, uint64_t gfn)
+{
+	av_monitor *mon = NULL;
+
+	if (t_xen()) {
+		t_note("xen: the host's access is set with a monitor open (Xen's ENODEV without)");
+		CHECK_EQ(av_view_set_access(dom, 0, gfn, 1, AV_ACCESS_R), -ENODEV);
+		CHECK_EQ(av_monitor_open(dom, NULL, &mon), 0);
+	}
+	CHECK_EQ(av_view_set_access(dom, 0, gfn, 1, AV_ACCESS_R), 0);
+	av_monitor_close(mon);
 }
 
 /* A write trapped with nobody listening: relaxed, until access is required; then a crash. */
@@ -57,12 +78,15 @@ static void test_access_required(void)
 	CHECK_EQ(av_domain_set_access_required(dom, true), 0);       /* idempotent, as Xen's */
 	CHECK_EQ(av_domain_get_info(dom, &info), 0);
 	CHECK(info.access_required);
-	CHECK_EQ(av_view_set_access(dom, 0, 3, 1, AV_ACCESS_R), 0);
+	restrict_without_listener(dom, 3);
 	CHECK_EQ(av_domain_unpause(dom), 0);
 	CHECK_EQ(av_domain_wait_idle(dom, 10000), 0);
 	CHECK_EQ(av_domain_get_info(dom, &info), 0);
 	CHECK_EQ(info.state, AV_DOMAIN_CRASHED);
-	CHECK(strstr(info.crash_reason, "access required"));
+	if (t_xen())
+		t_note("xen: Xen tells no crash reason");
+	else
+		CHECK(strstr(info.crash_reason, "access required"));
 	CHECK_EQ(av_domain_set_access_required(NULL, true), -EINVAL);
 	CHECK_EQ(av_domain_close(dom), 0);
 
@@ -72,7 +96,7 @@ static void test_access_required(void)
 	CHECK_EQ(av_domain_set_access_required(dom, false), 0);
 	CHECK_EQ(av_domain_get_info(dom, &info), 0);
 	CHECK(!info.access_required);
-	CHECK_EQ(av_view_set_access(dom, 0, 3, 1, AV_ACCESS_R), 0);
+	restrict_without_listener(dom, 3);
 	CHECK_EQ(av_domain_unpause(dom), 0);
 	CHECK_EQ(av_domain_wait_idle(dom, 10000), 0);
 	CHECK_EQ(av_domain_get_info(dom, &info), 0);
@@ -89,8 +113,16 @@ static void test_struct_spec_and_list(void)
 	uint32_t ids[4] = { 0 };
 
 	CHECK(hv);
-	CHECK_EQ(av_domain_create(hv, &spec, &a), 0);
-	CHECK_EQ(av_domain_create(hv, &spec, &b), 0);
+	if (t_xen()) {
+		t_note("xen: domains are the toolstack's to make and end (xl): -EOPNOTSUPP here");
+		CHECK_EQ(av_domain_create(hv, &spec, &a), -EOPNOTSUPP);
+		a = t_domain(hv, "{\"memory_mib\": 1}");
+		b = t_domain(hv, "{\"memory_mib\": 1}");
+		CHECK_EQ(av_domain_destroy(a), -EOPNOTSUPP);
+	} else {
+		CHECK_EQ(av_domain_create(hv, &spec, &a), 0);
+		CHECK_EQ(av_domain_create(hv, &spec, &b), 0);
+	}
 	CHECK_EQ(av_domain_list(hv, ids, 4), 2);
 	CHECK_EQ(ids[0], av_domain_id(a));
 	CHECK_EQ(ids[1], av_domain_id(b));
@@ -98,7 +130,7 @@ static void test_struct_spec_and_list(void)
 	CHECK_EQ(av_domain_list(hv, NULL, 0), 2);
 	CHECK_EQ(av_domain_open(hv, av_domain_id(b), &again), 0);
 	CHECK_EQ(av_domain_id(again), av_domain_id(b));
-	CHECK_EQ(av_domain_destroy(a), 0);
+	CHECK_EQ(t_destroy(a), 0);
 	CHECK_EQ(av_domain_list(hv, ids, 4), 1);
 	CHECK_EQ(ids[0], av_domain_id(b));
 	CHECK_EQ(av_domain_open(hv, av_domain_id(a), &again), -ESRCH);
@@ -118,8 +150,8 @@ static void test_destroyed_domain_handle(void)
 
 	CHECK(dom);
 	CHECK_EQ(av_domain_open(hv, av_domain_id(dom), &other), 0);
-	CHECK_EQ(av_domain_destroy(dom), 0);
-	CHECK_EQ(av_domain_destroy(other), -ESRCH);
+	CHECK_EQ(t_destroy(dom), 0);
+	CHECK_EQ(av_domain_destroy(other), t_xen() ? -EOPNOTSUPP : -ESRCH);
 	CHECK_EQ(av_domain_get_info(other, &info), 0);
 	CHECK_EQ(info.state, AV_DOMAIN_DYING);
 	CHECK(av_map(other, 0, 1, 0, &p) < 0);
@@ -175,6 +207,9 @@ static void test_bad_specs(void)
 	CHECK(hv);
 	for (size_t i = 0; i < sizeof(bad_specs) / sizeof(bad_specs[0]); i++) {
 		t_log[0] = 0;
+		/* On xen: a spec libaltview cannot fault is the backend's to refuse: it makes none. */
+		if (t_xen() && av_domain_create_json(hv, bad_specs[i].json, &dom) == -EOPNOTSUPP)
+			continue;
 		if (av_domain_create_json(hv, bad_specs[i].json, &dom) != -EINVAL) {
 			t_fail(__FILE__, __LINE__, "spec %zu was accepted", i);
 			return;
@@ -202,7 +237,7 @@ static void test_spec_struct_sizes(void)
 	CHECK(hv);
 	CHECK_EQ(av_domain_create(hv, &big.spec, &dom), -EINVAL);
 	big.future = 0;
-	CHECK_EQ(av_domain_create(hv, &big.spec, &dom), 0);
+	CHECK_EQ(av_domain_create(hv, &big.spec, &dom), t_xen() ? -EOPNOTSUPP : 0);
 	CHECK_EQ(av_domain_create(hv, NULL, &dom), -EINVAL);
 	t_close(hv);
 }
@@ -228,6 +263,13 @@ static void test_memory(void)
 	struct av_frame_run runs[8];
 	size_t nr_runs = 8;
 	int fd = -1;
+	if (t_xen()) {
+		t_note("xen: foreign mappings are no file's: av_map_export is -EOPNOTSUPP");
+		CHECK_EQ(av_map_export(dom, p, &fd, runs, &nr_runs), -EOPNOTSUPP);
+		CHECK_EQ(av_unmap(dom, p), 0);
+		CHECK_EQ(av_unmap(dom, p), -ENOENT);
+		goto past_export;
+	}
 	CHECK_EQ(av_map_export(dom, p, &fd, runs, &nr_runs), 0);
 	if (fd >= 0 && nr_runs >= 1) {
 		uint8_t *q = mmap(NULL, runs[0].pages * 4096, PROT_READ, MAP_SHARED, fd,
@@ -247,6 +289,7 @@ static void test_memory(void)
 	CHECK_EQ(av_unmap(dom, p), 0);
 	CHECK_EQ(av_map_export(dom, p, &fd, runs, &nr_runs), -ENOENT);
 	CHECK_EQ(av_unmap(dom, p), -ENOENT);
+past_export:
 	CHECK(av_read(dom, 4u << 20, back, 1) < 0);           /* past the end */
 	CHECK(av_read(dom, (4u << 20) - 1, back, 2) < 0);     /* straddles it */
 	CHECK_EQ(av_read(dom, UINT64_MAX - 2, back, 8), -EINVAL);
@@ -271,9 +314,20 @@ static void test_pause_and_regs(void)
 	memset(&regs, 0, sizeof(regs));
 	CHECK_EQ(av_vcpu_get_regs(dom, 1, &regs), 0);
 	CHECK_EQ(regs.rbx, 0x1234);
-	CHECK_EQ(regs.cr3, 0x5000);
 	CHECK_EQ(av_vcpu_get_regs(dom, 2, &regs), -EINVAL);
 	CHECK_EQ(av_vcpu_get_regs(dom, 0, NULL), -EINVAL);
+	if (t_xen()) {
+		t_note("xen: setvcpucontext takes the general registers, rip and rflags; "
+		       "no vCPU pauses alone");
+		CHECK_EQ(regs.cr3, 0);
+		CHECK_EQ(av_vcpu_pause(dom, 0), -EOPNOTSUPP);
+		CHECK_EQ(av_domain_unpause(dom), 0);
+		CHECK_EQ(av_domain_pause(dom), 0);
+		CHECK_EQ(av_domain_unpause(dom), 0);
+		t_close(hv);
+		return;
+	}
+	CHECK_EQ(regs.cr3, 0x5000);
 	CHECK_EQ(av_vcpu_pause(dom, 0), 0);               /* nests with the domain's */
 	CHECK_EQ(av_domain_unpause(dom), 0);
 	CHECK_EQ(av_vcpu_get_regs(dom, 0, &regs), 0);

@@ -330,7 +330,35 @@ static void test_xen_flags(void)
 	CHECK_EQ(st.bad_responses, 0);
 	av_monitor_close(mon);
 	/* Its memory back: the cases share one 64 MiB machine. */
-	av_domain_destroy(dom);
+	t_destroy(dom);
+	av_domain_close(dom);
+}
+
+/* Xen's words for a denied write, EMULATE|EMULATE_NOWRITE, mean altview's DENY. */
+static void test_xen_denied_write(void)
+{
+	av_domain *dom = t_domain(t_hv, SPEC_HEAD "\"vcpus\": 1, \"program\": [{\"op\": \"write\", "
+				  "\"gfn\": 10, \"offset\": 16, \"len\": 4, \"value\": 7}]}");
+	vm_event_response_t rsp = { .version = VM_EVENT_INTERFACE_VERSION,
+				    .flags = VM_EVENT_FLAG_VCPU_PAUSED | VM_EVENT_FLAG_EMULATE |
+					     VM_EVENT_FLAG_EMULATE_NOWRITE };
+	AV_OPTS(av_event, ev);
+	av_monitor *mon;
+	uint32_t v = 1;
+
+	CHECK(dom);
+	CHECK_EQ(av_monitor_open(dom, NULL, &mon), 0);
+	CHECK_EQ(av_monitor_set_events(mon, AV_EVENT_BIT(AV_EVENT_MEM_ACCESS)), 0);
+	CHECK_EQ(av_view_set_access(dom, 0, 10, 1, AV_ACCESS_RX), 0);
+	CHECK_EQ(av_domain_unpause(dom), 0);
+	CHECK_EQ(next_event(mon, &ev), 0);
+	CHECK_EQ(ev.kind, AV_EVENT_MEM_ACCESS);
+	CHECK_EQ(av_monitor_respond_xen(mon, &ev, &rsp, sizeof(rsp)), 0);
+	CHECK_EQ(av_domain_wait_idle(dom, 10000), 0);
+	CHECK_EQ(av_read(dom, 10 * 4096 + 16, &v, 4), 0);
+	CHECK_EQ(v, 0);                                 /* the write did not land */
+	av_monitor_close(mon);
+	t_destroy(dom);
 	av_domain_close(dom);
 }
 
@@ -573,5 +601,6 @@ static void test_handler(void)
 
 T_MAIN(T_CASE(t_setup), T_CASE(test_writes_channels), T_CASE(test_writes_ring), T_CASE(test_kinds),
        T_CASE(test_old_event_struct), T_CASE(test_bad_responses), T_CASE(test_async),
-       T_CASE(test_next_async),       T_CASE(test_xen_flags), T_CASE(test_steering_responses), T_CASE(test_singlestep), T_CASE(test_close_resumes),
+       T_CASE(test_next_async),       T_CASE(test_xen_flags), T_CASE(test_xen_denied_write),
+       T_CASE(test_steering_responses), T_CASE(test_singlestep), T_CASE(test_close_resumes),
        T_CASE(test_thread_per_vcpu), T_CASE(test_ring_has_no_wait), T_CASE(test_handler), T_CASE(t_teardown))

@@ -56,6 +56,10 @@ static bool crashed(av_domain *dom, const char *why)
 		fprintf(stderr, "# state %d, not crashed\n", info.state);
 		return false;
 	}
+	if (t_xen()) {
+		t_note("xen: Xen tells no crash reason");
+		return true;
+	}
 	if (!strstr(info.crash_reason, why)) {
 		fprintf(stderr, "# crash reason \"%s\" lacks \"%s\"\n", info.crash_reason, why);
 		return false;
@@ -484,6 +488,14 @@ static void test_grant_guest(void)
 	av_evtchn_close(xce);
 	av_monitor_close(mon);
 	CHECK_EQ(result(dom, 0), 0);                     /* GNTST_okay from setup_table */
+	if (t_xen()) {
+		t_note("xen: grants need libxengnttab, which altview's Xen-compatible libraries "
+		       "do not provide: -EOPNOTSUPP");
+		CHECK_EQ(av_grant_map(t_hv, av_domain_id(dom), GRANT_REF, AV_GRANT_READONLY,
+				      (void **)&page, &handle), -EOPNOTSUPP);
+		av_domain_close(dom);
+		return;
+	}
 	CHECK_EQ(av_grant_map(t_hv, av_domain_id(dom), GRANT_REF, AV_GRANT_READONLY, (void **)&page,
 			      &handle), 0);
 	for (int i = 0; i < 4096; i++)
@@ -588,6 +600,11 @@ static void test_bad_images(void)
 	av_domain *dom;
 
 	CHECK(img);
+	if (t_xen()) {
+		t_note("xen: the toolstack makes domains; their images are its to check");
+		free(img);
+		return;
+	}
 	if (t_daemon()) {
 		/* Images the test writes are not in the daemon's program_dir: a path is refused. */
 		t_note("through altviewd: a program is a name in program_dir, so a path written by "

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# altviewd as the one monitor of a Xen domain ("backend": "xen:"), on
+# altview's Xen-compatible libraries first on the library path over a demo
+# guest in the daemon's process: libaltview links Xen's sonames, two
+# clients monitor the guest at once, every event Xen's ring gave is
+# answered once, and a SIGKILLed client leaves the other and the guest
+# running.
+#
+#   check-xen-backend.sh ALTVIEWD ALTVIEW_ACCESS XENCOMPAT_DIR LIBALTVIEW_DIR DEMO_SPEC
+. "$(dirname "$0")/../daemon/lib.sh"
+ALTVIEWD=$1 ACCESS=$2 XENCOMPAT=$3 LIBALTVIEW=$4 SPEC=$5
+D=/org/altview1/domain/1
+
+needed=$(readelf -d "$LIBALTVIEW/libaltview.so.1" | sed -n 's/.*(NEEDED).*\[\(libxen.*\)\]/\1/p' | sort | tr '\n' ' ')
+expect_eq "libaltview links Xen's own sonames" \
+	"libxenctrl.so.4.17 libxenevtchn.so.1 libxenforeignmemory.so.1 " "$needed"
+expect_match "which are Debian's, without altview's on the path" \
+	'libxenctrl.so.4.17 => /(usr/)?lib/x86_64-linux-gnu/libxenctrl.so.4.17' \
+	"$(LD_LIBRARY_PATH="$LIBALTVIEW" ldd "$ACCESS")"
+
+echo '{ "backend": "xen:", "monitor": { "response_timeout_ms": 1000 } }' >"$T/xen.json"
+export ALTVIEW_XEN_URI=hv: ALTVIEW_XEN_SPECS=$SPEC ALTVIEW_XEN_MACHINE_MIB=64
+export LD_LIBRARY_PATH="$XENCOMPAT:$LIBALTVIEW${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+bus_start
+daemon_start "$T/xen.json"
+expect_eq "the daemon's backend is Xen" 's "xen:"' "$(prop /org/altview1 org.altview1.Manager Backend)"
+wait_for "it finds the Xen domain" 10 \
+	sh -c "busctl --address='$ADDR' call org.altview1 /org/altview1 org.altview1.Manager ListDomains | grep -q '$D'"
+
+URI="altviewd:$ADDR"
+"$ACCESS" --uri "$URI" --count 100 1 breakpoint >"$T/b.out" 2>"$T/b.err" &
+B=$!
+"$ACCESS" --uri "$URI" --threads --count 100 1 cpuid >"$T/c.out" 2>"$T/c.err" &
+C=$!
+wait $B; rb=$?
+wait $C; rc=$?
+expect_eq "breakpoint and cpuid clients, at once, both exit 0" "0 0" "$rb $rc"
+expect_match "the breakpoint client saw its 100" '^breakpoint: 100 events .* breakpoint 100$' \
+	"$(tail -n 1 "$T/b.out")"
+expect_match "the cpuid client its 100" '^cpuid: 100 events .* cpuid 100$' \
+	"$(tail -n 1 "$T/c.out")"
+taken=$(prop $D org.altview1.Domain EventsTaken | cut -d' ' -f2)
+answered=$(prop $D org.altview1.Domain EventsAnswered | cut -d' ' -f2)
+expect_eq "every event taken from Xen's ring was answered once" "$taken" "$answered"
+expect_eq "no client is left" "ao 0" "$(prop $D org.altview1.Domain Clients)"
+
+"$ACCESS" --uri "$URI" 1 breakpoint >"$T/k.out" 2>"$T/k.err" &
+K=$!
+"$ACCESS" --uri "$URI" 1 breakpoint >"$T/s.out" 2>"$T/s.err" &
+S=$!
+wait_for "two more clients see breakpoints" 20 \
+	sh -c "grep -q '^breakpoint ' '$T/k.out' && grep -q '^breakpoint ' '$T/s.out'"
+kill -KILL $K
+wait $K 2>/dev/null
+before=$(grep -c '^breakpoint ' "$T/s.out")
+wait_for "SIGKILL of one: the other goes on seeing events" 20 \
+	sh -c "[ \$(grep -c '^breakpoint ' '$T/s.out') -gt $((before + 5)) ]"
+expect_progress "and the guest runs" 1 4
+kill -INT $S
+wait $S
+expect_eq "the survivor exits 0" 0 "$?"
+daemon_stop TERM
+expect_eq "altviewd exits 0" 0 "$DAEMON_STATUS"
+expect_match "and left Xen's domain running" 'domain 1 .*left running' "$(cat "$T/daemon.log")"
+finish

@@ -100,17 +100,26 @@ static int conn_ensure(struct dom *dom, sd_bus_message *m, uid_t uid, struct con
 static void subscription_free(struct subscription *c);
 
 /* Moves the vCPUs in @v to view 0 and destroys it. */
+/*
+ * The view goes, its vCPUs to view 0 first.  Xen moves one vCPU only in an
+ * answer: there the whole domain goes back to view 0, the one way to free
+ * the view (other clients' vCPUs included; they are steered again at
+ * their next event).
+ */
 static void view_evict(struct view *v)
 {
 	struct dom *dom = v->dom;
+	bool whole = false;
 	int r;
 
-	for (uint32_t vcpu = 0; vcpu < dom->nr_vcpus; vcpu++) {
+	for (uint32_t vcpu = 0; vcpu < dom->nr_vcpus && !whole; vcpu++) {
 		uint32_t in;
 
 		if (av_vcpu_get_view(dom->handle, vcpu, &in) == 0 && in == v->index)
-			av_vcpu_switch_view(dom->handle, vcpu, 0);
+			whole = av_vcpu_switch_view(dom->handle, vcpu, 0) == -EOPNOTSUPP;
 	}
+	if (whole)
+		av_view_switch(dom->handle, 0);
 	r = av_view_destroy(dom->handle, v->index);
 	if (r < 0 && r != -ESRCH)
 		log_warning("domain %" PRIu32 ": failed to destroy view %" PRIu32 ": %s", dom->id,

@@ -199,6 +199,8 @@ static int be_get_info(struct av_hv *hv, struct av_hv_info *info)
 	return get_all(hv, MANAGER_PATH, MANAGER_IFACE, -EIO, manager_map, info);
 }
 
+static bool daemon_on_xen(struct av_hv *hv);
+
 static int be_open(struct av_hv *hv, const char *arg, const struct av_open_opts *opts)
 {
 	struct altviewd *be = calloc(1, sizeof(*be));
@@ -234,7 +236,23 @@ static int be_open(struct av_hv *hv, const char *arg, const struct av_open_opts 
 		hv->be = NULL;
 		return r;
 	}
+	be->on_xen = daemon_on_xen(hv);
 	return 0;
+}
+
+static bool daemon_on_xen(struct av_hv *hv)
+{
+	sd_bus_message *reply = NULL;
+	const char *uri = "";
+	bool xen;
+
+	if (altviewd_call(hv, MANAGER_PATH, "org.freedesktop.DBus.Properties", "Get", -EIO, &reply,
+			  "ss", MANAGER_IFACE, "Backend") < 0 ||
+	    sd_bus_message_read(reply, "v", "s", &uri) < 0)
+		uri = "";
+	xen = !strncmp(uri, "xen:", 4);
+	sd_bus_message_unref(reply);
+	return xen;
 }
 
 static void be_close(struct av_hv *hv)
@@ -562,9 +580,16 @@ static int be_views_disable(struct av_domain *dom)
 		pthread_mutex_unlock(&a->lock);
 		if (!own)
 			continue;
-		for (uint32_t v = 0; v < dom->nr_vcpus; v++)
-			if (views[v] == i)
-				view_call(dom, 0, "SwitchVcpu", NULL, "u", v);
+		/* A daemon on Xen moves one vCPU only in an answer: then all of them go back. */
+		for (uint32_t v = 0; v < dom->nr_vcpus; v++) {
+			if (views[v] != i)
+				continue;
+			if (altviewd_of(dom->hv)->on_xen) {
+				view_call(dom, 0, "Switch", NULL, "");
+				break;
+			}
+			view_call(dom, 0, "SwitchVcpu", NULL, "u", v);
+		}
 		r = view_call(dom, i, "Destroy", NULL, "");
 		if (r == -ENOENT)
 			r = 0;

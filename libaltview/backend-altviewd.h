@@ -17,6 +17,7 @@ struct altviewd {
 	pthread_mutex_t maps_lock;
 	struct remote_mapping *mappings;
 	uint32_t next_grant_handle;
+	bool on_xen;                /* the daemon's backend is Xen: a vCPU changes view only in an answer */
 };
 
 static inline struct altviewd *altviewd_of(struct av_hv *hv)

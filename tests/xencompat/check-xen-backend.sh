@@ -44,6 +44,13 @@ answered=$(prop $D org.altview1.Domain EventsAnswered | cut -d' ' -f2)
 expect_eq "every event taken from Xen's ring was answered once" "$taken" "$answered"
 expect_eq "no client is left" "ao 0" "$(prop $D org.altview1.Domain Clients)"
 
+# A client's own view, entered domain-wide and left in answers, as Xen allows; gone after it.
+"$ACCESS" --uri "$URI" --threads --count 40 1 altp2m_write >"$T/a.out" 2>"$T/a.err"
+expect_eq "altp2m_write through the daemon on Xen exits 0, quietly" "0 " "$? $(cat "$T/a.err")"
+expect_match "it saw writes in its view and the single steps back" \
+	'^altp2m_write: 40 events .* mem_access [0-9]+ singlestep [0-9]+$' "$(tail -n 1 "$T/a.out")"
+expect_eq "and its view is gone" "ao 1 \"$D/view/0\"" "$(prop $D org.altview1.Domain Views)"
+
 "$ACCESS" --uri "$URI" 1 breakpoint >"$T/k.out" 2>"$T/k.err" &
 K=$!
 "$ACCESS" --uri "$URI" 1 breakpoint >"$T/s.out" 2>"$T/s.err" &

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xen-hostile — the xen: backend against a hypervisor that writes nonsense
+ * into the vm_event ring it shares: an index that jumps, requests of
+ * another interface version or for a vCPU the domain lacks.  Run with
+ * with-xen.sh: the ring is a page of altview's Xen-compatible libraries,
+ * found in this process's mappings, and this test writes it as a broken
+ * Xen would.  Each case: a clear error or a dropped request, a log line
+ * that says which, and a guest that runs on once the monitor goes.
+ */
+#include <errno.h>
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <altview/altview.h>
+#include <altview/xen.h>
+
+#include "harness.h"
+
+#define GUEST "{\"memory_mib\": 2, \"vcpus\": 2, \"engine\": \"script\", \"program\": " \
+	      "[{\"op\": \"loop\", \"count\": 2000, \"body\": [{\"op\": \"guest_request\"}]}]}"
+
+static char logged[1024];
+
+static void capture(void *ctx, enum av_log_level level, const char *msg)
+{
+	snprintf(logged, sizeof(logged), "%s", msg);
+}
+
+/* The ring page as this process maps it: the compat library's memfd. */
+static vm_event_sring_t *ring_page(void)
+{
+	FILE *maps = fopen("/proc/self/maps", "r");
+	char line[512];
+	void *at = NULL;
+
+	while (maps && !at && fgets(line, sizeof(line), maps))
+		if (strstr(line, "altview-xen-ring") && strstr(line, "rw-s"))
+			at = (void *)strtoul(line, NULL, 16);
+	if (maps)
+		fclose(maps);
+	return at;
+}
+
+struct setup {
+	av_hv *hv, *xen;
+	av_domain *dom;
+	av_monitor *mon;
+	vm_event_sring_t *sring;
+};
+
+/* A guest made by the toolstack, opened on xen:, monitored for guest requests, one taken. */
+static void set_up(struct setup *s)
+{
+	AV_OPTS(av_open_opts, o, .log = capture);
+	av_hv *(*toolstack)(void) = (av_hv *(*)(void))dlsym(RTLD_DEFAULT, "xencompat_hv");
+	av_domain *made;
+	AV_OPTS(av_event, ev);
+
+	memset(s, 0, sizeof(*s));
+	CHECK(toolstack);
+	CHECK_EQ(av_open("xen:", &o, &s->hv), 0);
+	s->xen = toolstack();
+	CHECK_EQ(av_domain_create_json(s->xen, GUEST, &made), 0);
+	CHECK_EQ(av_domain_open(s->hv, av_domain_id(made), &s->dom), 0);
+	av_domain_close(made);
+	CHECK_EQ(av_monitor_open(s->dom, NULL, &s->mon), 0);
+	CHECK_EQ(av_monitor_set_events(s->mon, AV_EVENT_BIT(AV_EVENT_GUEST_REQUEST)), 0);
+	CHECK_EQ(av_domain_unpause(s->dom), 0);
+	CHECK_EQ(av_monitor_wait(s->mon, 0, 5000, &ev), 0);
+	CHECK_EQ(av_monitor_respond(s->mon, &ev, NULL), 0);
+	s->sring = ring_page();
+	CHECK(s->sring);
+}
+
+/* The monitor goes (Xen's ring with it) and the guest runs on, to its program's end. */
+static void tear_down(struct setup *s)
+{
+	av_domain *under;
+
+	av_monitor_close(s->mon);
+	CHECK_EQ(av_domain_open(s->xen, av_domain_id(s->dom), &under), 0);
+	CHECK_EQ(av_domain_wait_idle(under, 20000), 0);
+	CHECK_EQ(av_domain_destroy(under), 0);
+	av_domain_close(under);
+	av_domain_close(s->dom);
+	av_close(s->hv);
+}
+
+/* Where Xen would put the ring's request number @idx. */
+static vm_event_request_t *slot(vm_event_sring_t *sring, RING_IDX idx)
+{
+	return &sring->ring[idx & (__RING_SIZE(sring, 4096) - 1)].req;
+}
+
+/* A request index no ring could have: -EPROTO, said, and nothing read past the page. */
+static void index_jumps(void)
+{
+	struct setup s;
+	AV_OPTS(av_event, ev);
+
+	set_up(&s);
+	if (!s.sring)
+		return;
+	__atomic_store_n(&s.sring->req_prod, s.sring->req_prod + 1000, __ATOMIC_RELEASE);
+	CHECK_EQ(av_monitor_next(s.mon, &ev), -EPROTO);
+	CHECK(strstr(logged, "not a ring's"));
+	CHECK_EQ(av_monitor_wait(s.mon, 0, 0, &ev), -EPROTO);    /* and stays so */
+	tear_down(&s);
+}
+
+/*
+ * Requests a broken Xen puts on the ring while the guest is paused (so
+ * nothing else writes it): dropped with a log line each, never handed out.
+ */
+static void bad_requests(void)
+{
+	struct setup s;
+	AV_OPTS(av_event, ev);
+	vm_event_request_t *req;
+
+	set_up(&s);
+	if (!s.sring)
+		return;
+	CHECK_EQ(av_domain_pause(s.dom), 0);
+	while (av_monitor_next(s.mon, &ev) == 0)
+		av_monitor_respond(s.mon, &ev, NULL);
+	req = slot(s.sring, s.sring->req_prod);
+	*req = (vm_event_request_t){ .version = VM_EVENT_INTERFACE_VERSION - 1,
+				     .flags = VM_EVENT_FLAG_VCPU_PAUSED,
+				     .reason = VM_EVENT_REASON_GUEST_REQUEST };
+	__atomic_store_n(&s.sring->req_prod, s.sring->req_prod + 1, __ATOMIC_RELEASE);
+	CHECK_EQ(av_monitor_next(s.mon, &ev), -EAGAIN);
+	CHECK(strstr(logged, "request of version 6 for vCPU 0 dropped"));
+	req = slot(s.sring, s.sring->req_prod);
+	*req = (vm_event_request_t){ .version = VM_EVENT_INTERFACE_VERSION, .vcpu_id = 77,
+				     .flags = VM_EVENT_FLAG_VCPU_PAUSED };
+	__atomic_store_n(&s.sring->req_prod, s.sring->req_prod + 1, __ATOMIC_RELEASE);
+	CHECK_EQ(av_monitor_wait(s.mon, 0, 0, &ev), -ETIMEDOUT);
+	CHECK(strstr(logged, "for vCPU 77 dropped"));
+	CHECK_EQ(av_domain_unpause(s.dom), 0);
+	tear_down(&s);
+}
+
+T_MAIN(T_CASE(index_jumps), T_CASE(bad_requests))

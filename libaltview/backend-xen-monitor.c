@@ -28,8 +28,10 @@
  */
 #include <poll.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "backend-xen.h"
 
@@ -56,7 +58,8 @@ struct xen_monitor {
 	uint64_t async_dropped;
 	int error;                          /* the ring went mad: every taker hears it */
 	bool ring_only;                     /* AV_TRANSPORT_RING asked: next() only, as on hv: */
-	bool polling;                       /* a thread waits on the port */
+	bool polling;                       /* a thread waits on the port ... */
+	int wake;                           /* ... and this, written when another sorted the ring */
 	bool stopping;
 	pthread_t *handlers;
 	uint32_t nr_handlers;
@@ -81,6 +84,8 @@ static void xmon_free(struct av_monitor *mon, struct xen_monitor *m)
 			xenevtchn_unbind(m->xce, m->local);
 		xenevtchn_close(m->xce);
 	}
+	if (m->wake >= 0)
+		close(m->wake);
 	pthread_cond_destroy(&m->sorted);
 	pthread_mutex_destroy(&m->lock);
 	free(m->held);
@@ -99,6 +104,13 @@ int xen_monitor_open(struct av_monitor *mon, const struct av_monitor_opts *opts)
 		return -ENOMEM;
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->sorted, NULL);
+	m->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (m->wake < 0) {
+		int r = -errno;
+
+		xmon_free(mon, m);
+		return r;
+	}
 	m->nr_vcpus = mon->dom->nr_vcpus;
 	m->held = calloc(m->nr_vcpus, sizeof(*m->held));
 	m->place = calloc(m->nr_vcpus, sizeof(*m->place));
@@ -295,8 +307,12 @@ static void sort_ring_locked(struct av_monitor *mon, struct xen_monitor *m)
 		m->async[(m->async_head + m->async_count++) % ASYNC_QUEUE] = req;
 	}
 	m->sring->req_event = m->back.req_cons + 1;
-	if (any)
-		pthread_cond_broadcast(&m->sorted);
+	if (!any)
+		return;
+	pthread_cond_broadcast(&m->sorted);
+	/* The port's notification may be gone to this thread: the poller would sleep on. */
+	if (m->polling)
+		eventfd_write(m->wake, 1);
 }
 
 /* Lock held: @vcpu's queued request handed out. */
@@ -401,12 +417,15 @@ static int wait_queued_locked(struct av_monitor *mon, struct xen_monitor *m, uin
 		if (left > WAIT_SLICE_MS)
 			left = WAIT_SLICE_MS;
 		if (!m->polling) {
-			struct pollfd p = { .fd = xenevtchn_fd(m->xce), .events = POLLIN };
+			struct pollfd p[2] = { { .fd = xenevtchn_fd(m->xce), .events = POLLIN },
+					       { .fd = m->wake, .events = POLLIN } };
+			uint64_t drain;
 			int r;
 
 			m->polling = true;
 			pthread_mutex_unlock(&m->lock);
-			poll(&p, 1, (int)left);
+			poll(p, 2, (int)left);
+			(void)!read(m->wake, &drain, sizeof(drain));
 			r = drain_port(mon, m);
 			pthread_mutex_lock(&m->lock);
 			m->polling = false;

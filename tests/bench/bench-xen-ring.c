@@ -7,12 +7,17 @@
  * raises guest requests in a loop; the interval between two requests the
  * consumer sees, answering each at once, is one round trip.
  *
- *   bench-xen-ring ring DOMID EVENTS       (run under altview-xen: in process or altviewd)
- *   bench-xen-ring channels SPEC EVENTS    (libaltview on hv:, the same guest)
+ *   bench-xen-ring ring DOMID EVENTS PATH           (run under altview-xen: in process or altviewd)
+ *   bench-xen-ring monitor URI SPEC|DOMID EVENTS PATH
  *
- * One JSON line: p50 and p99 in microseconds.
+ * "monitor" is libaltview's own consumer: a thread per vCPU in
+ * av_monitor_wait, on hv: (a guest made from SPEC), on xen: (run under
+ * altview-xen: the xen: backend consuming the ring above) or through
+ * altviewd.  With several vCPUs each thread's intervals are its vCPU's
+ * round trips.  One JSON line: p50 and p99 in microseconds.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,17 +37,14 @@ static __attribute__((noreturn)) void die(const char *what, int r)
 	exit(1);
 }
 
-static void report(const char *path, uint64_t *ts, uint32_t n)
+/* Round trips @d (ns, @count of them) as one JSON line; sorts @d. */
+static void report(const char *path, uint32_t vcpus, uint64_t *d, size_t count)
 {
-	uint64_t *d = calloc(n, sizeof(*d));
-
-	for (uint32_t i = 1; i < n; i++)
-		d[i - 1] = ts[i] - ts[i - 1];
-	qsort(d, n - 1, sizeof(*d), cmp_u64);
-	printf("{\"bench\":\"xen_ring_round_trip\",\"path\":\"%s\",\"events\":%u,\"p50_us\":%.2f,"
-	       "\"p99_us\":%.2f}\n", path, n, (double)d[(n - 1) / 2] / 1000,
-	       (double)d[(n - 1) * 99 / 100] / 1000);
-	free(d);
+	qsort(d, count, sizeof(*d), cmp_u64);
+	printf("{\"bench\":\"xen_ring_round_trip\",\"path\":\"%s\",\"vcpus\":%u,\"events\":%zu,"
+	       "\"p50_us\":%.2f,\"p99_us\":%.2f}\n", path, vcpus, count + vcpus,
+	       (double)d[count / 2] / 1000, (double)d[count * 99 / 100] / 1000);
+	fflush(stdout);
 }
 
 static void ring(uint32_t domid, uint32_t n, const char *path)
@@ -52,7 +54,9 @@ static void ring(uint32_t domid, uint32_t n, const char *path)
 	uint64_t *ts = calloc(n, sizeof(*ts));
 	vm_event_back_ring_t back;
 	vm_event_sring_t *sring;
-	uint32_t port, got = 0;
+	uint64_t last[128] = { 0 };
+	uint32_t port, got = 0, vcpus = 0;
+	size_t count = 0;
 	int local;
 
 	if (!xch || !xce || !ts)
@@ -82,8 +86,16 @@ static void ring(uint32_t domid, uint32_t n, const char *path)
 
 			RING_COPY_REQUEST(&back, back.req_cons, &req);
 			back.req_cons++;
-			if (got < n)
-				ts[got++] = now_ns();
+			/* Each vCPU's round trip: from its last event to its next. */
+			if (got < n && req.vcpu_id < 128) {
+				uint64_t t = now_ns();
+
+				if (last[req.vcpu_id])
+					ts[count++] = t - last[req.vcpu_id];
+				last[req.vcpu_id] = t;
+				vcpus = req.vcpu_id + 1 > vcpus ? req.vcpu_id + 1 : vcpus;
+				got++;
+			}
 			rsp.vcpu_id = req.vcpu_id;
 			rsp.reason = req.reason;
 			rsp.flags = req.flags & VM_EVENT_FLAG_VCPU_PAUSED;
@@ -98,52 +110,104 @@ static void ring(uint32_t domid, uint32_t n, const char *path)
 	xc_monitor_disable(xch, domid);
 	xenevtchn_close(xce);
 	xc_interface_close(xch);
-	report(path, ts, n);
+	report(path, vcpus, ts, count);
 	free(ts);
 }
 
-static void channels(const char *spec_path, uint32_t n)
+struct waiter {
+	pthread_t thread;
+	av_monitor *mon;
+	uint32_t vcpu, n;
+	uint64_t *ts;
+};
+
+static void *wait_vcpu(void *arg)
 {
+	struct waiter *w = arg;
 	AV_OPTS(av_event, ev);
-	uint64_t *ts = calloc(n, sizeof(*ts));
+	int r;
+
+	for (uint32_t got = 0; got < w->n; got++) {
+		if ((r = av_monitor_wait(w->mon, w->vcpu, 5000, &ev)) < 0)
+			die("av_monitor_wait", r);
+		w->ts[got] = now_ns();
+		av_monitor_respond(w->mon, &ev, NULL);
+	}
+	return NULL;
+}
+
+static av_domain *target(av_hv *hv, const char *what)
+{
 	char spec[4096] = { 0 };
-	FILE *f = fopen(spec_path, "r");
+	av_domain *dom;
+	FILE *f;
+	int r;
+
+	if (strspn(what, "0123456789") == strlen(what)) {
+		if ((r = av_domain_open(hv, (uint32_t)strtoul(what, NULL, 0), &dom)) < 0)
+			die("av_domain_open", r);
+		return dom;
+	}
+	f = fopen(what, "r");
+	if (!f || !fread(spec, 1, sizeof(spec) - 1, f))
+		die(what, errno);
+	fclose(f);
+	if ((r = av_domain_create_json(hv, spec, &dom)) < 0 || (r = av_domain_unpause(dom)) < 0)
+		die("a guest from a spec", r);
+	return dom;
+}
+
+static void monitor(const char *uri, const char *what, uint32_t n, const char *path)
+{
+	struct av_domain_info info = { .sz = sizeof(info) };
+	struct waiter *w;
+	uint64_t *d;
+	size_t count = 0;
 	av_monitor *mon;
 	av_domain *dom;
 	av_hv *hv;
 	int r;
 
-	if (!f || !fread(spec, 1, sizeof(spec) - 1, f))
-		die(spec_path, errno);
-	fclose(f);
-	if ((r = av_open("hv:", NULL, &hv)) < 0 || (r = av_domain_create_json(hv, spec, &dom)) < 0 ||
-	    (r = av_monitor_open(dom, NULL, &mon)) < 0 ||
-	    (r = av_monitor_set_events(mon, AV_EVENT_BIT(AV_EVENT_GUEST_REQUEST))) < 0 ||
-	    (r = av_domain_unpause(dom)) < 0)
-		die("a guest on hv:", r);
-	for (uint32_t got = 0; got < n; got++) {
-		if ((r = av_monitor_wait(mon, 0, 1000, &ev)) < 0)
-			die("av_monitor_wait", r);
-		ts[got] = now_ns();
-		av_monitor_respond(mon, &ev, NULL);
+	if ((r = av_open(uri, NULL, &hv)) < 0)
+		die(uri, r);
+	dom = target(hv, what);
+	if ((r = av_domain_get_info(dom, &info)) < 0 || (r = av_monitor_open(dom, NULL, &mon)) < 0 ||
+	    (r = av_monitor_set_events(mon, AV_EVENT_BIT(AV_EVENT_GUEST_REQUEST))) < 0)
+		die("monitoring", r);
+	w = calloc(info.nr_vcpus, sizeof(*w));
+	d = calloc(n, sizeof(*d));
+	for (uint32_t v = 0; v < info.nr_vcpus; v++) {
+		w[v] = (struct waiter){ .mon = mon, .vcpu = v, .n = n / info.nr_vcpus };
+		w[v].ts = calloc(w[v].n, sizeof(*w[v].ts));
+		pthread_create(&w[v].thread, NULL, wait_vcpu, &w[v]);
+	}
+	for (uint32_t v = 0; v < info.nr_vcpus; v++) {
+		pthread_join(w[v].thread, NULL);
+		for (uint32_t i = 1; i < w[v].n; i++)
+			d[count++] = w[v].ts[i] - w[v].ts[i - 1];
+		free(w[v].ts);
 	}
 	av_monitor_close(mon);
+	av_domain_close(dom);
 	av_close(hv);
-	report("libaltview-channels", ts, n);
-	free(ts);
+	report(path, info.nr_vcpus, d, count);
+	free(d);
+	free(w);
 }
 
 int main(int argc, char **argv)
 {
 	uint32_t n = argc > 3 ? (uint32_t)strtoul(argv[3], NULL, 0) : 20000;
 
-	if (argc < 3 || n < 2) {
-		fprintf(stderr, "usage: bench-xen-ring ring DOMID [EVENTS] [PATH] | channels SPEC [EVENTS]\n");
-		return 2;
+	if (argc >= 5 && !strcmp(argv[1], "ring") && n >= 2) {
+		ring((uint32_t)strtoul(argv[2], NULL, 0), n, argv[4]);
+		return 0;
 	}
-	if (!strcmp(argv[1], "ring"))
-		ring((uint32_t)strtoul(argv[2], NULL, 0), n, argc > 4 ? argv[4] : "xen-ring");
-	else
-		channels(argv[2], n);
-	return 0;
+	n = argc > 4 ? (uint32_t)strtoul(argv[4], NULL, 0) : 0;
+	if (argc >= 6 && !strcmp(argv[1], "monitor") && n >= 8) {
+		monitor(argv[2], argv[3], n, argv[5]);
+		return 0;
+	}
+	fprintf(stderr, "usage: bench-xen-ring ring DOMID EVENTS PATH | monitor URI SPEC|DOMID EVENTS PATH\n");
+	return 2;
 }

@@ -8,13 +8,15 @@
  * consumer sees, answering each at once, is one round trip.
  *
  *   bench-xen-ring ring DOMID EVENTS PATH           (run under altview-xen: in process or altviewd)
- *   bench-xen-ring monitor URI SPEC|DOMID EVENTS PATH
+ *   bench-xen-ring monitor|next URI SPEC|DOMID EVENTS PATH
  *
  * "monitor" is libaltview's own consumer: a thread per vCPU in
  * av_monitor_wait, on hv: (a guest made from SPEC), on xen: (run under
  * altview-xen: the xen: backend consuming the ring above) or through
- * altviewd.  With several vCPUs each thread's intervals are its vCPU's
- * round trips.  One JSON line: p50 and p99 in microseconds.
+ * altviewd.  "next" is one thread for all vCPUs (av_monitor_fd and
+ * av_monitor_next), as the ring's own consumer is.  Round trips are per
+ * vCPU: from one of its events to its next.  One JSON line: p50 and p99
+ * in microseconds.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -157,7 +159,38 @@ static av_domain *target(av_hv *hv, const char *what)
 	return dom;
 }
 
-static void monitor(const char *uri, const char *what, uint32_t n, const char *path)
+/* One thread for every vCPU: the fd, then each event there is, answered at once. */
+static size_t take_all(av_monitor *mon, uint32_t n, uint64_t *d)
+{
+	struct pollfd p = { .fd = av_monitor_fd(mon), .events = POLLIN };
+	uint64_t last[128] = { 0 };
+	AV_OPTS(av_event, ev);
+	size_t count = 0;
+	int r;
+
+	for (uint32_t got = 0; got < n;) {
+		r = av_monitor_next(mon, &ev);
+		if (r == -EAGAIN) {
+			poll(&p, 1, 1000);
+			continue;
+		}
+		if (r < 0)
+			die("av_monitor_next", r);
+		if (ev.vcpu < 128) {
+			uint64_t t = now_ns();
+
+			if (last[ev.vcpu])
+				d[count++] = t - last[ev.vcpu];
+			last[ev.vcpu] = t;
+		}
+		got++;
+		av_monitor_respond(mon, &ev, NULL);
+	}
+	return count;
+}
+
+static void monitor(const char *how, const char *uri, const char *what, uint32_t n,
+		    const char *path)
 {
 	struct av_domain_info info = { .sz = sizeof(info) };
 	struct waiter *w;
@@ -176,12 +209,14 @@ static void monitor(const char *uri, const char *what, uint32_t n, const char *p
 		die("monitoring", r);
 	w = calloc(info.nr_vcpus, sizeof(*w));
 	d = calloc(n, sizeof(*d));
-	for (uint32_t v = 0; v < info.nr_vcpus; v++) {
+	if (!strcmp(how, "next"))
+		count = take_all(mon, n, d);
+	for (uint32_t v = 0; !count && v < info.nr_vcpus; v++) {
 		w[v] = (struct waiter){ .mon = mon, .vcpu = v, .n = n / info.nr_vcpus };
 		w[v].ts = calloc(w[v].n, sizeof(*w[v].ts));
 		pthread_create(&w[v].thread, NULL, wait_vcpu, &w[v]);
 	}
-	for (uint32_t v = 0; v < info.nr_vcpus; v++) {
+	for (uint32_t v = 0; w[0].ts && v < info.nr_vcpus; v++) {
 		pthread_join(w[v].thread, NULL);
 		for (uint32_t i = 1; i < w[v].n; i++)
 			d[count++] = w[v].ts[i] - w[v].ts[i - 1];
@@ -204,10 +239,11 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	n = argc > 4 ? (uint32_t)strtoul(argv[4], NULL, 0) : 0;
-	if (argc >= 6 && !strcmp(argv[1], "monitor") && n >= 8) {
-		monitor(argv[2], argv[3], n, argv[5]);
+	if (argc >= 6 && (!strcmp(argv[1], "monitor") || !strcmp(argv[1], "next")) && n >= 8) {
+		monitor(argv[1], argv[2], argv[3], n, argv[5]);
 		return 0;
 	}
-	fprintf(stderr, "usage: bench-xen-ring ring DOMID EVENTS PATH | monitor URI SPEC|DOMID EVENTS PATH\n");
+	fprintf(stderr, "usage: bench-xen-ring ring DOMID EVENTS PATH | monitor|next URI SPEC|DOMID "
+		"EVENTS PATH\n");
 	return 2;
 }

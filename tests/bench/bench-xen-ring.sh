@@ -5,8 +5,10 @@
 #   - libaltview's channels on hv: (1 and 4 vCPUs), the floor;
 #   - a Xen tool's ring consumer (as xen-access consumes it), in process
 #     and through altviewd on hv:;
-#   - the xen: backend consuming that ring (1 and 4 vCPUs), what it adds
-#     over the ring; and altviewd on the xen: backend with 1 and 2 clients.
+#   - the xen: backend consuming that ring (1 and 4 vCPUs), with one
+#     thread as the ring's consumer has (next) and a thread per vCPU
+#     (monitor): what it adds over the ring; and altviewd on the xen:
+#     backend with 1 and 2 clients.
 #   bench-xen-ring.sh ALTVIEWD ALTVIEW_XEN BENCH [EVENTS]
 . "$(dirname "$0")/../daemon/lib.sh"
 ALTVIEWD=$1 ALTVIEW_XEN=$2 BENCH=$3 EVENTS=${4:-20000}
@@ -19,8 +21,10 @@ spec 4 >"$T/four.json"
 "$BENCH" monitor hv: "$T/four.json" "$EVENTS" libaltview-channels || exit 1
 "$ALTVIEW_XEN" --spec "$T/one.json" -- "$BENCH" ring 1 "$EVENTS" xen-ring-in-process || exit 1
 "$ALTVIEW_XEN" --spec "$T/four.json" -- "$BENCH" ring 1 "$EVENTS" xen-ring-in-process || exit 1
-"$ALTVIEW_XEN" --spec "$T/one.json" -- "$BENCH" monitor xen: 1 "$EVENTS" xen-backend || exit 1
-"$ALTVIEW_XEN" --spec "$T/four.json" -- "$BENCH" monitor xen: 1 "$EVENTS" xen-backend || exit 1
+for how in next monitor; do
+	"$ALTVIEW_XEN" --spec "$T/one.json" -- "$BENCH" $how xen: 1 "$EVENTS" xen-backend-$how || exit 1
+	"$ALTVIEW_XEN" --spec "$T/four.json" -- "$BENCH" $how xen: 1 "$EVENTS" xen-backend-$how || exit 1
+done
 
 echo '{}' >"$T/altviewd.json"
 bus_start

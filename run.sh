@@ -14,7 +14,7 @@ PACKAGES=(gcc g++ clang libclang-rt-14-dev meson ninja-build pkg-config libxen-d
 	libsystemd-dev libevent-dev libdbus-1-dev dbus-daemon dbus-bin systemd
 	libunicorn-dev
 	abigail-tools scdoc valgrind
-	xen-utils-4.17)     # Xen's own tools, run on altview's Xen-compatible libraries
+	xen-utils-4.17 xenstore-utils)     # Xen's own tools, run on altview's Xen-compatible libraries
 BUILD_ROOT=${BUILD_ROOT:-.}
 
 log() { printf '==> %s\n' "$*" >&2; }

@@ -55,6 +55,8 @@ static void be_close(struct av_hv *hv)
 
 	if (!x)
 		return;
+	if (x->xs)
+		xs_close(x->xs);
 	if (x->fmem)
 		xenforeignmemory_close(x->fmem);
 	if (x->xch)
@@ -90,6 +92,9 @@ static int be_open(struct av_hv *hv, const char *arg, const struct av_open_opts 
 		be_close(hv);
 		return r;
 	}
+	x->xs = xs_open(XS_OPEN_READONLY);
+	if (!x->xs)
+		av_log(hv, AV_LOG_DEBUG, "xen: no xenstore (%s): domains have no names", strerror(errno));
 	return 0;
 }
 
@@ -206,6 +211,27 @@ static enum av_domain_state state_of(const xc_domaininfo_t *info)
 	return AV_DOMAIN_RUNNING;
 }
 
+/* The toolstack's name for it, as xenstore keeps it: at most @size - 1 bytes, or "". */
+static void domain_name(struct xen_backend *x, uint32_t domid, char *name, size_t size)
+{
+	char path[64];
+	unsigned int len = 0;
+	char *v;
+
+	name[0] = 0;
+	if (!x->xs)
+		return;
+	snprintf(path, sizeof(path), "/local/domain/%u/name", domid);
+	v = xs_read(x->xs, XBT_NULL, path, &len);
+	if (!v)
+		return;
+	if (len >= size)
+		len = (unsigned int)size - 1;
+	memcpy(name, v, len);
+	name[len] = 0;
+	free(v);
+}
+
 static int be_domain_get_info(struct av_domain *dom, struct av_domain_info *info)
 {
 	struct xen_backend *x = xen_of(dom->hv);
@@ -224,6 +250,7 @@ static int be_domain_get_info(struct av_domain *dom, struct av_domain_info *info
 	info->memory_bytes = rec.tot_pages * XC_PAGE_SIZE;
 	if (info->state == AV_DOMAIN_CRASHED)
 		snprintf(info->crash_reason, sizeof(info->crash_reason), "crashed (Xen)");
+	domain_name(x, dom->id, info->name, sizeof(info->name));
 	/* Without altp2m=1 on Xen's command line the question fails: no views then. */
 	if (xc_altp2m_get_domain_state(x->xch, dom->id, &altp2m) == 0 && altp2m)
 		info->max_views = XEN_MAX_ALTP2M;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * backend-xen.h — the xen: backend's three parts: control over libxenctrl
- * and libxenforeignmemory (backend-xen.c), Xen's one vm_event ring per
+ * backend-xen.h — the xen: backend's three parts: control over libxenctrl,
+ * libxenforeignmemory and libxenstore (backend-xen.c), Xen's one vm_event ring per
  * domain (backend-xen-monitor.c), and event channels over libxenevtchn
  * (backend-xen-evtchn.c).  Linked against Xen 4.17's libraries: on a Xen
  * host Xen's own, in tests altview's Xen-compatible ones.
@@ -17,10 +17,12 @@
 #include <xenctrl.h>
 #include <xenevtchn.h>
 #include <xenforeignmemory.h>
+#include <xenstore.h>
 
 struct xen_backend {
 	xc_interface *xch;
 	xenforeignmemory_handle *fmem;
+	struct xs_handle *xs;       /* domain names; NULL without a xenstored to ask */
 };
 
 static inline struct xen_backend *xen_of(struct av_hv *hv)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Debian's xenctx, xen-hvmctx and lsevtchn on altview: a vCPU's registers
 # and the code at rip (a foreign mapping), the guest's save records, and
-# the status of its event channels.
+# the status of its event channels; and xenstore-utils' readers on the
+# part of xenstore altview has (the domains and their names).
 #
 #   check-xen-tools.sh ALTVIEW_XEN DEMO_SPEC
 # (SANITIZER_PRELOAD: the sanitizer runtimes a sanitizer build's libraries need first)
@@ -51,5 +52,19 @@ expect "xen-hvmctx: and the end" 'type 0 instance 0, length 0|END' "$out"
 out=$(run lsevtchn 1; echo "exit $?")
 expect "lsevtchn: every port's status, to the end of the table, exit 0" '^exit 0$' "$out"
 no_failure "lsevtchn: no call failed" "$out"
+# xenstore-utils (its binaries live in /usr/bin).
+xs() { "$ALTVIEW_XEN" --spec "$SPEC" -- "${PRELOAD[@]}" "/usr/bin/$@" 2>&1; }
+if [ -x /usr/bin/xenstore-read ]; then
+	expect "xenstore-read: the guest's name" '^x86-demo$' "$(xs xenstore-read /local/domain/1/name)"
+	expect "xenstore-list: dom0 and the guest" '^0 1$' "$(xs xenstore-list /local/domain | tr '\n' ' ' | sed 's/ $//')"
+	expect "xenstore-ls: each with its name and domid" 'name = "x86-demo"' "$(xs xenstore-ls /local/domain)"
+	out=$(xs xenstore-read /local/domain/9/name; echo "exit $?")
+	expect "xenstore-read: a domain that is not there fails" '^exit 1$' "$out"
+	out=$(xs xenstore-write /local/domain/1/name other; echo "exit $?")
+	expect "xenstore-write: the store is read-only here" '^exit 1$' "$out"
+	expect "and the name stays" '^x86-demo$' "$(xs xenstore-read /local/domain/1/name)"
+else
+	n=$((n + 1)); echo "ok $n - xenstore-utils # SKIP not installed"
+fi
 echo "1..$n"
 exit $((failed > 0))

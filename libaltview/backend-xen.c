@@ -55,6 +55,8 @@ static void be_close(struct av_hv *hv)
 
 	if (!x)
 		return;
+	xen_grants_close(x);
+	pthread_mutex_destroy(&x->grants_lock);
 	if (x->xs)
 		xs_close(x->xs);
 	if (x->fmem)
@@ -76,6 +78,7 @@ static int be_open(struct av_hv *hv, const char *arg, const struct av_open_opts 
 	x = calloc(1, sizeof(*x));
 	if (!x)
 		return -ENOMEM;
+	pthread_mutex_init(&x->grants_lock, NULL);
 	hv->be = x;
 	errno = 0;
 	x->xch = xc_interface_open(NULL, NULL, 0);
@@ -683,4 +686,10 @@ const struct av_backend_ops av_backend_xen = {
 	.evtchn_pending = xen_evtchn_pending,
 	.evtchn_unmask = xen_evtchn_unmask,
 	.evtchn_status = xen_evtchn_status,
+
+	.grant_map = xen_grant_map,
+	.grant_unmap = xen_grant_unmap,
+	.grant_copy = xen_grant_copy,
+	.grant_share = xen_grant_share,
+	.grant_unshare = xen_grant_unshare,
 };

@@ -17,12 +17,21 @@
 #include <xenctrl.h>
 #include <xenevtchn.h>
 #include <xenforeignmemory.h>
+#include <xengnttab.h>
 #include <xenstore.h>
+
+struct xen_grant;
 
 struct xen_backend {
 	xc_interface *xch;
 	xenforeignmemory_handle *fmem;
 	struct xs_handle *xs;       /* domain names; NULL without a xenstored to ask */
+
+	pthread_mutex_t grants_lock;    /* the rest: grants (backend-xen-grant.c) */
+	xengnttab_handle *gnttab;
+	xengntshr_handle *gntshr;
+	struct xen_grant *mappings, *shared;
+	uint32_t next_handle;
 };
 
 static inline struct xen_backend *xen_of(struct av_hv *hv)
@@ -38,6 +47,17 @@ static inline int xen_errno(int r)
 
 /* Logs what Xen refused and returns it as -errno. */
 int xen_fail(struct av_hv *hv, int r, const char *what);
+
+/* backend-xen-grant.c: map, unmap and copy say GNTST_ codes, share and unshare errnos */
+int xen_grant_map(struct av_hv *hv, uint32_t domid, uint32_t ref, uint32_t gntmap_flags,
+		  void **addr, uint32_t *handle);
+int xen_grant_unmap(struct av_hv *hv, uint32_t handle);
+int xen_grant_copy(struct av_hv *hv, uint32_t domid, uint32_t ref, uint32_t offset, void *buf,
+		   uint32_t len, bool to_grant);
+int xen_grant_share(struct av_hv *hv, uint32_t domid, bool readonly, uint32_t *ref, void **addr);
+int xen_grant_unshare(struct av_hv *hv, uint32_t ref);
+/* Every mapping and shared page undone (av_close). */
+void xen_grants_close(struct xen_backend *x);
 
 /* backend-xen-monitor.c */
 int xen_monitor_open(struct av_monitor *mon, const struct av_monitor_opts *opts);

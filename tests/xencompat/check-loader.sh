@@ -9,7 +9,7 @@
 set -u
 ALTVIEW_XEN=$1 LOADED_ONLY=$2
 BIN=/usr/lib/xen-4.17/bin
-provided="libxenctrl.so.4.17 libxenevtchn.so.1 libxentoollog.so.1 libxenforeignmemory.so.1 libxenguest.so.4.17 libxenstore.so.4"
+provided="libxenctrl.so.4.17 libxenevtchn.so.1 libxentoollog.so.1 libxenforeignmemory.so.1 libxenguest.so.4.17 libxenstore.so.4 libxengnttab.so.1"
 if [ ! -d "$BIN" ]; then
 	echo "1..0 # SKIP Debian's xen-utils-4.17 is not installed"
 	exit 0

@@ -13,7 +13,7 @@ D=/org/altview1/domain/1
 
 needed=$(readelf -d "$LIBALTVIEW/libaltview.so.1" | sed -n 's/.*(NEEDED).*\[\(libxen.*\)\]/\1/p' | sort | tr '\n' ' ')
 expect_eq "libaltview links Xen's own sonames" \
-	"libxenctrl.so.4.17 libxenevtchn.so.1 libxenforeignmemory.so.1 libxenstore.so.4 " "$needed"
+	"libxenctrl.so.4.17 libxenevtchn.so.1 libxenforeignmemory.so.1 libxengnttab.so.1 libxenstore.so.4 " "$needed"
 expect_match "which are Debian's, without altview's on the path" \
 	'libxenctrl.so.4.17 => /(usr/)?lib/x86_64-linux-gnu/libxenctrl.so.4.17' \
 	"$(LD_LIBRARY_PATH="$LIBALTVIEW" ldd "$ACCESS")"

@@ -5,8 +5,9 @@
  * another interface version or for a vCPU the domain lacks.  Run with
  * with-xen.sh: the ring is a page of altview's Xen-compatible libraries,
  * found in this process's mappings, and this test writes it as a broken
- * Xen would.  Each case: a clear error or a dropped request, a log line
- * that says which, and a guest that runs on once the monitor goes.
+ * Xen would, or takes the ring away under the monitor.  Each case: a
+ * clear error or a dropped request, a log line that says which, and a
+ * guest that runs on once the monitor goes.
  */
 #include <errno.h>
 #include <dlfcn.h>
@@ -144,4 +145,38 @@ static void bad_requests(void)
 	tear_down(&s);
 }
 
-T_MAIN(T_CASE(index_jumps), T_CASE(bad_requests))
+/*
+ * The ring and its port vanish under the monitor (Xen tore the vm_event
+ * ring down): the monitor hears no more, its close says Xen refused, and
+ * nothing waits on it.
+ */
+static void ring_vanishes(void)
+{
+	int (*disable)(void *, uint32_t) = (int (*)(void *, uint32_t))dlsym(RTLD_DEFAULT,
+									  "xc_monitor_disable");
+	void *(*open_xc)(void *, void *, unsigned) = (void *(*)(void *, void *, unsigned))dlsym(
+		RTLD_DEFAULT, "xc_interface_open");
+	int (*close_xc)(void *) = (int (*)(void *))dlsym(RTLD_DEFAULT, "xc_interface_close");
+	struct setup s;
+	AV_OPTS(av_event, ev);
+	void *xch;
+
+	set_up(&s);
+	if (!s.sring)
+		return;
+	CHECK(disable && open_xc && close_xc);
+	xch = open_xc(NULL, NULL, 0);
+	CHECK(xch);
+	CHECK_EQ(disable(xch, av_domain_id(s.dom)), 0);
+	close_xc(xch);
+	/* What was on the ring before is still read (and answered into the page); then nothing. */
+	for (int i = 0; i < 8 && av_monitor_next(s.mon, &ev) == 0; i++)
+		av_monitor_respond(s.mon, &ev, NULL);
+	CHECK_EQ(av_monitor_next(s.mon, &ev), -EAGAIN);
+	CHECK_EQ(av_monitor_wait(s.mon, 0, 200, &ev), -ETIMEDOUT);
+	logged[0] = 0;
+	tear_down(&s);
+	CHECK(strstr(logged, "xc_monitor_disable"));
+}
+
+T_MAIN(T_CASE(index_jumps), T_CASE(bad_requests), T_CASE(ring_vanishes))

@@ -471,6 +471,40 @@ static void *serve(void *arg)
 	return NULL;
 }
 
+/*
+ * One vCPU's event left unanswered holds that vCPU only: the other's
+ * events keep coming (on xen: the ring is sorted per vCPU, not blocked).
+ */
+static void test_held_event_holds_one_vcpu(void)
+{
+	av_domain *dom = t_domain(t_hv, SPEC_HEAD "\"vcpus\": 2, \"program\": [{\"op\": \"loop\", "
+				  "\"count\": 100, \"body\": [{\"op\": \"guest_request\"}]}]}");
+	AV_OPTS(av_event, held);
+	AV_OPTS(av_event, ev);
+	av_monitor *mon;
+
+	CHECK(dom);
+	CHECK_EQ(av_monitor_open(dom, NULL, &mon), 0);
+	CHECK_EQ(av_monitor_set_events(mon, AV_EVENT_BIT(AV_EVENT_GUEST_REQUEST)), 0);
+	CHECK_EQ(av_domain_unpause(dom), 0);
+	CHECK_EQ(av_monitor_wait(mon, 0, 5000, &held), 0);
+	for (int i = 0; i < 100; i++) {
+		CHECK_EQ(av_monitor_wait(mon, 1, 5000, &ev), 0);
+		CHECK_EQ(av_monitor_respond(mon, &ev, NULL), 0);
+	}
+	CHECK_EQ(av_monitor_wait(mon, 0, 0, &ev), 0);           /* still the held one */
+	CHECK_EQ(ev.seq, held.seq);
+	CHECK_EQ(av_monitor_respond(mon, &held, NULL), 0);
+	for (int i = 1; i < 100; i++) {
+		CHECK_EQ(av_monitor_wait(mon, 0, 5000, &ev), 0);
+		CHECK_EQ(av_monitor_respond(mon, &ev, NULL), 0);
+	}
+	CHECK_EQ(av_domain_wait_idle(dom, 10000), 0);
+	av_monitor_close(mon);
+	t_destroy(dom);
+	av_domain_close(dom);
+}
+
 static void test_thread_per_vcpu(void)
 {
 	av_domain *dom = t_domain(t_hv, SPEC_HEAD "\"vcpus\": 4, \"program\": [{\"op\": \"loop\", "
@@ -603,4 +637,4 @@ T_MAIN(T_CASE(t_setup), T_CASE(test_writes_channels), T_CASE(test_writes_ring), 
        T_CASE(test_old_event_struct), T_CASE(test_bad_responses), T_CASE(test_async),
        T_CASE(test_next_async),       T_CASE(test_xen_flags), T_CASE(test_xen_denied_write),
        T_CASE(test_steering_responses), T_CASE(test_singlestep), T_CASE(test_close_resumes),
-       T_CASE(test_thread_per_vcpu), T_CASE(test_ring_has_no_wait), T_CASE(test_handler), T_CASE(t_teardown))
+       T_CASE(test_held_event_holds_one_vcpu), T_CASE(test_thread_per_vcpu), T_CASE(test_ring_has_no_wait), T_CASE(test_handler), T_CASE(t_teardown))

@@ -199,7 +199,20 @@ static int be_get_info(struct av_hv *hv, struct av_hv_info *info)
 	return get_all(hv, MANAGER_PATH, MANAGER_IFACE, -EIO, manager_map, info);
 }
 
-static bool daemon_on_xen(struct av_hv *hv);
+static bool daemon_on_xen(struct av_hv *hv)
+{
+	sd_bus_message *reply = NULL;
+	const char *uri = "";
+	bool xen;
+
+	if (altviewd_call(hv, MANAGER_PATH, "org.freedesktop.DBus.Properties", "Get", -EIO, &reply,
+			  "ss", MANAGER_IFACE, "Backend") < 0 ||
+	    sd_bus_message_read(reply, "v", "s", &uri) < 0)
+		uri = "";
+	xen = !strncmp(uri, "xen:", 4);
+	sd_bus_message_unref(reply);
+	return xen;
+}
 
 static int be_open(struct av_hv *hv, const char *arg, const struct av_open_opts *opts)
 {
@@ -240,20 +253,6 @@ static int be_open(struct av_hv *hv, const char *arg, const struct av_open_opts 
 	return 0;
 }
 
-static bool daemon_on_xen(struct av_hv *hv)
-{
-	sd_bus_message *reply = NULL;
-	const char *uri = "";
-	bool xen;
-
-	if (altviewd_call(hv, MANAGER_PATH, "org.freedesktop.DBus.Properties", "Get", -EIO, &reply,
-			  "ss", MANAGER_IFACE, "Backend") < 0 ||
-	    sd_bus_message_read(reply, "v", "s", &uri) < 0)
-		uri = "";
-	xen = !strncmp(uri, "xen:", 4);
-	sd_bus_message_unref(reply);
-	return xen;
-}
 
 static void be_close(struct av_hv *hv)
 {

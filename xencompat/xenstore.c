@@ -136,7 +136,7 @@ static int domain_name(uint32_t domid, char *name, size_t size)
 	if (r == 0 && info.state == AV_DOMAIN_DYING)
 		r = -ENOENT;
 	if (r == 0)
-		snprintf(name, size, "%s", info.name[0] ? info.name : "");
+		snprintf(name, size, "%s", info.name);
 	return r == -ESRCH ? -ENOENT : r;
 }
 

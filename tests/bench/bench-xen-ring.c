@@ -193,6 +193,7 @@ static void monitor(const char *how, const char *uri, const char *what, uint32_t
 		    const char *path)
 {
 	struct av_domain_info info = { .sz = sizeof(info) };
+	bool one_thread = !strcmp(how, "next");
 	struct waiter *w;
 	uint64_t *d;
 	size_t count = 0;
@@ -209,14 +210,14 @@ static void monitor(const char *how, const char *uri, const char *what, uint32_t
 		die("monitoring", r);
 	w = calloc(info.nr_vcpus, sizeof(*w));
 	d = calloc(n, sizeof(*d));
-	if (!strcmp(how, "next"))
+	if (one_thread)
 		count = take_all(mon, n, d);
-	for (uint32_t v = 0; !count && v < info.nr_vcpus; v++) {
+	for (uint32_t v = 0; !one_thread && v < info.nr_vcpus; v++) {
 		w[v] = (struct waiter){ .mon = mon, .vcpu = v, .n = n / info.nr_vcpus };
 		w[v].ts = calloc(w[v].n, sizeof(*w[v].ts));
 		pthread_create(&w[v].thread, NULL, wait_vcpu, &w[v]);
 	}
-	for (uint32_t v = 0; w[0].ts && v < info.nr_vcpus; v++) {
+	for (uint32_t v = 0; !one_thread && v < info.nr_vcpus; v++) {
 		pthread_join(w[v].thread, NULL);
 		for (uint32_t i = 1; i < w[v].n; i++)
 			d[count++] = w[v].ts[i] - w[v].ts[i - 1];

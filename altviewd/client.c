@@ -99,28 +99,33 @@ static int conn_ensure(struct dom *dom, sd_bus_message *m, uid_t uid, struct con
 
 static void subscription_free(struct subscription *c);
 
-/* Moves the vCPUs in @v to view 0 and destroys it. */
 /*
  * The view goes, its vCPUs to view 0 first.  Xen moves one vCPU only in an
  * answer: there the whole domain goes back to view 0, the one way to free
  * the view (other clients' vCPUs included; they are steered again at
- * their next event).
+ * their next event).  An answer collected meanwhile may steer a vCPU back
+ * in before the destroy: then it is moved out again, a few rounds at most.
  */
+#define EVICT_ROUNDS 8
+
 static void view_evict(struct view *v)
 {
 	struct dom *dom = v->dom;
-	bool whole = false;
-	int r;
+	int r = -EBUSY;
 
-	for (uint32_t vcpu = 0; vcpu < dom->nr_vcpus && !whole; vcpu++) {
-		uint32_t in;
+	for (int round = 0; r == -EBUSY && round < EVICT_ROUNDS; round++) {
+		bool whole = false;
 
-		if (av_vcpu_get_view(dom->handle, vcpu, &in) == 0 && in == v->index)
-			whole = av_vcpu_switch_view(dom->handle, vcpu, 0) == -EOPNOTSUPP;
+		for (uint32_t vcpu = 0; vcpu < dom->nr_vcpus && !whole; vcpu++) {
+			uint32_t in;
+
+			if (av_vcpu_get_view(dom->handle, vcpu, &in) == 0 && in == v->index)
+				whole = av_vcpu_switch_view(dom->handle, vcpu, 0) == -EOPNOTSUPP;
+		}
+		if (whole)
+			av_view_switch(dom->handle, 0);
+		r = av_view_destroy(dom->handle, v->index);
 	}
-	if (whole)
-		av_view_switch(dom->handle, 0);
-	r = av_view_destroy(dom->handle, v->index);
 	if (r < 0 && r != -ESRCH)
 		log_warning("domain %" PRIu32 ": failed to destroy view %" PRIu32 ": %s", dom->id,
 			    v->index, av_strerror(r));

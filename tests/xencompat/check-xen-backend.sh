@@ -50,6 +50,17 @@ expect_eq "altp2m_write through the daemon on Xen exits 0, quietly" "0 " "$? $(c
 expect_match "it saw writes in its view and the single steps back" \
 	'^altp2m_write: 40 events .* mem_access [0-9]+ singlestep [0-9]+$' "$(tail -n 1 "$T/a.out")"
 expect_eq "and its view is gone" "ao 1 \"$D/view/0\"" "$(prop $D org.altview1.Domain Views)"
+# Killed inside its view, it cleans nothing up: the daemon frees the view, the whole domain
+# back to view 0 (Xen moves one vCPU only in an answer).
+"$ACCESS" --uri "$URI" --threads 1 altp2m_write >"$T/v.out" 2>"$T/v.err" &
+V=$!
+wait_for "an altp2m_write client sees writes in its view" 20 grep -q '^mem_access .* view 1 ' "$T/v.out"
+kill -KILL $V
+wait $V 2>/dev/null
+wait_for "SIGKILLed in its view: the daemon destroys the view" 20 \
+	sh -c "[ \"\$(busctl --address='$ADDR' get-property org.altview1 $D org.altview1.Domain Views)\" = 'ao 1 \"$D/view/0\"' ]"
+expect_eq "and every vCPU is back in view 0" "au 4 0 0 0 0" "$(prop $D org.altview1.Domain ActiveViews)"
+expect_eq "Xen destroyed it: no view was left busy" "" "$(grep 'failed to destroy view' "$T/daemon.log")"
 
 "$ACCESS" --uri "$URI" 1 breakpoint >"$T/k.out" 2>"$T/k.err" &
 K=$!

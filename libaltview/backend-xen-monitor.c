@@ -143,14 +143,20 @@ int xen_monitor_open(struct av_monitor *mon, const struct av_monitor_opts *opts)
 	return 0;
 }
 
-/* Lock held: @rsp onto the ring and Xen told. */
-static void put_response_locked(struct xen_monitor *m, const vm_event_response_t *rsp)
+/* Lock held: @rsp onto the ring, not yet published. */
+static void queue_response_locked(struct xen_monitor *m, const vm_event_response_t *rsp)
 {
 	memcpy(RING_GET_RESPONSE(&m->back, m->back.rsp_prod_pvt), rsp, sizeof(*rsp));
 	m->back.rsp_prod_pvt++;
+}
+
+/* Lock held: the responses queued published, and Xen told once (a hypercall on Xen). */
+static void push_responses_locked(struct xen_monitor *m)
+{
 	RING_PUSH_RESPONSES(&m->back);
 	xenevtchn_notify(m->xce, m->local);
 }
+
 
 static void handlers_stop(struct xen_monitor *m)
 {
@@ -168,6 +174,7 @@ static void handlers_stop(struct xen_monitor *m)
 void xen_monitor_close(struct av_monitor *mon)
 {
 	struct xen_monitor *m = xmon_of(mon);
+	bool let_go = false;
 
 	handlers_stop(m);
 	/* Xen will not disable a ring vCPUs wait on: each is let go first. */
@@ -175,11 +182,14 @@ void xen_monitor_close(struct av_monitor *mon)
 	for (uint32_t v = 0; v < m->nr_vcpus; v++) {
 		if (m->place[v] == PLACE_EMPTY)
 			continue;
-		put_response_locked(m, &(vm_event_response_t){ .version = VM_EVENT_INTERFACE_VERSION,
-							       .vcpu_id = v, .reason = m->held[v].reason,
-							       .flags = VM_EVENT_FLAG_VCPU_PAUSED });
+		queue_response_locked(m, &(vm_event_response_t){ .version = VM_EVENT_INTERFACE_VERSION,
+								 .vcpu_id = v, .reason = m->held[v].reason,
+								 .flags = VM_EVENT_FLAG_VCPU_PAUSED });
 		m->place[v] = PLACE_EMPTY;
+		let_go = true;
 	}
+	if (let_go)
+		push_responses_locked(m);
 	pthread_mutex_unlock(&m->lock);
 	xmon_free(mon, m);
 }
@@ -253,7 +263,7 @@ static void drop_locked(struct av_monitor *mon, struct xen_monitor *m, const vm_
 
 	av_err(mon->dom->hv, "xen: domain %u's ring: a request of version %u for vCPU %u dropped",
 	       mon->dom->id, req->version, req->vcpu_id);
-	put_response_locked(m, &(vm_event_response_t){
+	queue_response_locked(m, &(vm_event_response_t){
 		.version = VM_EVENT_INTERFACE_VERSION, .vcpu_id = req->vcpu_id,
 		.flags = known && m->place[req->vcpu_id] == PLACE_EMPTY ?
 			 req->flags & VM_EVENT_FLAG_VCPU_PAUSED : 0 });
@@ -267,6 +277,7 @@ static void drop_locked(struct av_monitor *mon, struct xen_monitor *m, const vm_
 static void sort_ring_locked(struct av_monitor *mon, struct xen_monitor *m)
 {
 	RING_IDX prod = __atomic_load_n(&m->sring->req_prod, __ATOMIC_ACQUIRE);
+	RING_IDX answered = m->back.rsp_prod_pvt;
 	bool any = false;
 
 	if (m->error)
@@ -297,9 +308,9 @@ static void sort_ring_locked(struct av_monitor *mon, struct xen_monitor *m)
 			continue;
 		}
 		/* Every request's slot is freed by an answer, Xen's protocol. */
-		put_response_locked(m, &(vm_event_response_t){ .version = VM_EVENT_INTERFACE_VERSION,
-							       .vcpu_id = req.vcpu_id,
-							       .reason = req.reason });
+		queue_response_locked(m, &(vm_event_response_t){ .version = VM_EVENT_INTERFACE_VERSION,
+								 .vcpu_id = req.vcpu_id,
+								 .reason = req.reason });
 		if (m->async_count == ASYNC_QUEUE) {
 			m->async_dropped++;
 			continue;
@@ -307,6 +318,9 @@ static void sort_ring_locked(struct av_monitor *mon, struct xen_monitor *m)
 		m->async[(m->async_head + m->async_count++) % ASYNC_QUEUE] = req;
 	}
 	m->sring->req_event = m->back.req_cons + 1;
+	/* The slots of dropped and asynchronous requests back to Xen, one notify for all. */
+	if (m->back.rsp_prod_pvt != answered)
+		push_responses_locked(m);
 	if (!any)
 		return;
 	pthread_cond_broadcast(&m->sorted);
@@ -568,7 +582,8 @@ int xen_monitor_respond(struct av_monitor *mon, const vm_event_response_t *in)
 	}
 	adjust(&m->held[rsp.vcpu_id], &rsp);
 	m->place[rsp.vcpu_id] = PLACE_EMPTY;
-	put_response_locked(m, &rsp);
+	queue_response_locked(m, &rsp);
+	push_responses_locked(m);
 	pthread_mutex_unlock(&m->lock);
 	return 0;
 }

@@ -4,9 +4,14 @@
  * gfns with the same permissions and contiguous frames, each a Unicorn
  * region, rebuilt from the view whenever the domain's p2m generation or
  * the vCPU's view changed by unmapping only the runs that differ and
- * mapping their replacements (never inside emulation: unmapping drops the
- * code translated from them).  Code translated from pages dom0 wrote is
- * dropped before the next start.
+ * mapping their replacements (never inside emulation).  Code translated
+ * from pages dom0 wrote is dropped before the next start.
+ *
+ * Unicorn 2.0.1 checks execute permission only when it translates code,
+ * keeps what it translated across an unmap, and may give the next region
+ * the RAM offset the old one had: code translated from a run is dropped
+ * before the run is unmapped, or it would run on in the run's replacement
+ * whatever its permissions or frames.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -106,12 +111,11 @@ static bool runs_has(const struct runs *rs, const struct run *r)
 	return lo < rs->nr && run_equal(&rs->r[lo], r);
 }
 
-static void drop_code(struct x86_vcpu *xv, uint64_t gfn, uint64_t nr)
+void x86_drop_code(struct x86_vcpu *xv, uint64_t gfn, uint64_t nr)
 {
 	uc_ctl_remove_cache(xv->e->uc, gfn << HV_PAGE_SHIFT, (gfn + nr) << HV_PAGE_SHIFT);
 }
 
-/* Unicorn drops a region's translated code when it is unmapped: remaps need nothing more. */
 int x86_map_at(struct x86_vcpu *xv, const struct run *r, void *host)
 {
 	uc_err e = uc_mem_map_ptr(xv->e->uc, r->gfn << HV_PAGE_SHIFT, r->nr << HV_PAGE_SHIFT, r->perms,
@@ -127,6 +131,9 @@ int x86_map_run(struct x86_vcpu *xv, const struct run *r)
 
 void x86_unmap_run(struct x86_vcpu *xv, const struct run *r)
 {
+	/* A run without execute has no code: it was dropped when execute went. */
+	if (r->perms & UC_PROT_EXEC)
+		x86_drop_code(xv, r->gfn, r->nr);
 	uc_mem_unmap(xv->e->uc, r->gfn << HV_PAGE_SHIFT, r->nr << HV_PAGE_SHIFT);
 }
 
@@ -134,7 +141,7 @@ void x86_unmap_run(struct x86_vcpu *xv, const struct run *r)
  * Makes the engine's map the vCPU's view again, touching only the runs that
  * differ.  Every page some view changes is a run of its own in every view,
  * so switching views remaps those pages only: the large runs around them
- * stay, and so does the code translated from them (unmapping drops it).
+ * stay, and so does the code translated from them.
  * The generation is read first: a change during the scan leaves it stale,
  * so the next start scans again.
  */
@@ -201,10 +208,10 @@ void x86_drop_poked_code(struct x86_vcpu *xv)
 	seq = atomic_load(&d->poke_seq);
 	if (seq - xv->e->poke_seq > DOMAIN_POKES) {
 		for (size_t i = 0; i < xv->e->map.nr; i++)
-			drop_code(xv, xv->e->map.r[i].gfn, xv->e->map.r[i].nr);
+			x86_drop_code(xv, xv->e->map.r[i].gfn, xv->e->map.r[i].nr);
 	} else {
 		for (uint64_t s = xv->e->poke_seq; s < seq; s++)
-			drop_code(xv, d->pokes[s % DOMAIN_POKES].gfn, d->pokes[s % DOMAIN_POKES].nr);
+			x86_drop_code(xv, d->pokes[s % DOMAIN_POKES].gfn, d->pokes[s % DOMAIN_POKES].nr);
 	}
 	pthread_mutex_unlock(&d->pokes_lock);
 	xv->e->poke_seq = seq;

@@ -507,6 +507,9 @@ static enum step one_instruction_with(struct x86_vcpu *xv, uint64_t gfn, void *s
 	if (!scratch) {
 		uc_mem_protect(xv->e->uc, addr, HV_PAGE_SIZE, UC_PROT_ALL);
 		e = step_one(xv);
+		/* Taking execute back checks nothing Unicorn translated meanwhile. */
+		if (!(cur->perms & UC_PROT_EXEC))
+			x86_drop_code(xv, gfn, 1);
 		uc_mem_protect(xv->e->uc, addr, HV_PAGE_SIZE, cur->perms);
 	} else {
 		before = (struct run){ cur->gfn, gfn - cur->gfn, cur->mfn, cur->perms };

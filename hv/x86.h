@@ -127,6 +127,8 @@ int x86_map_run(struct x86_vcpu *xv, const struct run *r);
 void x86_unmap_run(struct x86_vcpu *xv, const struct run *r);
 /* Maps @r at @host instead of its frames (a page copied aside for one step). */
 int x86_map_at(struct x86_vcpu *xv, const struct run *r, void *host);
+/* Drops the code the engine translated from @nr pages at @gfn. */
+void x86_drop_code(struct x86_vcpu *xv, uint64_t gfn, uint64_t nr);
 
 /* The engine for @view, made or reused; it becomes the vCPU's (x86.c). */
 int x86_select_engine(struct x86_vcpu *xv, unsigned int view);

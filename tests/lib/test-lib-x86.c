@@ -238,6 +238,75 @@ static void test_exec_removed_after_run(void)
 }
 
 /*
+ * A fetch answered EMULATE runs its instruction with the page opened up
+ * for a moment, and Unicorn translates it then, for a stepping vCPU.  A
+ * monitor that steps the vCPU through the page later must still see every
+ * fetch: two per call (lea, ret), four calls, the second one stepped.
+ */
+static void test_exec_emulated_then_stepped(void)
+{
+	av_domain *dom = guest("workload", 1, NULL);
+	av_monitor *mon = dom ? monitor(dom, AV_EVENT_BIT(AV_EVENT_MEM_ACCESS) |
+					     AV_EVENT_BIT(AV_EVENT_SINGLESTEP)) : NULL;
+	AV_OPTS(av_response, emulate, .flags = AV_RESPONSE_EMULATE);
+	AV_OPTS(av_event, ev);
+	int fetches = 0;
+
+	CHECK(mon);
+	CHECK_EQ(av_view_set_access(dom, 0, TARGET_GFN, 1, AV_ACCESS_RW), 0);
+	CHECK_EQ(av_domain_unpause(dom), 0);
+	while (av_monitor_wait(mon, 0, 2000, &ev) == 0) {
+		if (ev.kind == AV_EVENT_MEM_ACCESS) {
+			fetches++;
+			if (fetches == 2 || fetches == 3)
+				CHECK_EQ(av_vcpu_set_singlestep(dom, 0, fetches == 2), 0);
+		} else if (GUEST_PAGE(ev.regs.rip) == TARGET_GFN && ev.regs.rip != GUEST_TARGET && fetches < 3) {
+			/* Stepped into the page's second instruction without a fetch. */
+			CHECK_EQ(av_vcpu_set_singlestep(dom, 0, false), 0);
+			fetches = -100;
+		}
+		CHECK_EQ(av_monitor_respond(mon, &ev, ev.kind == AV_EVENT_MEM_ACCESS ? &emulate : NULL), 0);
+	}
+	CHECK_EQ(av_domain_wait_idle(dom, 10000), 0);
+	CHECK_EQ(fetches, 4 * 2);
+	CHECK_EQ(result(dom, 0), 22);
+	av_monitor_close(mon);
+	av_domain_close(dom);
+}
+
+/*
+ * Taking execute from all of memory at once, as xen-access's exec mode
+ * does, while the guest is at its first breakpoint: the engine's one
+ * region is replaced by one without execute, which Unicorn may place where
+ * the old one was, and the code it translated from there must not run on.
+ */
+static void test_exec_removed_everywhere(void)
+{
+	av_domain *dom = guest("demo", 4, NULL);
+	av_monitor *mon = dom ? monitor(dom, AV_EVENT_BIT(AV_EVENT_MEM_ACCESS)) : NULL;
+	AV_OPTS(av_event, ev);
+	int got = -1;
+
+	CHECK(mon);
+	CHECK_EQ(av_domain_unpause(dom), 0);
+	usleep(200000);
+	CHECK_EQ(av_view_set_access(dom, 0, 0, GUEST_PAGE(2 << 20) - 1, AV_ACCESS_RW), 0);
+	for (int i = 0; i < 50 && got < 0; i++)
+		for (unsigned int v = 0; v < 4 && got < 0; v++)
+			if (av_monitor_wait(mon, v, 100, &ev) == 0)
+				got = (int)v;
+	CHECK(got >= 0);
+	if (got >= 0) {
+		CHECK_EQ(ev.u.mem.access & AV_MEM_X, AV_MEM_X);
+		CHECK_EQ(av_view_set_access(dom, 0, 0, GUEST_PAGE(2 << 20), AV_ACCESS_RWX), 0);
+		CHECK_EQ(av_monitor_respond(mon, &ev, NULL), 0);
+	}
+	av_monitor_close(mon);
+	CHECK_EQ(t_destroy(dom), 0);
+	av_domain_close(dom);
+}
+
+/*
  * dom0 pokes code the guest has run already: a breakpoint into the target
  * after two calls, taken out again at the breakpoint.  Both writes must
  * reach the guest although the engine translated that code before.  With
@@ -661,6 +730,7 @@ static void test_bad_code(void)
 T_MAIN(T_CASE(t_setup), T_CASE(test_workload_runs), T_CASE(test_write_answer_sets_registers),
        T_CASE(test_write_emulated),
        T_CASE(test_write_denied), T_CASE(test_exec_trap), T_CASE(test_exec_removed_after_run),
+       T_CASE(test_exec_removed_everywhere), T_CASE(test_exec_emulated_then_stepped),
        T_CASE(test_poked_code),
        T_CASE(test_poked_code_beyond_the_log), T_CASE(test_breakpoint), T_CASE(test_cpuid_and_request),
        T_CASE(test_stealth_breakpoint), T_CASE(test_more_views_than_engines),

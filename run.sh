@@ -53,6 +53,17 @@ build() {
 
 PASSED=0 FAILED=0 SKIPPED=0
 
+# failed_tap_lines TESTLOG: what each failed TAP test said on stdout ("not ok"
+# and its "#" diagnostics), which meson's failure summary leaves out.
+failed_tap_lines() {
+	[ -f "$1" ] || return 0
+	awk '/^test: /{name=$0; sub(/^test: +/, "", name)}
+	     /^result: /{bad = ($0 !~ /exit status 0$/ && $0 !~ /skipped/); shown=0}
+	     /^-+ stdout -+$/{out=1; next} /^-+ stderr -+$/ || /^=+ [0-9]+\/[0-9]+ =+$/{out=0}
+	     out && bad && /^(not ok|#)/ && shown < 60 {
+		if (!shown) print "--- " name " (its own words)"; print; shown++ }' "$1"
+}
+
 # suite NAME DIR [meson test options...]: runs and adds to the totals.
 suite() {
 	local name=$1 dir=$BUILD_ROOT/$2; shift 2
@@ -60,7 +71,10 @@ suite() {
 	log "tests: $name"
 	out=$(meson test -C "$dir" --print-errorlogs "$@" 2>&1) || rc=$?
 	printf '%s\n' "$out" | grep -E '^ *[0-9]+/[0-9]+ ' | sed "s/^/[$name] /"
-	[ $rc -eq 0 ] || printf '%s\n' "$out" | sed -n '/Summary of Failures/,$p;/――/,/――/p' | head -200
+	if [ $rc -ne 0 ]; then
+		printf '%s\n' "$out" | sed -n '/Summary of Failures/,$p;/――/,/――/p' | head -200
+		failed_tap_lines "$dir/meson-logs/testlog.txt"
+	fi
 	local ok fail timeout unexpected skip
 	ok=$(printf '%s\n' "$out" | awk '/^Ok:/{print $2}')
 	fail=$(printf '%s\n' "$out" | awk '/^Fail:/{print $2}')

@@ -155,6 +155,15 @@ static void regs_to_engine_gprs(struct x86_vcpu *xv)
 	write_regs(xv, 16);
 }
 
+/* Read only: the monitor sees long mode; it cannot take the engine out of it. */
+static void efer_from_engine(struct x86_vcpu *xv)
+{
+	uc_x86_msr efer = { .rid = 0xc0000080 };
+
+	if (uc_reg_read(xv->e->uc, UC_X86_REG_MSR, &efer) == UC_ERR_OK)
+		hv_vcpu_regs(xv->v)->msr_efer = efer.value;
+}
+
 static void regs_from_engine(struct x86_vcpu *xv)
 {
 	struct vm_event_regs_x86 *r = hv_vcpu_regs(xv->v);
@@ -170,10 +179,7 @@ static void regs_from_engine(struct x86_vcpu *xv)
 #undef X
 	if (xv->set_tf)
 		r->rflags &= ~RFLAGS_TF;
-	/* Read only: the monitor sees long mode; it cannot take the engine out of it. */
-	uc_x86_msr efer = { .rid = 0xc0000080 };
-	if (uc_reg_read(xv->e->uc, UC_X86_REG_MSR, &efer) == UC_ERR_OK)
-		r->msr_efer = efer.value;
+	efer_from_engine(xv);
 }
 
 /* ---- hooks: record, stop, never wait ----------------------------------------------------- */
@@ -452,6 +458,8 @@ static int x86_vcpu_init(struct hv_vcpu *v, const void *config, void **state)
 	r->rsp = xd->ram_bytes - (uint64_t)v->id * X86_STACK_BYTES - 8;
 	r->rflags = 0x2;
 	r->cr0 = 0x11;
+	/* In long mode from the start, as the guest will find itself: tools size registers by it. */
+	efer_from_engine(xv);
 	*state = xv;
 	return 0;
 }

@@ -78,6 +78,22 @@ static void console_capture(void *ctx, enum av_log_level level, const char *msg)
 		snprintf(console_log + n, sizeof(console_log) - n, "%s\n", msg);
 }
 
+/*
+ * A vCPU that never ran is in long mode already, as it will find itself:
+ * tools (xenctx) size its registers by EFER.LMA.
+ */
+static void test_long_mode_before_first_run(void)
+{
+	av_domain *dom = guest("workload", 2, NULL);
+	struct av_regs_x86 regs;
+
+	CHECK(dom);
+	CHECK_EQ(av_vcpu_get_regs(dom, 1, &regs), 0);
+	CHECK_EQ(regs.msr_efer & 0x500, 0x500);          /* LME | LMA */
+	CHECK_EQ(regs.rdi, 1);                           /* and the entry's argument: its id */
+	av_domain_close(dom);
+}
+
 /* The workload alone: its results, and its console, prove the code really ran. */
 static void test_workload_runs(void)
 {
@@ -727,7 +743,8 @@ static void test_bad_code(void)
 	av_domain_close(other);
 }
 
-T_MAIN(T_CASE(t_setup), T_CASE(test_workload_runs), T_CASE(test_write_answer_sets_registers),
+T_MAIN(T_CASE(t_setup), T_CASE(test_workload_runs), T_CASE(test_long_mode_before_first_run),
+       T_CASE(test_write_answer_sets_registers),
        T_CASE(test_write_emulated),
        T_CASE(test_write_denied), T_CASE(test_exec_trap), T_CASE(test_exec_removed_after_run),
        T_CASE(test_exec_removed_everywhere), T_CASE(test_exec_emulated_then_stepped),

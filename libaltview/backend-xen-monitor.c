@@ -15,7 +15,8 @@
  *
  * The ring is written by the hypervisor, which this side trusts no more
  * than any other party: the request producer is read once and taken only
- * if it is within a ring of what was consumed, each request is copied
+ * if it is within a ring of what was consumed (else the ring goes back to
+ * Xen, so that no vCPU waits on it for ever), each request is copied
  * before it is looked at, and one of another interface version or for a
  * vCPU the domain lacks is dropped with a log line (answered, so that no
  * vCPU of Xen's stays paused on it, if it names one).
@@ -61,6 +62,7 @@ struct xen_monitor {
 	bool polling;                       /* a thread waits on the port ... */
 	int wake;                           /* ... and this, written when another sorted the ring */
 	bool stopping;
+	bool given_back;                    /* the ring went mad and Xen has it back */
 	pthread_t *handlers;
 	uint32_t nr_handlers;
 };
@@ -76,7 +78,7 @@ static void xmon_free(struct av_monitor *mon, struct xen_monitor *m)
 
 	if (m->sring) {
 		munmap(m->sring, XC_PAGE_SIZE);
-		if (xc_monitor_disable(xch, mon->dom->id) < 0)
+		if (!m->given_back && xc_monitor_disable(xch, mon->dom->id) < 0)
 			xen_fail(mon->dom->hv, -1, "xc_monitor_disable");
 	}
 	if (m->xce) {
@@ -261,12 +263,33 @@ static void drop_locked(struct av_monitor *mon, struct xen_monitor *m, const vm_
 {
 	bool known = req->vcpu_id < m->nr_vcpus;
 
-	av_err(mon->dom->hv, "xen: domain %u's ring: a request of version %u for vCPU %u dropped",
-	       mon->dom->id, req->version, req->vcpu_id);
+	av_log(mon->dom->hv, AV_LOG_WARNING, "xen: domain %u's ring: a request of version %u for "
+	       "vCPU %u dropped", mon->dom->id, req->version, req->vcpu_id);
 	queue_response_locked(m, &(vm_event_response_t){
 		.version = VM_EVENT_INTERFACE_VERSION, .vcpu_id = req->vcpu_id,
 		.flags = known && m->place[req->vcpu_id] == PLACE_EMPTY ?
 			 req->flags & VM_EVENT_FLAG_VCPU_PAUSED : 0 });
+}
+
+/*
+ * Lock held: the ring's indexes jumped, so nothing on it can be believed,
+ * and no answer written to it would be either.  Xen gets the ring back:
+ * disabling the monitor lets every vCPU that waits on it go, and the guest
+ * runs on unmonitored, while the monitor says -EPROTO until it is closed.
+ */
+static void give_back_locked(struct av_monitor *mon, struct xen_monitor *m)
+{
+	m->error = -EPROTO;
+	m->given_back = true;
+	for (uint32_t v = 0; v < m->nr_vcpus; v++)
+		m->place[v] = PLACE_EMPTY;
+	m->async_count = 0;
+	if (xc_monitor_disable(xen_of(mon->dom->hv)->xch, mon->dom->id) < 0)
+		xen_fail(mon->dom->hv, -1, "xc_monitor_disable, giving the ring back");
+	else
+		av_log(mon->dom->hv, AV_LOG_WARNING, "xen: domain %u's ring given back to Xen: the "
+		       "guest runs on unmonitored", mon->dom->id);
+	pthread_cond_broadcast(&m->sorted);
 }
 
 /*
@@ -283,10 +306,9 @@ static void sort_ring_locked(struct av_monitor *mon, struct xen_monitor *m)
 	if (m->error)
 		return;
 	if (prod - m->back.req_cons > RING_SIZE(&m->back)) {
-		av_err(mon->dom->hv, "xen: domain %u's ring: request index %u, %u consumed: not a "
-		       "ring's", mon->dom->id, prod, m->back.req_cons);
-		m->error = -EPROTO;
-		pthread_cond_broadcast(&m->sorted);
+		av_log(mon->dom->hv, AV_LOG_WARNING, "xen: domain %u's ring: request index %u, %u "
+		       "consumed: not a ring's", mon->dom->id, prod, m->back.req_cons);
+		give_back_locked(mon, m);
 		return;
 	}
 	while (m->back.req_cons != prod) {

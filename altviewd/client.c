@@ -427,6 +427,17 @@ static int monitor_ensure(struct dom *dom, struct monitor **out)
 	struct daemon *daemon = dom->daemon;
 	int r;
 
+	if (dom->monitor && monitor_broken(dom->monitor)) {
+		/* Nothing comes through it any more: its subscriptions end, as if closed. */
+		while (dom->subscriptions) {
+			struct conn *p = dom->subscriptions->conn;
+
+			subscription_free(dom->subscriptions);
+			conn_maybe_free(p);
+		}
+		monitor_free(dom->monitor);
+		dom->monitor = NULL;
+	}
 	if (!dom->monitor) {
 		if (!daemon->signals) {
 			r = signal_queue_new(daemon->base, emit_event, daemon, &daemon->signals);

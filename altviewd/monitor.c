@@ -202,10 +202,11 @@ static void *async_thread(void *arg)
 			continue;
 		}
 		if (r < 0) {
-			log_warning("domain %u: taking asynchronous events: %s", mon->domid,
-				    av_strerror(r));
-			poll(NULL, 0, WAIT_SLICE_MS);
-			continue;
+			/* For good (on xen:, a ring gone mad is given back to Xen): say so once. */
+			log_error("domain %u: its monitor failed (%s); the next subscription gets a "
+				  "new one", mon->domid, av_strerror(r));
+			atomic_store(&mon->broken, true);
+			break;
 		}
 		for (size_t i = 0, n = match(mon, &ev, sinks, NULL); i < n; i++) {
 			deliver_async(mon, sinks[i], &ev);
@@ -550,6 +551,11 @@ void monitor_free(struct monitor *mon)
 	free(mon->sinks);
 	pthread_mutex_destroy(&mon->lock);
 	free(mon);
+}
+
+bool monitor_broken(struct monitor *mon)
+{
+	return atomic_load(&mon->broken);
 }
 
 /* Called with the lock held: what the guest must report now. */

@@ -93,6 +93,7 @@ struct monitor {
 	struct dispatch *dispatch;  /* per vCPU */
 	pthread_t async;
 	bool async_started;
+	_Atomic bool broken;        /* the backend's monitor failed for good (async_thread) */
 	_Atomic uint64_t taken;     /* synchronous events taken from the guest */
 	_Atomic uint64_t merged;    /* ... and answered, once each */
 	_Atomic uint64_t view_keys[ALTVIEW_MAX_VIEWS];     /* the bus thread's copy */
@@ -102,6 +103,8 @@ int monitor_new(av_domain *handle, uint32_t domid, uint32_t nr_vcpus, struct sig
 		size_t max_sinks, struct monitor **out);
 /* Gives every pending event its default answer, stops the threads, closes the monitor. */
 void monitor_free(struct monitor *mon);
+/* Whether the backend's monitor failed for good: no event comes through @mon any more. */
+bool monitor_broken(struct monitor *mon);
 void monitor_set_answers(struct monitor *mon, int timeout_ms, enum default_answer def);
 /* Who may switch vCPUs into @view from now on (VIEW_KEY_UID). */
 void monitor_set_view_key(struct monitor *mon, uint32_t view, uint64_t key);

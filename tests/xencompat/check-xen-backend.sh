@@ -3,8 +3,9 @@
 # altview's Xen-compatible libraries first on the library path over a demo
 # guest in the daemon's process: libaltview links Xen's sonames, two
 # clients monitor the guest at once, every event Xen's ring gave is
-# answered once, and a SIGKILLed client leaves the other and the guest
-# running.
+# answered once, a SIGKILLed client leaves the other and the guest
+# running, and a ring the hypervisor scribbles on is given back to Xen
+# with the daemon up and the next client served from a new ring.
 #
 #   check-xen-backend.sh ALTVIEWD ALTVIEW_ACCESS XENCOMPAT_DIR LIBALTVIEW_DIR DEMO_SPEC
 . "$(dirname "$0")/../daemon/lib.sh"
@@ -77,6 +78,42 @@ expect_progress "and the guest runs" 1 4
 kill -INT $S
 wait $S
 expect_eq "the survivor exits 0" 0 "$?"
+
+# A hypervisor that scribbles the ring under the daemon (root writing into the daemon's
+# mapping of the ring page, as only Xen could): a request index no ring could have.
+# The daemon says so, gives the ring back to Xen and stays up, the guest runs on
+# unmonitored, and the next client gets a ring of its own and its events.
+scribble() {
+	python3 - "$DAEMON_PID" <<'PY'
+import mmap, os, struct, sys
+pid = sys.argv[1]
+at = next(l.split()[0] for l in open(f"/proc/{pid}/maps") if "altview-xen-ring" in l)
+ring = mmap.mmap(os.open(f"/proc/{pid}/map_files/{at}", os.O_RDWR), 4096)
+struct.pack_into("<I", ring, 0, (struct.unpack_from("<I", ring, 0)[0] + 1000) & 0xffffffff)
+PY
+}
+"$ACCESS" --uri "$URI" 1 breakpoint >"$T/h.out" 2>"$T/h.err" &
+H=$!
+wait_for "a client sees breakpoints" 20 grep -q '^breakpoint ' "$T/h.out"
+# The hypervisor's own pushes overwrite the index: scribble until the daemon saw it.
+for _ in $(seq 100); do
+	grep -q 'given back to Xen' "$T/daemon.log" && break
+	scribble
+	sleep 0.05
+done
+expect_match "a ring gone mad: the daemon says so" \
+	"domain 1's ring: request index [0-9]+, [0-9]+ consumed: not a ring's" "$(cat "$T/daemon.log")"
+expect_match "and gives it back to Xen" "domain 1's ring given back to Xen" "$(cat "$T/daemon.log")"
+wait_for "and says its monitor failed" 10 grep -q 'domain 1: its monitor failed' "$T/daemon.log"
+expect_eq "the daemon stays up" 's "xen:"' "$(prop /org/altview1 org.altview1.Manager Backend)"
+expect_progress "the guest runs on, unmonitored" 1 4
+kill -INT $H
+wait $H
+expect_eq "the client on the broken ring exits 0" 0 "$?"
+timeout 60 "$ACCESS" --uri "$URI" --count 20 1 breakpoint >"$T/n.out" 2>"$T/n.err"
+expect_eq "a client after it exits 0" 0 "$?"
+expect_match "with its 20 breakpoints, from a new ring" '^breakpoint: 20 events .* breakpoint 20$' \
+	"$(tail -n 1 "$T/n.out")"
 daemon_stop TERM
 expect_eq "altviewd exits 0" 0 "$DAEMON_STATUS"
 expect_match "and left Xen's domain running" 'domain 1 .*left running' "$(cat "$T/daemon.log")"

@@ -14,7 +14,8 @@
  * sleeps: on a virtual machine whose idle CPUs halt, no wake-up crosses
  * CPUs (doc/performance.md).  A vCPU finding the ring full waits for room,
  * as Xen's vCPUs do.  Asynchronous events go on the ring from a thread of
- * the relay's own.
+ * the relay's own, and before any synchronous event that follows them:
+ * Xen keeps a vCPU's requests in order.
  *
  * The page is the tool's to scribble on: this side keeps its own indices
  * and ring size, reads the response producer once and takes it only if it
@@ -131,10 +132,26 @@ static void put_request(struct relay *r, const vm_event_request_t *req)
 		xencompat_evtchn_fire(r->bound, r->local);
 }
 
+/* Asynchronous events onto the ring while it has room. */
+static void push_async(struct relay *r)
+{
+	while (!RING_FULL(&r->front)) {
+		struct av_event ev = { .sz = sizeof(ev) };
+		const vm_event_request_t *req;
+
+		if (av_monitor_next_async(r->mon, &ev) < 0)
+			break;
+		req = av_event_xen_request(&ev);
+		if (req)
+			put_request(r, req);
+	}
+}
+
 /*
  * A synchronous event, on its vCPU's waiter: on the ring once there is
- * room, then a wait for the tool's answer (or for the ring to go, when it
- * is answered plainly).
+ * room, after the asynchronous events raised before it (Xen keeps a
+ * vCPU's requests in order), then a wait for the tool's answer (or for
+ * the ring to go, when it is answered plainly).
  */
 static void take_event(struct relay *r, struct av_event *ev)
 {
@@ -142,8 +159,12 @@ static void take_event(struct relay *r, struct av_event *ev)
 	bool unanswered = true;
 
 	pthread_mutex_lock(&relays_lock);
-	while (req && !r->stopping && RING_FULL(&r->front))
+	while (req && !r->stopping) {
+		push_async(r);
+		if (!RING_FULL(&r->front))
+			break;
 		pthread_cond_wait(&answered, &relays_lock);
+	}
 	if (req && !r->stopping) {
 		r->held[ev->vcpu] = (struct held){ .valid = true, .ev = *ev };
 		put_request(r, req);
@@ -176,21 +197,6 @@ static void *waiter_thread(void *arg)
 			take_event(a.r, &ev);
 	}
 	return NULL;
-}
-
-/* Asynchronous events onto the ring while it has room. */
-static void push_async(struct relay *r)
-{
-	while (!RING_FULL(&r->front)) {
-		struct av_event ev = { .sz = sizeof(ev) };
-		const vm_event_request_t *req;
-
-		if (av_monitor_next_async(r->mon, &ev) < 0)
-			break;
-		req = av_event_xen_request(&ev);
-		if (req)
-			put_request(r, req);
-	}
 }
 
 static void *relay_thread(void *arg)

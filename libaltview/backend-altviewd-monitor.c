@@ -321,53 +321,27 @@ void altviewd_monitor_get_stats(struct av_monitor *mon, struct av_monitor_stats 
 	st->async_dropped = channel_dropped(&chan_of(mon)->chan);
 }
 
-struct handler_start {
-	struct av_monitor *mon;
-	uint32_t vcpu;
-};
-
 /* Naps are short: closing the monitor waits for each thread to see it. */
 #define HANDLER_NAP_MS 50
 
-static void *handler_thread(void *arg)
+static void handler_loop(struct av_monitor *mon, uint32_t vcpu)
 {
-	struct handler_start start = *(struct handler_start *)arg;
-	struct channel *c = chan_of(start.mon);
+	struct channel *c = chan_of(mon);
 
-	free(arg);
 	while (!atomic_load(&c->stopping)) {
-		uint32_t w = channel_slot_word(&c->chan, start.vcpu);
+		uint32_t w = channel_slot_word(&c->chan, vcpu);
 
 		/* Takes the vCPU's event if there is one, calls the handler, answers if it did not. */
-		monitor_handle(start.mon, start.vcpu);
-		channel_slot_nap(&c->chan, start.vcpu, w, HANDLER_NAP_MS);
+		monitor_handle(mon, vcpu);
+		channel_slot_nap(&c->chan, vcpu, w, HANDLER_NAP_MS);
 	}
-	return NULL;
 }
 
 int altviewd_monitor_set_handler(struct av_monitor *mon)
 {
 	struct channel *c = chan_of(mon);
-	uint32_t n = mon->dom->nr_vcpus;
-	int r = 0;
+	int r = monitor_threads_start(mon, handler_loop, &c->handlers, &c->nr_handlers);
 
-	c->handlers = calloc(n, sizeof(*c->handlers));
-	if (!c->handlers)
-		return -ENOMEM;
-	for (; c->nr_handlers < n; c->nr_handlers++) {
-		struct handler_start *start = malloc(sizeof(*start));
-
-		if (!start) {
-			r = -ENOMEM;
-			break;
-		}
-		*start = (struct handler_start){ .mon = mon, .vcpu = c->nr_handlers };
-		r = -pthread_create(&c->handlers[c->nr_handlers], NULL, handler_thread, start);
-		if (r < 0) {
-			free(start);
-			break;
-		}
-	}
 	if (r < 0)
 		handlers_stop(c);
 	return r;

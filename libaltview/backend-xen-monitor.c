@@ -496,55 +496,32 @@ int xen_monitor_wait(struct av_monitor *mon, uint32_t vcpu, int timeout_ms, vm_e
 	return r == -ECANCELED ? -ETIMEDOUT : r;
 }
 
-struct handler_start {
-	struct av_monitor *mon;
-	uint32_t vcpu;
-};
-
 /* A thread per vCPU in this process, as through altviewd: Xen raises events in the hypervisor. */
-static void *handler_thread(void *arg)
+static void handler_loop(struct av_monitor *mon, uint32_t vcpu)
 {
-	struct handler_start start = *(struct handler_start *)arg;
-	struct xen_monitor *m = xmon_of(start.mon);
+	struct xen_monitor *m = xmon_of(mon);
 	int r;
 
-	free(arg);
 	for (;;) {
 		pthread_mutex_lock(&m->lock);
-		r = wait_queued_locked(start.mon, m, start.vcpu, now_ms() + WAIT_SLICE_MS);
+		r = wait_queued_locked(mon, m, vcpu, now_ms() + WAIT_SLICE_MS);
 		pthread_mutex_unlock(&m->lock);
 		if (r == -ECANCELED || (r < 0 && r != -ETIMEDOUT))
-			return NULL;
+			return;
 		/* Takes the vCPU's request, calls the handler, answers if it did not. */
 		if (r == 0)
-			monitor_handle(start.mon, start.vcpu);
+			monitor_handle(mon, vcpu);
 	}
 }
 
 int xen_monitor_set_handler(struct av_monitor *mon)
 {
 	struct xen_monitor *m = xmon_of(mon);
-	int r = 0;
+	int r;
 
 	if (m->ring_only)
 		return ring_only(mon, "av_monitor_set_handler");
-	m->handlers = calloc(m->nr_vcpus, sizeof(*m->handlers));
-	if (!m->handlers)
-		return -ENOMEM;
-	for (; m->nr_handlers < m->nr_vcpus; m->nr_handlers++) {
-		struct handler_start *start = malloc(sizeof(*start));
-
-		if (!start) {
-			r = -ENOMEM;
-			break;
-		}
-		*start = (struct handler_start){ .mon = mon, .vcpu = m->nr_handlers };
-		r = -pthread_create(&m->handlers[m->nr_handlers], NULL, handler_thread, start);
-		if (r < 0) {
-			free(start);
-			break;
-		}
-	}
+	r = monitor_threads_start(mon, handler_loop, &m->handlers, &m->nr_handlers);
 	if (r < 0)
 		handlers_stop(m);
 	return r;

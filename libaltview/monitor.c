@@ -299,6 +299,47 @@ void monitor_handle(struct av_monitor *mon, uint32_t vcpu)
 		       PRIu64 " unanswered: resumed with no flags", mon->dom->id, vcpu, ev.seq);
 }
 
+struct vcpu_thread {
+	struct av_monitor *mon;
+	uint32_t vcpu;
+	void (*loop)(struct av_monitor *mon, uint32_t vcpu);
+};
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu_thread t = *(struct vcpu_thread *)arg;
+
+	free(arg);
+	t.loop(t.mon, t.vcpu);
+	return NULL;
+}
+
+int monitor_threads_start(struct av_monitor *mon,
+			  void (*loop)(struct av_monitor *mon, uint32_t vcpu),
+			  pthread_t **threads, uint32_t *nr)
+{
+	uint32_t n = mon->dom->nr_vcpus;
+
+	*nr = 0;
+	*threads = calloc(n, sizeof(**threads));
+	if (!*threads)
+		return -ENOMEM;
+	for (; *nr < n; (*nr)++) {
+		struct vcpu_thread *t = malloc(sizeof(*t));
+		int r;
+
+		if (!t)
+			return -ENOMEM;
+		*t = (struct vcpu_thread){ .mon = mon, .vcpu = *nr, .loop = loop };
+		r = -pthread_create(&(*threads)[*nr], NULL, vcpu_thread, t);
+		if (r < 0) {
+			free(t);
+			return r;
+		}
+	}
+	return 0;
+}
+
 static const struct {
 	uint32_t av, xen;
 } response_flags[] = {

@@ -116,6 +116,15 @@ int domain_check(struct av_domain *dom);
 
 /* A backend's call for @vcpu's synchronous event, already waiting in monitor_wait's place. */
 void monitor_handle(struct av_monitor *mon, uint32_t vcpu);
+/*
+ * For backends whose events do not come on the vCPU's own thread: a thread
+ * per vCPU of @mon's domain, each running @loop(mon, vcpu), into a new
+ * *@threads.  On failure *@nr says how many started (the caller stops and
+ * joins them, and frees *@threads).
+ */
+int monitor_threads_start(struct av_monitor *mon,
+			  void (*loop)(struct av_monitor *mon, uint32_t vcpu),
+			  pthread_t **threads, uint32_t *nr);
 
 /* Closes the handle's monitors, then the handle (av_close's path). */
 void domain_handle_free(struct av_domain *dom);
